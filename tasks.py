@@ -1,0 +1,239 @@
+"""The target programs: random ±1 input sequences in, the exact ±1 outputs out.
+
+Every stage shares this file. A task is a plain program vectorized over a batch:
+  x = task.sample_inputs(rng, batch, length)   # (batch, length, n_in) float32 of ±1
+  y = task.target(x)                          # (batch, length, n_out) float32 of ±1
+and `task.settings()` holds the training settings that are known to work for it.
+
+Your own task lives in any .py file next to your work and is named as `path/to/file.py:NAME`:
+
+  # my_tasks.py
+  import numpy as np
+  from tasks import Task
+  def _and_prev(x):                        # out = x[n] AND x[n-1] (x[-1] counts as false)
+    prev = np.concatenate([-np.ones_like(x[:, :1]), x[:, :-1]], axis=1)
+    return np.where((x > 0) & (prev > 0), 1.0, -1.0).astype(np.float32)
+  AND_PREV = Task(name="and_prev", n_in=1, n_out=1, target=_and_prev, config={"steps": 1500})
+
+  python train.py --task my_tasks.py:AND_PREV
+
+Run `python tasks.py` to list the tasks, `python tasks.py NAME` to see a sample.
+"""
+import argparse
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+# Training settings every task starts from; a task's `config` overrides some of them.
+DEFAULTS = {
+  "cells": "8x4",         # outputs x states per cell, comma separated for a stack of cells
+  "steps": 3000,          # optimizer steps
+  "batch": 256,           # sequences per step, fresh every step
+  "seq_len": 20,          # training sequence length
+  "lr": 0.01,             # Adam learning rate
+  "factor": 0.5,          # activation: interpolation between the smooth (0) and piecewise-linear (1) curves
+  "leak": 0.1,            # activation: slope of the tails beyond |x| = 3
+  "reg_intensity": 0.05,  # i_T: weight of the tanh "is this weight non-zero" penalty
+  "reg_threshold": 0.025,  # t: |w| above which a weight counts as non-zero
+  "reg_steepness": 10.0,  # s: how sharply the penalty turns on around t
+  "reg_l1": 0.001,        # i_L1: a little plain L1, which gives unused weights a push to exactly zero
+}
+
+
+class TaskError(ValueError):
+  """A task name or task file that cannot be used; scripts print it as one line and exit 2."""
+
+
+@dataclass(frozen=True)
+class Task:
+  name: str
+  n_in: int
+  n_out: int
+  target: Callable[[np.ndarray], np.ndarray]
+  inputs: Callable[[np.random.Generator, int, int], np.ndarray] | None = None  # None: uniform random ±1
+  config: dict | None = field(default=None)
+  about: str = ""  # one line for `python tasks.py`
+
+  def sample_inputs(self, rng: np.random.Generator, batch: int, length: int) -> np.ndarray:
+    if self.inputs is not None:
+      return np.asarray(self.inputs(rng, batch, length), dtype=np.float32)
+    return rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(batch, length, self.n_in))
+
+  def sample(self, rng: np.random.Generator, batch: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+    x = self.sample_inputs(rng, batch, length)
+    return x, np.asarray(self.target(x), dtype=np.float32)
+
+  def settings(self) -> dict:
+    unknown = set(self.config or {}) - set(DEFAULTS)
+    if unknown:
+      raise TaskError(f"task {self.name}: unknown config keys {sorted(unknown)} (known: {sorted(DEFAULTS)})")
+    return {**DEFAULTS, **(self.config or {})}
+
+
+def pm1(b: np.ndarray) -> np.ndarray:
+  """Booleans to ±1 float32 (True is +1)."""
+  return np.where(b, 1.0, -1.0).astype(np.float32)
+
+
+def shift(x: np.ndarray, n: int) -> np.ndarray:
+  """x delayed by n steps along time, the first n steps filled with -1."""
+  pad = -np.ones_like(x[:, :n])
+  return np.concatenate([pad, x[:, :x.shape[1] - n]], axis=1)
+
+
+def loop3(x):
+  n = np.arange(x.shape[1])
+  return np.broadcast_to(pm1(n % 3 == 2)[None, :, None], x.shape).copy()
+
+
+def parens_inputs(rng, batch, length, max_depth=8):
+  # Only valid prefixes: open when the depth allows it and (at depth 0 or on a coin flip), else close.
+  x = np.empty((batch, length, 1), np.float32)
+  depth = np.zeros(batch, np.int64)
+  for t in range(length):
+    opening = (depth < max_depth) & ((depth == 0) | (rng.random(batch) < 0.5))
+    x[:, t, 0] = np.where(opening, -1.0, 1.0)
+    depth += np.where(opening, 1, -1)
+  return x
+
+
+def parens(x):
+  depth = np.cumsum(-x, axis=1)  # '(' is -1 and raises the depth by one
+  return pm1(depth == 0)
+
+
+def replace111(x):
+  y = np.empty_like(x)
+  counter = np.zeros(x.shape[0], np.int64)
+  for t in range(x.shape[1]):
+    counter = np.where(x[:, t, 0] > 0, 3, counter)
+    y[:, t, 0] = np.where(counter > 0, 1.0, x[:, t, 0])
+    counter = np.maximum(counter - 1, 0)
+  return y
+
+
+GATES = [  # the modes of the gated task, in the order change_mode cycles through them
+  ("XOR", lambda a, b: a != b),
+  ("AND", lambda a, b: a & b),
+  ("NOR", lambda a, b: ~(a | b)),
+  ("NAND", lambda a, b: ~(a & b)),
+]
+
+
+def gated_inputs(rng, batch, length):
+  x = rng.choice(np.array([-1.0, 1.0], np.float32), size=(batch, length, 3))
+  x[:, :, 0] = pm1(rng.random((batch, length)) < 0.3)  # change_mode is rarer than the operands
+  return x
+
+
+def gated(x):
+  y = np.empty(x.shape[:2] + (1,), np.float32)
+  mode = np.zeros(x.shape[0], np.int64)
+  for t in range(x.shape[1]):
+    mode = (mode + (x[:, t, 0] > 0)) % len(GATES)  # the mode advances before this step's output
+    a, b = x[:, t, 1] > 0, x[:, t, 2] > 0
+    outs = np.stack([gate(a, b) for _, gate in GATES])
+    y[:, t, 0] = pm1(outs[mode, np.arange(x.shape[0])])
+  return y
+
+
+def cpu(x):
+  # x[..., 0]: opcode (-1 store operand into register rx, +1 copy register rx into the other one)
+  # x[..., 1]: rx (-1 register 0, +1 register 1); x[..., 2]: operand. Output: the value written.
+  regs = -np.ones((x.shape[0], 2), np.float32)
+  y = np.empty(x.shape[:2] + (1,), np.float32)
+  rows = np.arange(x.shape[0])
+  for t in range(x.shape[1]):
+    op, rx, operand = x[:, t, 0], (x[:, t, 1] > 0).astype(np.int64), x[:, t, 2]
+    store = op < 0
+    dest = np.where(store, rx, 1 - rx)
+    value = np.where(store, operand, regs[rows, rx])
+    regs[rows, dest] = value
+    y[:, t, 0] = value
+  return y
+
+
+TASKS = {t.name: t for t in [
+  Task(name="delay1", n_in=1, n_out=1, target=lambda x: shift(x, 1),
+       config={"cells": "4x2", "steps": 1000}, about="y[n] = x[n-1], -1 at first"),
+  Task(name="delay2", n_in=1, n_out=1, target=lambda x: shift(x, 2),
+       config={"cells": "4x2", "steps": 2000}, about="y[n] = x[n-2], -1 for the first two steps"),
+  Task(name="loop3", n_in=1, n_out=1, target=loop3,
+       config={"cells": "4x2", "steps": 2000}, about="-1, -1, +1 repeating; the input is ignored"),
+  Task(name="parens", n_in=1, n_out=1, target=parens, inputs=parens_inputs,
+       config={"cells": "8x4", "steps": 5000, "seq_len": 40, "factor": 1.0},
+       about="( is -1, ) is +1, valid prefixes up to depth 8; +1 when balanced"),
+  Task(name="replace111", n_in=1, n_out=1, target=replace111,
+       config={"cells": "8x4", "steps": 3000}, about="each +1 input makes the output +1 for 3 steps"),
+  Task(name="gated", n_in=3, n_out=1, target=gated, inputs=gated_inputs,
+       config={"cells": "16x10,16x10", "steps": 25000, "seq_len": 40, "lr": 0.004, "leak": 0.01,
+               "reg_intensity": 0.1, "reg_steepness": 25.0},
+       about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
+  Task(name="cpu", n_in=3, n_out=1, target=cpu,
+       config={"cells": "16x8,16x8", "steps": 20000, "seq_len": 40, "lr": 0.004},
+       about="mini CPU: [opcode, rx, operand] on two registers; y = value written"),
+]}
+
+
+def load_task_file(path: str, attr: str) -> Task:
+  file = Path(path)
+  if not file.is_file():
+    raise TaskError(f"task file {path} does not exist")
+  spec = importlib.util.spec_from_file_location(f"user_task_{file.stem}", file)
+  module = importlib.util.module_from_spec(spec)
+  sys.path.insert(0, str(Path(__file__).resolve().parent))  # so the user's file can `from tasks import Task`
+  try:
+    spec.loader.exec_module(module)
+  except Exception as e:  # the user's code: report what broke, not a traceback into our loader
+    raise TaskError(f"task file {path} failed to load: {type(e).__name__}: {e}") from None
+  task = getattr(module, attr, None)
+  if task is None:
+    raise TaskError(f"task file {path} has no {attr}")
+  if not (hasattr(task, "target") and hasattr(task, "n_in") and hasattr(task, "sample")):
+    raise TaskError(f"{path}:{attr} is a {type(task).__name__}, not a Task")
+  return task
+
+
+def get_task(spec: str) -> Task:
+  """A built-in task by name, or `path/to/file.py:NAME` for a Task defined in your own file."""
+  if spec in TASKS:
+    return TASKS[spec]
+  if ":" in spec:
+    path, attr = spec.rsplit(":", 1)
+    if path.endswith(".py"):
+      return load_task_file(path, attr)
+  raise TaskError(f"unknown task {spec!r}: use one of {', '.join(TASKS)} or path/to/file.py:NAME")
+
+
+def fmt(seq: np.ndarray) -> str:
+  return " ".join("+" if v > 0 else "-" for v in seq)
+
+
+def main():
+  ap = argparse.ArgumentParser(description="List the target programs, or show a sample of one.")
+  ap.add_argument("task", nargs="?", help="a task name or path/to/file.py:NAME; omit to list all tasks")
+  ap.add_argument("--length", type=int, default=16, help="timesteps to show (default 16)")
+  ap.add_argument("--seed", type=int, default=0, help="random seed of the sample (default 0)")
+  args = ap.parse_args()
+  if args.task is None:
+    for t in TASKS.values():
+      print(f"{t.name:<11} {t.n_in} in, {t.n_out} out   {t.about}")
+    return
+  try:
+    task = get_task(args.task)
+  except TaskError as e:
+    print(f"tasks.py: {e}", file=sys.stderr)
+    sys.exit(2)
+  x, y = task.sample(np.random.default_rng(args.seed), 1, args.length)
+  for i in range(task.n_in):
+    print(f"in{i}:  {fmt(x[0, :, i])}")
+  for i in range(task.n_out):
+    print(f"out{i}: {fmt(y[0, :, i])}")
+
+
+if __name__ == "__main__":
+  main()
