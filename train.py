@@ -1,0 +1,403 @@
+"""Train a sparse RNN on a task and write its weights as .npz.
+
+In:  a task from tasks.py (`--task replace111`, or `--task my_tasks.py:NAME` for your own).
+Out: runs/<task>-s<seed>.npz (or -o PATH), its path printed as the last line on stdout, holding per cell k
+     cell{k}_output_kernel, cell{k}_output_bias, cell{k}_recurrent_kernel, cell{k}_recurrent_bias,
+     cell{k}_initial_state, then dense_weight, dense_bias, `meta` (JSON) and `history`.
+
+The cell (one per layer, stacked per timestep), with c_t = concat(x_t, s_{t-1}) and A the activation of
+activation.cl:
+  o_t = A(c_t @ W_o + b_o)    the output, passed on to the next cell (or the dense layer)
+  s_t = A(c_t @ W_r + b_r)    the new state, fed back at the next step; s_0 is trained too
+  y_t = o_t @ W_d + b_d       the dense output layer of the last cell, no activation
+Loss = MSE(y, target) + a sparsity penalty on every kernel that counts weights above a small threshold.
+Training goes on long after the network is perfect: that is when the penalty prunes it (the write-up's
+"grokking"-like phase), so the default schedule runs a fixed number of steps.
+"""
+import argparse
+import functools
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("DEV", "CPU")  # tinygrad would otherwise pick the first device that opens
+from tinygrad import Context, Device, Tensor, TinyJit, nn  # noqa: E402
+from tinygrad.uop.ops import KernelInfo, Ops, ProgramInfo, UOp  # noqa: E402
+
+from tasks import DEFAULTS, TaskError, get_task  # noqa: E402
+
+ACTIVATION_SOURCE = Path(__file__).with_name("activation.cl")
+LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
+
+
+# ---- the activation: activation.cl as a tinygrad custom op with a hand-written backward ----
+
+@functools.cache
+def compile_activation(device: str, entry: str, n: int, factor: float, leak: float) -> tuple[str, bytes]:
+  """Source and binary of one entry point of activation.cl, specialised to n elements and (factor, leak)."""
+  src = (f"#define {entry.upper()} 1\n#define N {n}\n#define FACTOR {float(factor)!r}f\n#define LEAK {float(leak)!r}f\n"
+         + ACTIVATION_SOURCE.read_text())
+  backend = device.split(":")[0]
+  if backend == "CPU":
+    # tinygrad's CPU loader jumps to the first byte of the object: the -D above leaves one function in it
+    from tinygrad.runtime.support.compiler_cpu import ClangCompiler
+    return src, ClangCompiler(Device[device].arch.split(",")).compile_cached(src)
+  if backend in ("CUDA", "NV"):
+    src = "#define __CUDACC__ 1\n" + src
+  return src, Device[device].renderer.compiler.compile_cached(src)
+
+
+def activation_program(device: str, entry: str, n: int, factor: float, leak: float, *bufs: UOp) -> UOp:
+  """The kernel for Tensor.custom_kernel: bufs[0] is written, the rest are read."""
+  bufs = tuple(b.base for b in bufs)  # multi-dimensional placeholders arrive as RESHAPE(PARAM)
+  src, binary = compile_activation(device, entry, n, factor, leak)
+  cpu = device.split(":")[0] == "CPU"
+  threads = 128
+  info = ProgramInfo(name=entry, global_size=(1, 1, 1) if cpu else ((n + threads - 1) // threads, 1, 1),
+                     local_size=None if cpu else (threads, 1, 1), globals=tuple(range(len(bufs))),
+                     outs=(0,), ins=tuple(range(1, len(bufs))), target=Device[device].renderer.target)
+  sink = UOp.sink(*bufs, arg=KernelInfo(name=entry))
+  return UOp(Ops.PROGRAM, src=(sink, UOp(Ops.LINEAR, src=bufs), UOp(Ops.SOURCE, arg=src), UOp(Ops.BINARY, arg=binary)),
+             arg=info)
+
+
+def activation(x: Tensor, factor: float, leak: float) -> Tensor:
+  """A(x) elementwise, forward and backward from activation.cl."""
+  x = x.contiguous()
+  device, n = x.device, x.numel()
+
+  def backward(dy: UOp, call: UOp):
+    pre = Tensor(call.src[2])  # the call's sources: program, output, input x
+    kernel = functools.partial(activation_program, device, "ameo_backward", n, factor, leak)
+    dx = Tensor.empty(*x.shape, device=device).custom_kernel(pre, Tensor(dy).contiguous(), fxn=kernel)[0]
+    return None, dx.uop
+
+  return Tensor.empty(*x.shape, device=device).custom_kernel(
+    x, fxn=functools.partial(activation_program, device, "ameo_forward", n, factor, leak), grad_fxn=backward)[0]
+
+
+# ---- the model: plain dict of weights, named as in the .npz ----
+
+def parse_cells(spec: str) -> list[tuple[int, int]]:
+  """'16x10,16x10' -> [(16, 10), (16, 10)]: outputs x states per cell."""
+  try:
+    cells = [tuple(int(v) for v in part.lower().split("x")) for part in str(spec).split(",")]
+  except ValueError:
+    cells = []
+  if not cells or any(len(c) != 2 or c[0] < 1 or c[1] < 0 for c in cells):
+    raise ValueError(f"--cells {spec!r} is not a list like 8x4 or 16x10,16x10 (outputs x states, outputs >= 1)")
+  return cells
+
+
+def init_weights(rng: np.random.Generator, n_in: int, cells: list[tuple[int, int]], n_out: int) -> dict:
+  def glorot(fan_in, fan_out):
+    return rng.normal(0, np.sqrt(2 / (fan_in + fan_out)), (fan_in, fan_out)).astype(np.float32)
+
+  def small(n, scale):
+    return rng.normal(0, scale, n).astype(np.float32)
+
+  w = {}
+  for k, (n_o, n_s) in enumerate(cells):
+    w[f"cell{k}_output_kernel"] = glorot(n_in + n_s, n_o)
+    w[f"cell{k}_output_bias"] = small(n_o, 0.1)
+    w[f"cell{k}_recurrent_kernel"] = glorot(n_in + n_s, n_s)
+    w[f"cell{k}_recurrent_bias"] = small(n_s, 0.1)
+    w[f"cell{k}_initial_state"] = small(n_s, 0.5)
+    n_in = n_o
+  w["dense_weight"] = glorot(n_in, n_out)
+  w["dense_bias"] = small(n_out, 0.1)
+  return w
+
+
+def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], factor: float, leak: float) -> Tensor:
+  """x (batch, length, n_in) -> y (batch, length, n_out), the network unrolled over time."""
+  batch, length, _ = x.shape
+  layer_in = x
+  for k, (n_o, n_s) in enumerate(cells):
+    kernel = w[f"cell{k}_output_kernel"].cat(w[f"cell{k}_recurrent_kernel"], dim=1)  # one matmul for both
+    bias = w[f"cell{k}_output_bias"].cat(w[f"cell{k}_recurrent_bias"])
+    n_x = kernel.shape[0] - n_s
+    from_input = layer_in @ kernel[:n_x] + bias  # the input's share for every step at once
+    state = w[f"cell{k}_initial_state"].reshape(1, n_s).expand(batch, n_s)
+    outputs = []
+    for t in range(length):
+      pre = from_input[:, t] + (state @ kernel[n_x:] if n_s else 0)
+      a = activation(pre, factor, leak)
+      outputs.append(a[:, :n_o])
+      state = a[:, n_o:]
+    layer_in = Tensor.stack(*outputs, dim=1)
+  return layer_in @ w["dense_weight"] + w["dense_bias"]
+
+
+def kernels(w: dict) -> list:
+  """The weights the sparsity penalty acts on (biases and initial states are free)."""
+  return [v for k, v in w.items() if k.endswith("_kernel") or k == "dense_weight"]
+
+
+def sparsity_penalty(w: dict[str, Tensor], intensity: Tensor, threshold: float, steepness: float, l1: float) -> Tensor:
+  """R(w) = mean(i_T * (tanh((|w| - t) * s) - tanh(-t * s)) + i_L1 * |w|), summed over every kernel.
+
+  The tanh term is close to a count of the weights above t: it costs a weight of 1.5 hardly more than one of 0.1,
+  so the gates that need big weights can form. The small L1 term gives unused weights a push to exactly zero."""
+  total = Tensor(0.0)
+  for v in kernels(w):
+    a = v.abs()
+    step = ((a - threshold) * steepness).tanh() - float(np.tanh(-threshold * steepness))
+    total = total + (step * intensity + a * l1).mean()
+  return total
+
+
+def accuracy(y: np.ndarray, target: np.ndarray) -> float:
+  """Fraction of sequences whose every output has the right sign (an output of exactly 0 is wrong)."""
+  return float(np.mean(np.all(np.sign(y) == np.sign(target), axis=(1, 2))))
+
+
+def live_weights(w: dict[str, Tensor]) -> tuple[int, int]:
+  arrays = [v.numpy() for v in kernels(w)]
+  return sum(int((np.abs(a) > LIVE).sum()) for a in arrays), sum(a.size for a in arrays)
+
+
+# ---- the run file ----
+
+class RunError(ValueError):
+  """A run file that cannot be used; printed as one line, exit 2."""
+
+
+def weight_names(cells: list[tuple[int, int]]) -> list[str]:
+  names = [f"cell{k}_{part}" for k in range(len(cells)) for part in
+           ("output_kernel", "output_bias", "recurrent_kernel", "recurrent_bias", "initial_state")]
+  return names + ["dense_weight", "dense_bias"]
+
+
+def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+  """Write atomically: a crash mid-write leaves the previous file intact."""
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+  try:
+    with os.fdopen(fd, "wb") as f:
+      np.savez(f, **arrays, meta=np.array(json.dumps(meta)))
+    os.replace(tmp, path)
+  except BaseException:
+    Path(tmp).unlink(missing_ok=True)
+    raise
+
+
+def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+  """(weights and optimizer state, meta) from a .npz that train.py wrote."""
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      arrays = {k: f[k] for k in f.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    cells = [tuple(c) for c in meta["cells"]]
+  except FileNotFoundError:
+    raise RunError(f"{path}: no such file") from None
+  except (OSError, ValueError, KeyError, EOFError) as e:  # not a zip, truncated, no or bad meta
+    raise RunError(f"{path}: not a run file from train.py ({type(e).__name__}: {e})") from None
+  missing = [k for k in weight_names(cells) if k not in arrays]
+  if missing:
+    raise RunError(f"{path}: missing {', '.join(missing)}")
+  bad = [k for k in weight_names(cells) if not np.all(np.isfinite(arrays[k]))]
+  if bad:
+    raise RunError(f"{path}: NaN or infinite values in {', '.join(bad)}")
+  return arrays, meta
+
+
+def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.ndarray:
+  """Run a trained network (tinygrad, with the activation.cl kernel) on x (batch, length, n_in)."""
+  cells = [tuple(c) for c in meta["cells"]]
+  w = {k: Tensor(weights[k]) for k in weight_names(cells)}
+  return forward(w, Tensor(np.asarray(x, np.float32)), cells, meta["factor"], meta["leak"]).numpy()
+
+
+# ---- training ----
+
+def schedule(step: int, total: int, lr: float, intensity: float) -> tuple[float, float]:
+  """The original's schedule, as fractions of the run (at 5000 steps: 500, 1000, 2500)."""
+  if step >= 0.1 * total:
+    lr, intensity = lr * 0.8, intensity * 0.8
+  if step >= 0.2 * total:
+    lr, intensity = lr * 0.6, intensity * 0.6
+  if step >= 0.5 * total:
+    lr = lr * 0.5
+  return lr, intensity
+
+
+def batch_rng(seed: int, step: int, stream: int = 0) -> np.random.Generator:
+  # one generator per step, derived from (seed, step): a resumed run sees the very same batches
+  return np.random.default_rng([seed, stream, step])
+
+
+class Trainer:
+  """Holds the weights as tensors, the optimizer and the compiled training and validation steps."""
+
+  def __init__(self, task, cfg: dict, seed: int, arrays: dict[str, np.ndarray]):
+    self.task, self.cfg, self.seed = task, cfg, seed
+    self.cells = parse_cells(cfg["cells"])
+    self.names = weight_names(self.cells)
+    self.w = {k: Tensor(arrays[k]).contiguous().realize() for k in self.names}
+    self.opt = nn.optim.Adam([self.w[k] for k in self.names], lr=cfg["lr"])
+    self.intensity = Tensor([float(cfg["reg_intensity"])]).contiguous().realize()
+    if "adam_b1_t" in arrays:  # resuming: the optimizer's moments too, so the run continues exactly
+      for t, k in [(self.opt.b1_t, "adam_b1_t"), (self.opt.b2_t, "adam_b2_t")]:
+        t.assign(Tensor(arrays[k])).realize()
+      for i, k in enumerate(self.names):
+        self.opt.m[i].assign(Tensor(arrays[f"adam_m_{k}"])).realize()
+        self.opt.v[i].assign(Tensor(arrays[f"adam_v_{k}"])).realize()
+    # compiled once per shape; later calls replay the captured kernels
+    self.train_step, self.predict_step = TinyJit(self._train_step), TinyJit(self._predict_step)
+
+  def losses(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    c = self.cfg
+    out = forward(self.w, x, self.cells, c["factor"], c["leak"])
+    reg = sparsity_penalty(self.w, self.intensity, c["reg_threshold"], c["reg_steepness"], c["reg_l1"])
+    return (out - y).square().mean(), reg
+
+  def _train_step(self, x: Tensor, y: Tensor) -> Tensor:
+    with Context(TRAINING=1):
+      self.opt.zero_grad()
+      loss, reg = self.losses(x, y)
+      (loss + reg).backward()
+      both = Tensor.stack(loss, reg)
+      both.realize(*self.opt.schedule_step())  # realize the loss with the update, not after it
+    return both
+
+  def _predict_step(self, x: Tensor) -> Tensor:
+    return forward(self.w, x, self.cells, self.cfg["factor"], self.cfg["leak"]).realize()
+
+  def step(self, step: int) -> tuple[float, float]:
+    lr, intensity = schedule(step, self.cfg["steps"], self.cfg["lr"], self.cfg["reg_intensity"])
+    self.opt.lr.assign(Tensor([lr], dtype=self.opt.lr.dtype)).realize()
+    self.intensity.assign(Tensor([intensity])).realize()
+    x, y = self.task.sample(batch_rng(self.seed, step), self.cfg["batch"], self.cfg["seq_len"])
+    loss, reg = self.train_step(Tensor(x), Tensor(y)).numpy()
+    return float(loss), float(reg)
+
+  def validate(self, step: int, batch: int = 1024) -> float:
+    x, y = self.task.sample(batch_rng(self.seed, step, stream=1), batch, 2 * self.cfg["seq_len"])
+    return accuracy(self.predict_step(Tensor(x)).numpy(), y)
+
+  def arrays(self) -> dict[str, np.ndarray]:
+    out = {k: self.w[k].numpy() for k in self.names}
+    out["adam_b1_t"], out["adam_b2_t"] = self.opt.b1_t.numpy(), self.opt.b2_t.numpy()
+    for i, k in enumerate(self.names):
+      out[f"adam_m_{k}"], out[f"adam_v_{k}"] = self.opt.m[i].numpy(), self.opt.v[i].numpy()
+    return out
+
+
+def versions() -> dict:
+  import tinygrad
+  return {"python": sys.version.split()[0], "numpy": np.__version__,
+          "tinygrad": getattr(tinygrad, "__version__", "0.14.0"), "device": Device.DEFAULT}
+
+
+def progress(line: str, final: bool = False) -> None:
+  if sys.stderr.isatty():
+    print(f"\r\033[K{line}", end="\n" if final else "", file=sys.stderr, flush=True)
+  elif final:
+    print(line, file=sys.stderr, flush=True)
+
+
+def train(task, task_spec: str, cfg: dict, seed: int, out: Path, resume: tuple[dict, dict] | None = None,
+          val_every: int = 250, checkpoint_every: float = 30.0) -> dict:
+  """Train (or continue) a run; checkpoints to `out` as it goes; returns the final meta."""
+  if resume:
+    arrays, meta = resume
+    history = [list(r) for r in arrays.get("history", np.zeros((0, 4)))]
+  else:
+    arrays = init_weights(np.random.default_rng(seed), task.n_in, parse_cells(cfg["cells"]), task.n_out)
+    meta = {"task": task_spec, "n_in": task.n_in, "n_out": task.n_out, "seed": seed, "steps_done": 0,
+            **cfg, "cells": [list(c) for c in parse_cells(cfg["cells"])]}
+    history = []
+  trainer = Trainer(task, cfg, seed, arrays)
+
+  def checkpoint(step: int, loss: float, reg: float, acc: float | None) -> None:
+    meta.update(steps_done=step, loss=loss, reg_loss=reg, val_accuracy=acc, versions=versions(),
+                first_perfect_step=meta.get("first_perfect_step"))
+    save_run(out, {**trainer.arrays(), "history": np.array(history, np.float32).reshape(-1, 4)}, meta)
+
+  start, last_save = time.time(), time.time()
+  step, loss, reg, acc = meta["steps_done"], meta.get("loss", float("nan")), meta.get("reg_loss", 0.0), None
+  acc = meta.get("val_accuracy")
+  try:
+    while step < cfg["steps"]:
+      loss, reg = trainer.step(step)
+      step += 1
+      if not np.isfinite(loss):
+        raise RuntimeError(f"loss became {loss} at step {step}: try a lower --lr")
+      if step % val_every == 0 or step == cfg["steps"]:
+        acc = trainer.validate(step)
+        live, total = live_weights(trainer.w)
+        history.append([step, loss, reg, acc])
+        if acc == 1.0 and meta.get("first_perfect_step") is None:
+          meta["first_perfect_step"] = step
+        rate = (step - (resume[1]["steps_done"] if resume else 0)) / (time.time() - start)
+        progress(f"step {step}/{cfg['steps']}  loss {loss:.5f}  reg {reg:.5f}  val {acc:6.1%}  "
+                 f"live {live}/{total}  {rate:.0f} steps/s", final=not sys.stderr.isatty())
+        if time.time() - last_save > checkpoint_every:
+          checkpoint(step, loss, reg, acc)
+          last_save = time.time()
+  except KeyboardInterrupt:
+    checkpoint(step, loss, reg, acc)
+    progress(f"interrupted at step {step}; resume with: python train.py --resume {out}", final=True)
+    sys.exit(130)
+  checkpoint(step, loss, reg, acc)
+  live, total = live_weights(trainer.w)
+  progress(f"done: {step} steps in {time.time() - start:.1f}s, val {acc:.1%}, {live}/{total} weights above {LIVE}",
+           final=True)
+  return meta
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                               epilog="Unset settings come from the task (see tasks.py), then from tasks.DEFAULTS.")
+  ap.add_argument("--task", default="replace111", help="task name (python tasks.py lists them) or path/file.py:NAME")
+  ap.add_argument("--steps", type=int, help="optimizer steps in all (training continues after 100%% accuracy)")
+  ap.add_argument("--batch", type=int, help="sequences per step, freshly sampled every step")
+  ap.add_argument("--seq-len", type=int, help="length of the training sequences; validation uses twice this")
+  ap.add_argument("--lr", type=float, help="Adam learning rate at the start (decays on the original's schedule)")
+  ap.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same weights")
+  ap.add_argument("--cells", help="cells as OUTPUTSxSTATES, comma separated for a stack, e.g. 8x4 or 16x10,16x10")
+  ap.add_argument("--factor", type=float, help="activation: 0 smooth, 1 piecewise linear, between mixes them")
+  ap.add_argument("--leak", type=float, help="activation: slope of the tails beyond |x| = 3")
+  ap.add_argument("--reg-intensity", type=float, help="sparsity penalty i_T: weight of the non-zero-weight count")
+  ap.add_argument("--reg-threshold", type=float, help="sparsity penalty t: |w| above which a weight counts")
+  ap.add_argument("--reg-steepness", type=float, help="sparsity penalty s: how sharply it turns on around t")
+  ap.add_argument("--reg-l1", type=float, help="sparsity penalty i_L1: plain L1 that pushes unused weights to 0")
+  ap.add_argument("-o", "--out", help="output .npz (default runs/<task>-s<seed>.npz)")
+  ap.add_argument("--resume", metavar="RUN.npz", help="continue a checkpointed or interrupted run to its --steps")
+  args = ap.parse_args()
+  signal.signal(signal.SIGTERM, signal.default_int_handler)  # a killed run checkpoints like Ctrl-C
+
+  try:
+    resume = load_run(args.resume) if args.resume else None
+    task_spec = resume[1]["task"] if resume else args.task
+    task = get_task(task_spec)
+    cfg = {k: resume[1][k] for k in DEFAULTS} if resume else task.settings()
+    if resume:
+      cfg["cells"] = ",".join(f"{o}x{s}" for o, s in resume[1]["cells"])
+    for key in DEFAULTS:
+      if getattr(args, key, None) is not None:
+        cfg[key] = getattr(args, key)
+    cfg["cells"] = ",".join(f"{o}x{s}" for o, s in parse_cells(cfg["cells"]))
+    for key in ("steps", "batch", "seq_len"):
+      if cfg[key] < (0 if key == "steps" else 1):
+        raise ValueError(f"--{key.replace('_', '-')} must be {'>= 0' if key == 'steps' else 'positive'}, "
+                         f"not {cfg[key]}")
+  except (TaskError, RunError, ValueError) as e:
+    print(f"train.py: {e}", file=sys.stderr)
+    sys.exit(2)
+  name = Path(task_spec.split(":")[-1]).name if ":" in task_spec else task_spec
+  out = Path(args.out or (args.resume if args.resume else f"runs/{name}-s{args.seed}.npz"))
+  seed = resume[1]["seed"] if resume else args.seed
+  train(task, task_spec, cfg, seed, out, resume)
+  print(out)
+
+
+if __name__ == "__main__":
+  main()
