@@ -182,3 +182,84 @@ def test_kernel_derivative_at_breakpoints_is_a_one_sided_limit(device):
       right = (kernel_values(device, BREAKPOINTS + h, f, leak)[0] - y) / h
       near = np.minimum(np.abs(dx - left), np.abs(dx - right))
       assert np.all(near < 1e-2), (f, leak, dx, left, right)
+
+
+# ---- train.py ----
+
+def small_config(**over):
+  cfg = {**tasks.DEFAULTS, "cells": "4x2", "steps": 40, "batch": 32, "seq_len": 8}
+  return {**cfg, **over}
+
+
+def test_delay1_trains_to_perfect_validation(tmp_path):
+  import train
+  out = tmp_path / "d1.npz"
+  meta = train.train(tasks.TASKS["delay1"], "delay1", small_config(steps=300, batch=64, seq_len=10), 0, out,
+                     val_every=100)
+  assert meta["val_accuracy"] == 1.0
+  weights, saved = train.load_run(out)
+  assert saved["steps_done"] == 300 and saved["task"] == "delay1"
+  # an independent check of the saved weights: fresh sequences, the task's own answer
+  x, y = tasks.TASKS["delay1"].sample(np.random.default_rng(123), 200, 30)
+  assert train.accuracy(train.predict(weights, saved, x), y) == 1.0
+
+
+def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+  import train
+  cfg, task = small_config(steps=40), tasks.TASKS["replace111"]
+  train.train(task, "replace111", cfg, 7, tmp_path / "whole.npz", val_every=20)
+  whole, _ = train.load_run(tmp_path / "whole.npz")
+
+  real_step = train.Trainer.step
+  def interrupted(self, step):
+    if step == 25:
+      raise KeyboardInterrupt
+    return real_step(self, step)
+  monkeypatch.setattr(train.Trainer, "step", interrupted)
+  with pytest.raises(SystemExit):
+    train.train(task, "replace111", cfg, 7, tmp_path / "part.npz", val_every=20)
+  monkeypatch.setattr(train.Trainer, "step", real_step)
+  part, meta = train.load_run(tmp_path / "part.npz")
+  assert meta["steps_done"] == 25
+  train.train(task, "replace111", cfg, 7, tmp_path / "part.npz", resume=(part, meta), val_every=20)
+  resumed, meta = train.load_run(tmp_path / "part.npz")
+  assert meta["steps_done"] == 40
+  for k in train.weight_names([(4, 2)]):
+    np.testing.assert_array_equal(resumed[k], whole[k], err_msg=k)
+
+
+def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
+  import train
+  cfg, task = small_config(steps=10), tasks.TASKS["delay2"]
+  runs = {}
+  for name, seed in [("a", 3), ("b", 3), ("c", 4)]:
+    train.train(task, "delay2", cfg, seed, tmp_path / f"{name}.npz", val_every=10)
+    runs[name] = train.load_run(tmp_path / f"{name}.npz")[0]
+  assert all(np.array_equal(runs["a"][k], runs["b"][k]) for k in train.weight_names([(4, 2)]))
+  assert not np.array_equal(runs["a"]["cell0_output_kernel"], runs["c"]["cell0_output_kernel"])
+
+
+def test_sparsity_penalty_matches_the_formula():
+  import train
+  from tinygrad import Tensor
+  rng = np.random.default_rng(0)
+  w = {"cell0_output_kernel": rng.normal(size=(3, 4)).astype(np.float32), "cell0_output_bias": np.ones(4, np.float32),
+       "dense_weight": rng.normal(size=(4, 1)).astype(np.float32) * 0.05}
+  got = train.sparsity_penalty({k: Tensor(v) for k, v in w.items()}, Tensor([0.05]), 0.025, 10.0, 0.001).item()
+  want = sum(np.mean(0.05 * (np.tanh((np.abs(v) - 0.025) * 10) - np.tanh(-0.25)) + 0.001 * np.abs(v))
+             for k, v in w.items() if k != "cell0_output_bias")  # biases are not penalized
+  assert got == pytest.approx(want, rel=1e-5)
+
+
+@pytest.mark.parametrize("args, words", [
+  (["--task", "nonsense"], ["unknown task 'nonsense'"]),
+  (["--task", "missing_file.py:TASK"], ["missing_file.py does not exist"]),
+  (["--task", "tasks.py:NOPE"], ["tasks.py has no NOPE"]),
+  (["--cells", "4by2"], ["--cells '4by2'"]),
+  (["--steps", "-5"], ["--steps must be >= 0"]),
+  (["--resume", "tasks.py"], ["tasks.py", "not a run file"]),
+])
+def test_train_bad_input_is_one_clear_line(args, words, tmp_path):
+  out = tmp_path / "never.npz"
+  assert_clean_error(run_script("train.py", *args, "-o", out), *words)
+  assert not out.exists()
