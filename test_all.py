@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import tasks
+import train
 
 ROOT = Path(__file__).resolve().parent
 PY = sys.executable
@@ -134,7 +135,6 @@ def kernel_values(device, x, f, leak, weights=None):
   """Forward and the gradient of sum(weights * A(x)) through tinygrad's autograd, with activation.cl."""
   from tinygrad import Tensor
 
-  import train
   t = Tensor(x, device=device)
   y = train.activation(t, f, leak)
   w = np.ones_like(x) if weights is None else weights
@@ -192,7 +192,6 @@ def small_config(**over):
 
 
 def test_delay1_trains_to_perfect_validation(tmp_path):
-  import train
   out = tmp_path / "d1.npz"
   meta = train.train(tasks.TASKS["delay1"], "delay1", small_config(steps=300, batch=64, seq_len=10), 0, out,
                      val_every=100)
@@ -205,7 +204,6 @@ def test_delay1_trains_to_perfect_validation(tmp_path):
 
 
 def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch):
-  import train
   cfg, task = small_config(steps=40), tasks.TASKS["replace111"]
   train.train(task, "replace111", cfg, 7, tmp_path / "whole.npz", val_every=20)
   whole, _ = train.load_run(tmp_path / "whole.npz")
@@ -229,7 +227,6 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch):
 
 
 def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
-  import train
   cfg, task = small_config(steps=10), tasks.TASKS["delay2"]
   runs = {}
   for name, seed in [("a", 3), ("b", 3), ("c", 4)]:
@@ -240,7 +237,6 @@ def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
 
 
 def test_sparsity_penalty_matches_the_formula():
-  import train
   from tinygrad import Tensor
   rng = np.random.default_rng(0)
   w = {"cell0_output_kernel": rng.normal(size=(3, 4)).astype(np.float32), "cell0_output_bias": np.ones(4, np.float32),
