@@ -205,7 +205,7 @@ def test_delay1_trains_to_perfect_validation(tmp_path):
 
 def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch):
   cfg, task = small_config(steps=40), tasks.TASKS["replace111"]
-  train.train(task, "replace111", cfg, 7, tmp_path / "whole.npz", val_every=20)
+  train.train(task, "replace111", cfg, 7, tmp_path / "whole.npz", val_every=20, restarts=0)
   whole, _ = train.load_run(tmp_path / "whole.npz")
 
   real_step = train.Trainer.step
@@ -215,11 +215,11 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     return real_step(self, step)
   monkeypatch.setattr(train.Trainer, "step", interrupted)
   with pytest.raises(SystemExit):
-    train.train(task, "replace111", cfg, 7, tmp_path / "part.npz", val_every=20)
+    train.train(task, "replace111", cfg, 7, tmp_path / "part.npz", val_every=20, restarts=0)
   monkeypatch.setattr(train.Trainer, "step", real_step)
   part, meta = train.load_run(tmp_path / "part.npz")
   assert meta["steps_done"] == 25
-  train.train(task, "replace111", cfg, 7, tmp_path / "part.npz", resume=(part, meta), val_every=20)
+  train.train(task, "replace111", cfg, 7, tmp_path / "part.npz", resume=(part, meta), val_every=20, restarts=0)
   resumed, meta = train.load_run(tmp_path / "part.npz")
   assert meta["steps_done"] == 40
   for k in train.weight_names([(4, 2)]):
@@ -230,10 +230,22 @@ def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
   cfg, task = small_config(steps=10), tasks.TASKS["delay2"]
   runs = {}
   for name, seed in [("a", 3), ("b", 3), ("c", 4)]:
-    train.train(task, "delay2", cfg, seed, tmp_path / f"{name}.npz", val_every=10)
+    train.train(task, "delay2", cfg, seed, tmp_path / f"{name}.npz", val_every=10, restarts=0)
     runs[name] = train.load_run(tmp_path / f"{name}.npz")[0]
   assert all(np.array_equal(runs["a"][k], runs["b"][k]) for k in train.weight_names([(4, 2)]))
   assert not np.array_equal(runs["a"]["cell0_output_kernel"], runs["c"]["cell0_output_kernel"])
+
+
+def test_a_stuck_run_restarts_with_fresh_weights(tmp_path):
+  # lr 0 never learns: every attempt is stuck, each restart draws new weights, the last one runs to the end
+  meta = train.train(tasks.TASKS["replace111"], "replace111", small_config(steps=20, lr=0.0), 0, tmp_path / "r.npz",
+                     val_every=5, restarts=2)
+  assert meta["attempt"] == 2 and meta["steps_done"] == 20
+  final, _ = train.load_run(tmp_path / "r.npz")
+  first = train.init_weights(np.random.default_rng([0, 0]), 1, [(4, 2)], 1)
+  last = train.init_weights(np.random.default_rng([0, 2]), 1, [(4, 2)], 1)
+  np.testing.assert_array_equal(final["cell0_output_kernel"], last["cell0_output_kernel"])  # lr 0: unchanged
+  assert not np.array_equal(first["cell0_output_kernel"], last["cell0_output_kernel"])
 
 
 def test_sparsity_penalty_matches_the_formula():

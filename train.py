@@ -228,21 +228,22 @@ def schedule(step: int, total: int, lr: float, intensity: float) -> tuple[float,
   return lr, intensity
 
 
-def batch_rng(seed: int, step: int, stream: int = 0) -> np.random.Generator:
-  # one generator per step, derived from (seed, step): a resumed run sees the very same batches
-  return np.random.default_rng([seed, stream, step])
+def batch_rng(seed: int, attempt: int, step: int, stream: int = 0) -> np.random.Generator:
+  # one generator per step, derived from (seed, attempt, step): a resumed run sees the very same batches
+  return np.random.default_rng([seed, attempt, stream, step])
 
 
 class Trainer:
   """Holds the weights as tensors, the optimizer and the compiled training and validation steps."""
 
-  def __init__(self, task, cfg: dict, seed: int, arrays: dict[str, np.ndarray]):
-    self.task, self.cfg, self.seed = task, cfg, seed
+  def __init__(self, task, cfg: dict, seed: int, attempt: int, arrays: dict[str, np.ndarray]):
+    self.task, self.cfg, self.seed, self.attempt = task, cfg, seed, attempt
     self.cells = parse_cells(cfg["cells"])
     self.names = weight_names(self.cells)
     self.w = {k: Tensor(arrays[k]).contiguous().realize() for k in self.names}
     self.opt = nn.optim.Adam([self.w[k] for k in self.names], lr=cfg["lr"])
     self.intensity = Tensor([float(cfg["reg_intensity"])]).contiguous().realize()
+    self.rates = None  # (lr, intensity) currently in the tensors
     if "adam_b1_t" in arrays:  # resuming: the optimizer's moments too, so the run continues exactly
       for t, k in [(self.opt.b1_t, "adam_b1_t"), (self.opt.b2_t, "adam_b2_t")]:
         t.assign(Tensor(arrays[k])).realize()
@@ -271,15 +272,17 @@ class Trainer:
     return forward(self.w, x, self.cells, self.cfg["factor"], self.cfg["leak"]).realize()
 
   def step(self, step: int) -> tuple[float, float]:
-    lr, intensity = schedule(step, self.cfg["steps"], self.cfg["lr"], self.cfg["reg_intensity"])
-    self.opt.lr.assign(Tensor([lr], dtype=self.opt.lr.dtype)).realize()
-    self.intensity.assign(Tensor([intensity])).realize()
-    x, y = self.task.sample(batch_rng(self.seed, step), self.cfg["batch"], self.cfg["seq_len"])
+    rates = schedule(step, self.cfg["steps"], self.cfg["lr"], self.cfg["reg_intensity"])
+    if rates != self.rates:  # only when the schedule moves: each assign is a small kernel launch of its own
+      self.opt.lr.assign(Tensor([rates[0]], dtype=self.opt.lr.dtype)).realize()
+      self.intensity.assign(Tensor([rates[1]])).realize()
+      self.rates = rates
+    x, y = self.task.sample(batch_rng(self.seed, self.attempt, step), self.cfg["batch"], self.cfg["seq_len"])
     loss, reg = self.train_step(Tensor(x), Tensor(y)).numpy()
     return float(loss), float(reg)
 
   def validate(self, step: int, batch: int = 1024) -> float:
-    x, y = self.task.sample(batch_rng(self.seed, step, stream=1), batch, 2 * self.cfg["seq_len"])
+    x, y = self.task.sample(batch_rng(self.seed, self.attempt, step, stream=1), batch, 2 * self.cfg["seq_len"])
     return accuracy(self.predict_step(Tensor(x)).numpy(), y)
 
   def arrays(self) -> dict[str, np.ndarray]:
@@ -303,53 +306,88 @@ def progress(line: str, final: bool = False) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def stuck(step: int, acc: float, cfg: dict, patience: float) -> bool:
+  """Not perfect by `patience` of the run: the learning rate has decayed by then, a restart is the better bet."""
+  return step >= patience * cfg["steps"] and acc < 1.0
+
+
 def train(task, task_spec: str, cfg: dict, seed: int, out: Path, resume: tuple[dict, dict] | None = None,
-          val_every: int = 250, checkpoint_every: float = 30.0) -> dict:
-  """Train (or continue) a run; checkpoints to `out` as it goes; returns the final meta."""
+          val_every: int = 250, checkpoint_every: float = 30.0, restarts: int = 3, patience: float = 0.4) -> dict:
+  """Train (or continue) a run; checkpoints to `out` as it goes; returns the final meta.
+
+  A run whose validation is stuck below 100% starts over with fresh weights (up to `restarts` times); a run
+  that was perfect but is not at the end goes back to its last perfect weights."""
+  cells = parse_cells(cfg["cells"])
   if resume:
     arrays, meta = resume
     history = [list(r) for r in arrays.get("history", np.zeros((0, 4)))]
   else:
-    arrays = init_weights(np.random.default_rng(seed), task.n_in, parse_cells(cfg["cells"]), task.n_out)
-    meta = {"task": task_spec, "n_in": task.n_in, "n_out": task.n_out, "seed": seed, "steps_done": 0,
-            **cfg, "cells": [list(c) for c in parse_cells(cfg["cells"])]}
-    history = []
-  trainer = Trainer(task, cfg, seed, arrays)
+    meta = {"task": task_spec, "n_in": task.n_in, "n_out": task.n_out, "seed": seed, **cfg,
+            "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0}
+  start, resumed_at = time.time(), meta["steps_done"]
+  while True:
+    if meta["steps_done"] == 0:  # a fresh start (or restart): new weights, an empty history
+      arrays = init_weights(np.random.default_rng([seed, meta["attempt"]]), task.n_in, cells, task.n_out)
+      history, meta["first_perfect_step"], meta["val_accuracy"] = [], None, None
+    trainer = Trainer(task, cfg, seed, meta["attempt"], arrays)
+    meta = run_steps(trainer, meta, history, out, val_every, checkpoint_every, restarts, patience, start, resumed_at)
+    if meta["steps_done"] == cfg["steps"]:
+      break
+    progress(f"validation stuck at {meta['val_accuracy']:.1%} at step {meta['steps_done']}: restart "
+             f"{meta['attempt'] + 1}/{restarts} with fresh weights", final=True)
+    meta.update(attempt=meta["attempt"] + 1, steps_done=0)
+    resumed_at = 0
+  live, total = live_weights(trainer.w)
+  progress(f"done: {meta['steps_done']} steps in {time.time() - start:.1f}s, val {meta['val_accuracy']:.1%}, "
+           f"{live}/{total} weights above {LIVE}", final=True)
+  return meta
 
-  def checkpoint(step: int, loss: float, reg: float, acc: float | None) -> None:
-    meta.update(steps_done=step, loss=loss, reg_loss=reg, val_accuracy=acc, versions=versions(),
-                first_perfect_step=meta.get("first_perfect_step"))
-    save_run(out, {**trainer.arrays(), "history": np.array(history, np.float32).reshape(-1, 4)}, meta)
 
-  start, last_save = time.time(), time.time()
-  step, loss, reg, acc = meta["steps_done"], meta.get("loss", float("nan")), meta.get("reg_loss", 0.0), None
-  acc = meta.get("val_accuracy")
+def run_steps(trainer: "Trainer", meta: dict, history: list, out: Path, val_every: int, checkpoint_every: float,
+              restarts: int, patience: float, start: float, resumed_at: int) -> dict:
+  """Steps until the end of the run, or until it is stuck (then steps_done < steps and the caller restarts)."""
+  cfg = trainer.cfg
+  step, loss, reg = meta["steps_done"], meta.get("loss", float("nan")), meta.get("reg_loss", float("nan"))
+  acc, last_save, best = meta.get("val_accuracy"), time.time(), None
+
+  def checkpoint(arrays: dict | None = None) -> None:
+    meta.update(steps_done=step, loss=loss, reg_loss=reg, val_accuracy=acc, versions=versions())
+    history_array = np.array(history, np.float32).reshape(-1, 4)
+    save_run(out, {**(arrays or trainer.arrays()), "history": history_array}, meta)
+
   try:
     while step < cfg["steps"]:
       loss, reg = trainer.step(step)
       step += 1
       if not np.isfinite(loss):
         raise RuntimeError(f"loss became {loss} at step {step}: try a lower --lr")
-      if step % val_every == 0 or step == cfg["steps"]:
-        acc = trainer.validate(step)
-        live, total = live_weights(trainer.w)
-        history.append([step, loss, reg, acc])
-        if acc == 1.0 and meta.get("first_perfect_step") is None:
-          meta["first_perfect_step"] = step
-        rate = (step - (resume[1]["steps_done"] if resume else 0)) / (time.time() - start)
-        progress(f"step {step}/{cfg['steps']}  loss {loss:.5f}  reg {reg:.5f}  val {acc:6.1%}  "
-                 f"live {live}/{total}  {rate:.0f} steps/s", final=not sys.stderr.isatty())
-        if time.time() - last_save > checkpoint_every:
-          checkpoint(step, loss, reg, acc)
-          last_save = time.time()
+      if step % val_every and step != cfg["steps"]:
+        continue
+      acc = trainer.validate(step)
+      history.append([step, loss, reg, acc])
+      live, total = live_weights(trainer.w)
+      if acc == 1.0:
+        best = (step, trainer.arrays())
+        meta["first_perfect_step"] = meta.get("first_perfect_step") or step
+      rate = (step - resumed_at) / (time.time() - start)
+      progress(f"step {step}/{cfg['steps']}  loss {loss:.5f}  reg {reg:.5f}  val {acc:6.1%}  "
+               f"live {live}/{total}  {rate:.0f} steps/s", final=not sys.stderr.isatty())
+      if meta["attempt"] < restarts and stuck(step, acc, cfg, patience):
+        meta.update(steps_done=step, val_accuracy=acc)
+        return meta
+      if time.time() - last_save > checkpoint_every:
+        checkpoint()
+        last_save = time.time()
   except KeyboardInterrupt:
-    checkpoint(step, loss, reg, acc)
+    checkpoint()
     progress(f"interrupted at step {step}; resume with: python train.py --resume {out}", final=True)
     sys.exit(130)
-  checkpoint(step, loss, reg, acc)
-  live, total = live_weights(trainer.w)
-  progress(f"done: {step} steps in {time.time() - start:.1f}s, val {acc:.1%}, {live}/{total} weights above {LIVE}",
-           final=True)
+  if acc < 1.0 and best is not None:  # it was perfect once: keep those weights rather than a broken network
+    progress(f"final validation {acc:.1%}: keeping the weights of step {best[0]}, the last perfect one", final=True)
+    meta["recovered_from_step"], acc = best[0], 1.0
+    checkpoint(best[1])
+  else:
+    checkpoint()
   return meta
 
 
@@ -369,6 +407,8 @@ def main():
   ap.add_argument("--reg-threshold", type=float, help="sparsity penalty t: |w| above which a weight counts")
   ap.add_argument("--reg-steepness", type=float, help="sparsity penalty s: how sharply it turns on around t")
   ap.add_argument("--reg-l1", type=float, help="sparsity penalty i_L1: plain L1 that pushes unused weights to 0")
+  ap.add_argument("--restarts", type=int, default=3,
+                  help="start over with fresh weights when validation is not 100%% by 40%% of the steps (default 3)")
   ap.add_argument("-o", "--out", help="output .npz (default runs/<task>-s<seed>.npz)")
   ap.add_argument("--resume", metavar="RUN.npz", help="continue a checkpointed or interrupted run to its --steps")
   args = ap.parse_args()
@@ -395,7 +435,7 @@ def main():
   name = Path(task_spec.split(":")[-1]).name if ":" in task_spec else task_spec
   out = Path(args.out or (args.resume if args.resume else f"runs/{name}-s{args.seed}.npz"))
   seed = resume[1]["seed"] if resume else args.seed
-  train(task, task_spec, cfg, seed, out, resume)
+  train(task, task_spec, cfg, seed, out, resume, restarts=args.restarts)
   print(out)
 
 
