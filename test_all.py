@@ -4,7 +4,9 @@ Every test checks the code against something computed independently: the activat
 written from the formula tables, its backward against finite differences, the tasks against hand-worked
 examples from the write-up, training against the task itself.
 """
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import extract
+import graph
+import prune
+import render
 import tasks
 import train
 
@@ -271,3 +277,565 @@ def test_train_bad_input_is_one_clear_line(args, words, tmp_path):
   out = tmp_path / "never.npz"
   assert_clean_error(run_script("train.py", *args, "-o", out), *words)
   assert not out.exists()
+
+
+# ---- graph: extract, the evaluator, prune, render ----
+# One delay1 network is trained per session (module-scoped fixture, ~15 s) and shared by the tests that need a
+# trained network; everything else runs on hand-built graphs and random weights.
+
+def hand_graph(nodes, edges, task="delay1", factor=0.5, leak=0.1):
+  return {"directed": True, "multigraph": False,
+          "graph": {"task": task, "activation": {"factor": factor, "leak": leak}}, "nodes": nodes, "edges": edges}
+
+
+def inp(i):
+  return {"id": f"in{i}", "kind": "input", "index": i}
+
+
+def state(j, init, cell=0):
+  return {"id": f"c{cell}_s{j}", "kind": "state", "cell": cell, "index": j, "init": init}
+
+
+def neuron(name, bias, cell=0):  # name "o3" or "r1"
+  role = {"o": "output", "r": "recurrent"}[name[0]]
+  return {"id": f"c{cell}_{name}", "kind": "neuron", "role": role, "cell": cell, "index": int(name[1:]), "bias": bias}
+
+
+def out(i, bias=0.0):
+  return {"id": f"out{i}", "kind": "output", "index": i, "bias": bias}
+
+
+def edge(source, target, weight):
+  e = {"source": source, "target": target, "weight": weight}
+  return {**e, "feedback": True} if "_s" in target else e
+
+
+def delay1_graph(extra_nodes=(), extra_edges=()):
+  """y[n] = x[n-1] by hand: r0 = A(-x) = x for x = ±1 is stored in s0 (init -1); o0 = A(-s0) = s0; out0 = o0."""
+  nodes = [inp(0), state(0, -1.0), neuron("r0", 0.0), neuron("o0", 0.0), *extra_nodes, out(0)]
+  edges = [edge("in0", "c0_r0", -1.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", -1.0),
+           edge("c0_o0", "out0", 1.0), *extra_edges]
+  return hand_graph(nodes, edges)
+
+
+def numpy_rnn(weights, meta, x):
+  """The cell equations of the write-up in plain numpy, for an independent check of extract + evaluate."""
+  f, leak = meta["factor"], meta["leak"]
+  layer = x.astype(np.float64)
+  for k, (_, n_s) in enumerate(meta["cells"]):
+    s = np.broadcast_to(weights[f"cell{k}_initial_state"], (x.shape[0], n_s)).astype(np.float64)
+    outs = []
+    for t in range(x.shape[1]):
+      c = np.concatenate([layer[:, t], s], axis=1)
+      pre_o = c @ weights[f"cell{k}_output_kernel"] + weights[f"cell{k}_output_bias"]
+      pre_s = c @ weights[f"cell{k}_recurrent_kernel"] + weights[f"cell{k}_recurrent_bias"]
+      outs.append(table_activation(pre_o, f, leak)[0])
+      s = table_activation(pre_s, f, leak)[0]
+    layer = np.stack(outs, axis=1)
+  return layer @ weights["dense_weight"] + weights["dense_bias"]
+
+
+def random_run(path, seed=5, cells=((5, 3), (4, 2)), n_in=3, n_out=2, **changes):
+  """A run file with random (untrained) weights, two stacked cells; `changes` replace or (None) drop arrays."""
+  rng = np.random.default_rng(seed)
+  w = train.init_weights(rng, n_in, [tuple(c) for c in cells], n_out)
+  meta = {"task": "gated", "n_in": n_in, "n_out": n_out, "cells": [list(c) for c in cells], "factor": 0.3,
+          "leak": 0.05}
+  arrays = {**w, "meta": np.array(json.dumps(meta)), "history": np.array([[10, 0.5, 0.1, 0.25, 40]], np.float32)}
+  for k, v in changes.items():
+    if v is None:
+      arrays.pop(k)
+    else:
+      arrays[k] = v
+  np.savez(path, **arrays)
+  return w, meta
+
+
+@pytest.fixture(scope="module")
+def trained_delay1(tmp_path_factory):
+  """(run path, weights, meta) of a 4x2 delay1 network trained to 100% once for all the graph tests."""
+  path = tmp_path_factory.mktemp("graph") / "delay1.npz"
+  cfg = {**tasks.DEFAULTS, "cells": "4x2", "steps": 300, "batch": 64, "seq_len": 10}
+  train.train(tasks.TASKS["delay1"], "delay1", cfg, 0, path, val_every=100)
+  weights, meta = train.load_run(path)
+  return path, weights, meta
+
+
+def test_graph_activation_matches_the_tables_and_the_kernel():
+  rng = np.random.default_rng(0)
+  x = np.concatenate([rng.uniform(-5, 5, 500), BREAKPOINTS, BREAKPOINTS + 1e-4, BREAKPOINTS - 1e-4])
+  for f, leak in [(0.5, 0.1), (1.0, 0.1), (0.0, 0.01), (0.3, 1.0)]:
+    np.testing.assert_allclose(graph.activation(x, f, leak), table_activation(x, f, leak)[0], atol=1e-12, rtol=0)
+    x32 = x.astype(np.float32)
+    kernel, _ = kernel_values("CPU", x32, f, leak)  # activation.cl itself, compiled by tinygrad for the CPU
+    np.testing.assert_allclose(graph.activation(x32.astype(np.float64), f, leak), kernel, atol=2e-6, rtol=0)
+
+
+def test_graph_xor_and_mux_in_one_neuron():
+  # a XOR b = sign A(-a - b - 1) and a ? b : c = sign A(-a + 3b + 2c - 1) (f = 0.5, leak = 0.1, true = +1)
+  xor = hand_graph([inp(0), inp(1), neuron("o0", -1.0), out(0)],
+                   [edge("in0", "c0_o0", -1.0), edge("in1", "c0_o0", -1.0), edge("c0_o0", "out0", 1.0)])
+  mux = hand_graph([inp(0), inp(1), inp(2), neuron("o0", -1.0), out(0)],
+                   [edge("in0", "c0_o0", -1.0), edge("in1", "c0_o0", 3.0), edge("in2", "c0_o0", 2.0),
+                    edge("c0_o0", "out0", 1.0)])
+  for g, n, truth in [(xor, 2, lambda a, b: a != b), (mux, 3, lambda a, b, c: b if a else c)]:
+    x = prune.all_sequences(n, 1)  # every combination, one step each
+    y = graph.evaluate(g, x)[:, 0, 0]
+    want = [truth(*(v > 0 for v in row)) for row in x[:, 0]]
+    assert y.shape == (2 ** n,) and np.all(np.abs(y) > 0.5)
+    assert [bool(v > 0) for v in y] == want
+
+
+def test_graph_evaluate_steps_states_and_records_values():
+  g = delay1_graph()
+  x = prune.all_sequences(1, 8)
+  y, values = graph.evaluate(g, x, record=True)
+  np.testing.assert_array_equal(np.sign(y), tasks.TASKS["delay1"].target(x))
+  assert set(values) == {n["id"] for n in g["nodes"]}
+  np.testing.assert_array_equal(values["in0"], x[:, :, 0])
+  assert np.all(values["c0_s0"][:, 0] == -1.0)  # the init during step 0
+  np.testing.assert_allclose(values["c0_s0"][:, 1:], values["c0_r0"][:, :-1])  # then the recurrent neuron's value
+  np.testing.assert_allclose(values["out0"], y[:, :, 0])
+
+
+def test_extract_and_evaluate_match_numpy_and_the_tinygrad_model(tmp_path):
+  weights, meta = random_run(tmp_path / "r.npz")
+  g = extract.extract(str(tmp_path / "r.npz"))
+  assert graph.size(g) == {"neurons": 5 + 3 + 4 + 2, "states": 5, "edges": (3 + 3) * (5 + 3) + (5 + 2) * (4 + 2)}
+  assert g["graph"]["history"] == {"step": [10], "loss": [0.5], "reg_loss": [pytest.approx(0.1)], "accuracy": [0.25],
+                                   "live": [40]}
+  x = np.random.default_rng(1).choice([-1.0, 1.0], size=(16, 12, 3)).astype(np.float32)
+  y = graph.evaluate(g, x)
+  np.testing.assert_allclose(y, numpy_rnn(weights, meta, x), atol=1e-9)
+  np.testing.assert_allclose(y, train.predict(weights, meta, x), atol=1e-5)
+
+
+def test_extract_evaluate_equals_the_trained_model(trained_delay1):
+  path, weights, meta = trained_delay1
+  g = extract.extract(str(path))
+  x = tasks.TASKS["delay1"].sample_inputs(np.random.default_rng(7), 32, 12)
+  np.testing.assert_allclose(graph.evaluate(g, x), train.predict(weights, meta, x), atol=1e-5)
+
+
+def test_prune_keeps_a_trained_network_correct_and_no_larger(trained_delay1):
+  g = extract.extract(str(trained_delay1[0]))
+  p = prune.prune(g, tasks.TASKS["delay1"], seed=0)
+  before, after = graph.size(g), graph.size(p)
+  assert all(after[k] <= before[k] for k in before) and after != before
+  assert p["graph"]["prune"]["before"] == before and p["graph"]["prune"]["after"] == after
+  v = p["graph"]["verified"]
+  assert v["correct"] and v["sampled"] == {"sequences": 5000, "length": 60, "seed": 0}
+  assert v["exhaustive"] == {"sequences": 2 ** 16, "length": 16}
+  x, y = tasks.TASKS["delay1"].sample(np.random.default_rng(99), 2000, 100)  # fresh, longer sequences
+  assert np.all(graph.evaluate(p, x) * y > 0)
+  graph.check_graph(json.loads(json.dumps(p)))  # still a valid graph after a JSON round trip
+
+
+def test_prune_removes_exactly_the_dead_and_near_zero_parts():
+  dead = [state(1, 0.5), neuron("r1", 0.3), neuron("o1", 0.2)]
+  g = delay1_graph(dead, [edge("c0_s1", "c0_r1", 2.0), edge("c0_r1", "c0_s1", 1.0), edge("in0", "c0_o1", 0.5),
+                          edge("c0_s1", "c0_o1", -2.0),  # s1, r1, o1 feed no output: dead code
+                          edge("c0_s1", "c0_o0", 0.001), edge("in0", "c0_o0", 0.0)])  # tiny and zero weights
+  g["nodes"][3]["bias"] = 0.05  # a small bias on o0 that does not matter
+  p = prune.prune(g, tasks.TASKS["delay1"], sequences=500, length=40)
+  want = delay1_graph()
+  assert sorted(n["id"] for n in p["nodes"]) == sorted(n["id"] for n in want["nodes"])
+  assert sorted((e["source"], e["target"], e["weight"]) for e in p["edges"]) == \
+    sorted((e["source"], e["target"], e["weight"]) for e in want["edges"])
+  assert all(n.get("bias", 0) == 0 for n in p["nodes"])
+  assert sorted(p["graph"]["prune"]["removed"]) == ["c0_o1", "c0_r1", "c0_s1"]
+  assert p["graph"]["prune"]["after"] == {"neurons": 2, "states": 1, "edges": 2}
+
+
+def test_prune_folds_constant_neurons_and_free_states():
+  # o2 has no inputs: always A(1) = -1; s1 has no recurrent neuron: always 0.5. Both feed o0 and out0.
+  g = delay1_graph([neuron("o2", 1.0), state(1, 0.5)],
+                   [edge("c0_o2", "c0_o0", 2.0), edge("c0_s1", "c0_o0", 4.0), edge("c0_o2", "out0", 0.25)])
+  folded, names = prune.fold_constants(g)
+  assert sorted(names) == ["c0_o2", "c0_s1"]
+  assert not [e for e in folded["edges"] if e["source"] in names]
+  assert [n["bias"] for n in folded["nodes"] if n["id"] == "c0_o0"] == [0.0 + 2.0 * -1.0 + 4.0 * 0.5]
+  assert [n["bias"] for n in folded["nodes"] if n["id"] == "out0"] == [0.25 * -1.0]
+  x = prune.all_sequences(1, 10)
+  np.testing.assert_allclose(graph.evaluate(folded, x), graph.evaluate(g, x), atol=1e-12)
+
+
+def test_prune_clip_search_handles_non_monotone_thresholds():
+  # o0 = A(3 s0 + 2 in0 - 1.5 o1) with o1 = A(3 in0) = in0: the two extra edges nearly cancel. Clipping at 1.5
+  # removes only the -1.5 edge and breaks it; clipping at 2 removes both and is right again. A search that
+  # stops at the first failure on the way up (or bisects) would miss 2.
+  nodes = [inp(0), state(0, -1.0), neuron("r0", 0.0), neuron("o0", 0.0), neuron("o1", 0.0), out(0)]
+  edges = [edge("in0", "c0_r0", 3.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", 3.0),
+           edge("in0", "c0_o1", 3.0), edge("in0", "c0_o0", 2.0), edge("c0_o1", "c0_o0", -1.5),
+           edge("c0_o0", "out0", 3.0)]
+  g = hand_graph(nodes, edges)
+  sets = prune.test_sets(tasks.TASKS["delay1"], 0, 200, 30)
+  assert prune.passes(g, sets) and not prune.passes(prune.clip(g, "weights", 1.5), sets)
+  threshold, clipped = prune.largest_clip(g, "weights", sets)
+  assert threshold == 2.0 and {(e["source"], e["target"]) for e in clipped["edges"]} == \
+    {("in0", "c0_r0"), ("c0_r0", "c0_s0"), ("c0_s0", "c0_o0"), ("in0", "c0_o1"), ("c0_o0", "out0")}
+
+
+def test_render_svg_has_one_shape_per_node_and_edge(trained_delay1, tmp_path):
+  g = extract.extract(str(trained_delay1[0]))
+  svg = render.graphviz_output(g, ".svg", None, None).decode()
+  titles = re.findall(r'<g id="(node|edge)\d+" class="\w+">\s*<title>([^<]*)</title>', svg)
+  assert sorted(t for k, t in titles if k == "node") == sorted(n["id"] for n in g["nodes"])
+  assert sorted(t.replace("&#45;&gt;", "->") for k, t in titles if k == "edge") == \
+    sorted(f"{e['source']}->{e['target']}" for e in g["edges"])
+  assert svg.count('class="node"') == len(g["nodes"]) and svg.count('class="edge"') == len(g["edges"])
+  assert svg.count("stroke-dasharray") >= sum(bool(e.get("feedback")) for e in g["edges"])  # feedback is dashed
+
+
+def test_render_colours_nodes_and_edges_by_value():
+  xor = hand_graph([inp(0), inp(1), neuron("o0", -1.0), out(0, 0.5)],
+                   [edge("in0", "c0_o0", -1.0), edge("in1", "c0_o0", -1.0), edge("c0_o0", "out0", 1.0)])
+  dot = render.graphviz_output(xor, ".dot", "1:1", None).decode()
+  red, blue = "#b2182b", "#2166ac"  # +1 and -1 on the scale
+  assert re.search(rf'\bin0 \[[^]]*fillcolor="{red}"', dot)  # input +1
+  assert re.search(rf'\bc0_o0 \[[^]]*fillcolor="{blue}"', dot)  # 1 XOR 1 = false: A(-3) = -1
+  assert re.search(rf'in0 -> c0_o0 \[[^]]*color="{blue}"', dot)  # +1 * -1
+  assert re.search(r'\bout0 \[[^]]*fillcolor="#92c5de"', dot)  # -1 + 0.5 = -0.5: the scale's -0.5 stop
+  default = render.graphviz_output(xor, ".dot", None, None).decode()
+  assert re.search(rf'in0 -> c0_o0 \[[^]]*color="{blue}"', default)  # by weight sign
+  assert re.search(rf'c0_o0 -> out0 \[[^]]*color="{red}"', default)
+
+
+def test_pipe_extract_prune_render(trained_delay1, tmp_path):
+  svg = tmp_path / "bonsai.svg"
+  cmd = f"set -o pipefail; {PY} extract.py {trained_delay1[0]} | {PY} prune.py | {PY} render.py -o {svg}"
+  proc = subprocess.run(["bash", "-c", cmd], cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr
+  summary = [ln for ln in proc.stderr.splitlines() if ln.startswith("prune.py:")]
+  assert len(summary) == 1 and "->" in summary[0] and "verified" in summary[0]
+  assert svg.read_text().count('class="node"') >= 3
+
+
+GOOD = hand_graph([inp(0), state(0, -1.0), neuron("r0", 0.0), neuron("o0", 0.0), out(0)],
+                  [edge("in0", "c0_r0", -1.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", -1.0),
+                   edge("c0_o0", "out0", 1.0)])
+
+
+def broken(change):
+  g = json.loads(json.dumps(GOOD))
+  change(g)
+  return json.dumps(g)
+
+
+BAD_GRAPHS = {
+  "empty": ("", "empty input"),
+  "truncated": (json.dumps(GOOD)[:70], "not valid JSON"),
+  "not json": ("hello", "not valid JSON"),
+  "no nodes": (broken(lambda g: g.pop("nodes")), "'nodes'"),
+  "no bias": (broken(lambda g: g["nodes"][3].pop("bias")), "missing key 'bias'"),
+  "dangling": (broken(lambda g: g["edges"].append(edge("c0_o7", "out0", 1.0))), "dangling"),
+  "nan": (broken(lambda g: g["edges"][0].update(weight=float("nan"))), "bad weight"),
+  "two into a state": (broken(lambda g: g["edges"].append(edge("c0_o0", "c0_s0", 1.0))), "two incoming"),
+  "no activation": (broken(lambda g: g["graph"].pop("activation")), "activation"),
+}
+
+
+@pytest.mark.parametrize("script", ["prune.py", "render.py"])
+@pytest.mark.parametrize("case", list(BAD_GRAPHS))
+def test_graph_bad_input_is_one_clear_line(script, case, tmp_path):
+  text, words = BAD_GRAPHS[case]
+  f = tmp_path / "bad.json"
+  f.write_text(text)
+  target = tmp_path / ("out.json" if script == "prune.py" else "out.svg")
+  assert_clean_error(run_script(script, f, "-o", target), str(f), words)
+  assert not target.exists() and os.listdir(tmp_path) == ["bad.json"]
+
+
+def test_graph_bad_stdin_is_one_clear_line(tmp_path):
+  assert_clean_error(run_script("render.py", "-o", tmp_path / "x.svg", stdin=b""), "<stdin>", "empty input")
+  assert_clean_error(run_script("prune.py", stdin=b"{\"nodes\": [}"), "<stdin>", "not valid JSON")
+  assert_clean_error(run_script("extract.py", "-", stdin=b""), "<stdin>", "empty input")
+  assert not os.listdir(tmp_path)
+
+
+def test_prune_says_when_the_graph_is_wrong_to_begin_with(tmp_path):
+  g = json.loads(json.dumps(GOOD))
+  g["nodes"][1]["init"] = 1.0  # the first output is now +1 instead of -1
+  f, target = tmp_path / "wrong.json", tmp_path / "out.json"
+  f.write_text(json.dumps(g))
+  proc = run_script("prune.py", f, "-o", target, "--sequences", "100")
+  err = proc.stderr.decode().strip()
+  assert proc.returncode == 1 and "Traceback" not in err and len(err.splitlines()) == 1, err
+  assert "0.00% of" in err and "at step 0 out0 should be -1" in err
+  assert not target.exists()
+
+
+NPZ_CASES = {
+  "not a zip": (lambda p: p.write_text("not a zip at all"), "not a readable .npz"),
+  "truncated": (lambda p: p.write_bytes(random_npz_bytes(p)[:300]), "not a readable .npz"),
+  "empty": (lambda p: p.write_bytes(b""), "empty input"),
+  "missing key": (lambda p: random_run(p, cell0_output_bias=None), "missing key 'cell0_output_bias'"),
+  "no meta": (lambda p: random_run(p, meta=None), "missing key 'meta'"),
+  "wrong shape": (lambda p: random_run(p, cell1_recurrent_kernel=np.zeros((9, 3), np.float32)), "shape"),
+  "nan": (lambda p: random_run(p, dense_weight=np.full((4, 2), np.nan, np.float32)), "NaN"),
+}
+
+
+def random_npz_bytes(p):
+  random_run(p)
+  return p.read_bytes()
+
+
+@pytest.mark.parametrize("case", list(NPZ_CASES))
+def test_extract_bad_run_is_one_clear_line(case, tmp_path):
+  make, words = NPZ_CASES[case]
+  run, target = tmp_path / "run.npz", tmp_path / "graph.json"
+  make(run)
+  assert_clean_error(run_script("extract.py", run, "-o", target), str(run), words)
+  assert not target.exists()
+
+
+def test_prune_task_override_and_no_quantize(tmp_path):
+  (tmp_path / "mine.py").write_text("from tasks import Task, shift\n"
+                                    "LAG = Task(name='lag', n_in=1, n_out=1, target=lambda x: shift(x, 1))\n")
+  g = json.loads(json.dumps(GOOD))
+  g["graph"]["task"] = "somewhere/else/mine.py:LAG"  # where it was trained, not here
+  g["edges"][0]["weight"] = -1.3  # A(-1.3 x) still has the sign of x; quantizing would round it to -1
+  f = tmp_path / "g.json"
+  f.write_text(json.dumps(g))
+  assert_clean_error(run_script("prune.py", f), "somewhere/else/mine.py does not exist")
+  for flags, weight in [([], -1.0), (["--no-quantize"], -1.3)]:
+    proc = run_script("prune.py", f, "--task", tmp_path / "mine.py:LAG", "--sequences", "200", *flags)
+    assert proc.returncode == 0, proc.stderr
+    p = json.loads(proc.stdout)
+    assert p["graph"]["task"] == f"{tmp_path}/mine.py:LAG"
+    assert [e["weight"] for e in p["edges"] if e["target"] == "c0_r0"] == [weight]
+    assert p["graph"]["prune"]["quantize"] == (1 if not flags else None)
+
+
+def test_render_formats_follow_the_suffix(tmp_path):
+  f = tmp_path / "g.json"
+  f.write_text(json.dumps(GOOD))
+  heads = {".svg": b"<?xml", ".png": b"\x89PNG", ".pdf": b"%PDF", ".dot": b"digraph"}
+  for suffix, head in heads.items():
+    assert run_script("render.py", f, "-o", tmp_path / f"g{suffix}").returncode == 0
+    assert (tmp_path / f"g{suffix}").read_bytes().startswith(head), suffix
+  proc = run_script("render.py", f)
+  assert proc.returncode == 0 and proc.stdout.startswith(b"digraph")
+  assert_clean_error(run_script("render.py", f, "-o", tmp_path / "g.gif"), "unknown output format .gif")
+  assert_clean_error(run_script("render.py", f, "--inputs", "1,x"), "--inputs")
+
+
+# ---- page: the interactive HTML page (page.py, page.html) in a real headless Chromium ----
+# The page runs its own copy of the evaluator in JavaScript; these tests hold it to graph.evaluate.
+
+def page_graph(history=True):
+  """A hand-made graph of the `gated` task (3 inputs, in2 unused): two cells, a neuron reading a neuron of the same
+  step, a state whose recurrent neuron was pruned away (it keeps its initial value), non-round weights."""
+  neuron = lambda cell, role, j, bias: {"id": f"c{cell}_{role[0]}{j}", "kind": "neuron", "role": role, "cell": cell,
+                                        "index": j, "bias": bias}
+  state = lambda cell, j, init: {"id": f"c{cell}_s{j}", "kind": "state", "cell": cell, "index": j, "init": init}
+  edge = lambda a, b, w: {"source": a, "target": b, "weight": w, **({"feedback": True} if "_s" in b else {})}
+  nodes = [{"id": "in0", "kind": "input", "index": 0}, {"id": "in1", "kind": "input", "index": 1},
+           state(0, 0, 0.7), state(0, 1, -0.4), neuron(0, "recurrent", 0, 0.3), neuron(0, "output", 0, -0.5),
+           neuron(0, "output", 1, 0.2), state(1, 0, -0.2), neuron(1, "recurrent", 0, 0.1), neuron(1, "output", 0, 0.05),
+           {"id": "out0", "kind": "output", "index": 0, "bias": 0.1}]
+  edges = [edge("in0", "c0_r0", 1.2), edge("c0_s0", "c0_r0", -0.8), edge("c0_r0", "c0_s0", 1.0),
+           edge("in1", "c0_o0", 0.9), edge("c0_s0", "c0_o0", 1.1), edge("c0_s1", "c0_o0", 0.6),
+           edge("in0", "c0_o1", -1.3), edge("c0_s1", "c0_o1", 0.5), edge("c0_o0", "c1_r0", 1.4),
+           edge("c1_s0", "c1_r0", 0.7), edge("c1_r0", "c1_s0", 1.0), edge("c0_o0", "c1_o0", -0.9),
+           edge("c0_o1", "c1_o0", 1.6), edge("c1_s0", "c1_o0", 0.8), edge("c1_o0", "out0", 0.6)]
+  info = {"task": "gated", "activation": {"factor": 0.5, "leak": 0.01}, "meta": {"n_in": 3, "n_out": 1}}
+  if history:
+    info["history"] = {"step": [0, 100, 200, 300], "loss": [1.0, 0.3, 0.01, 0.002],
+                       "reg_loss": [0.05, 0.04, 0.02, 0.019], "accuracy": [0.1, 0.6, 0.99, 1.0]}
+  return {"directed": True, "multigraph": False, "graph": info, "nodes": nodes, "edges": edges}
+
+
+def render_page(tmp_path, g, *args):
+  """A graph -> `render.py g.json -o page.html ARGS` -> the page's path."""
+  graph.save_graph(g, tmp_path / "g.json")
+  proc = run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "page.html", *args)
+  assert proc.returncode == 0, proc.stderr
+  return tmp_path / "page.html"
+
+
+@pytest.fixture(scope="module")
+def browser():
+  """Debian's Chromium (apt-get install chromium), headless, driven by Playwright; never a downloaded browser."""
+  import shutil
+
+  from playwright.sync_api import sync_playwright
+  chromium = os.environ.get("BONSAI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+  assert Path(chromium).exists(), f"no Chromium at {chromium}: apt-get install chromium (or set BONSAI_CHROMIUM)"
+  with sync_playwright() as p:
+    b = p.chromium.launch(executable_path=chromium, args=[
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"])
+    yield b
+    b.close()
+
+
+def open_page(browser, path):
+  """A fresh tab on a page file; returns (tab, problems) where problems collects requests and errors as they come."""
+  tab = browser.new_page(viewport={"width": 1200, "height": 900})
+  problems = []
+  tab.on("request", lambda r: r.url != path.as_uri() and problems.append(f"request {r.url}"))
+  tab.on("pageerror", lambda e: problems.append(f"error {e}"))
+  tab.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"console {m.text}"))
+  tab.clock.install()  # the page's timers run only when the test says so (no sleeps)
+  tab.goto(path.as_uri())
+  return tab, problems
+
+
+def same_colour(a: str, b: str) -> bool:
+  """'#rrggbb' colours equal up to 1 per channel (JavaScript and numpy may round a .5 differently)."""
+  return max(abs(int(a[k:k + 2], 16) - int(b[k:k + 2], 16)) for k in (1, 3, 5)) <= 1
+
+
+def check_page_against_evaluator(tab, g, x, expected_known=True):
+  """What the page shows at its current step against graph.evaluate: the colour of every node and edge, every
+  trace, the expected output and the marked steps."""
+  y, values = graph.evaluate(g, x[None], record=True)
+  step = tab.evaluate("bonsai.step")
+  shown = tab.evaluate("""() => ({
+    nodes: [...document.querySelectorAll('#graph g.node[data-id]')].map(g =>
+      [g.dataset.id, g.querySelector('polygon, ellipse, path').getAttribute('fill')]),
+    edges: [...document.querySelectorAll('#graph g.edge[data-source]')].map(g =>
+      [g.dataset.source, g.dataset.target, g.querySelector('path:not(.casing)').getAttribute('stroke')]),
+    traces: [...document.querySelectorAll('#analyzer g.trace')].map(g =>
+      [g.dataset.id, g.querySelector('path.values').dataset.values, g.querySelector('path.expected')?.dataset.values,
+       [...g.querySelectorAll('rect.mismatch')].map(r => +r.dataset.t)]),
+    inputs: bonsai.inputs})""")
+  np.testing.assert_array_equal(shown["inputs"], x)
+  assert sorted(n for n, _ in shown["nodes"]) == sorted(n["id"] for n in g["nodes"])
+  assert len(shown["edges"]) == len(g["edges"])
+  for nid, fill in shown["nodes"]:
+    assert same_colour(fill, graph.colour(values[nid][0, step])), (nid, step, fill)
+  weight = {(e["source"], e["target"]): e["weight"] for e in g["edges"]}
+  for a, b, stroke in shown["edges"]:
+    assert same_colour(stroke, graph.colour(values[a][0, step] * weight[a, b])), (a, b, step, stroke)
+  target = np.asarray(graph.task_of(g).target(x[None]))[0] if expected_known else None
+  assert tab.evaluate("bonsai.expected") == (None if target is None else target.tolist())
+  for nid, drawn, drawn_expected, marked in shown["traces"]:
+    want = x[:, int(nid[2:])] if nid.startswith("in") else values[nid][0]
+    np.testing.assert_allclose([float(v) for v in drawn.split()], want, atol=1e-9, err_msg=nid)
+    if nid.startswith("out") and not expected_known:
+      assert drawn_expected is None and marked == []
+    elif nid.startswith("out"):
+      index = int(nid[3:])
+      np.testing.assert_array_equal([float(v) for v in drawn_expected.split()], target[:, index])
+      assert marked == list(np.flatnonzero(np.sign(y[0, :, index]) != np.sign(target[:, index])))
+  return [nid for nid, *_ in shown["traces"]]
+
+
+def test_page_shows_what_the_evaluator_computes(tmp_path, browser):
+  g = page_graph()
+  text = "-+--+-+--++-+-+,++-+--+-++-+--+,--+-+--++-+-+--"
+  x = render.parse_inputs(text, 3)
+  tab, problems = open_page(browser, render_page(tmp_path, g, "--inputs=" + text))
+  traces = check_page_against_evaluator(tab, g, x)
+  assert traces == ["in0", "in1", "in2", "c0_s0", "c0_s1", "c1_s0", "out0"]  # inputs, states, outputs
+  for _ in range(4):
+    tab.click("#forward")
+  tab.click("#back")
+  assert tab.evaluate("bonsai.step") == 3
+  check_page_against_evaluator(tab, g, x)
+  tab.fill("#scrub", "11")
+  assert tab.evaluate("bonsai.step") == 11
+  check_page_against_evaluator(tab, g, x)
+
+  tab.click('#analyzer rect.flip[data-t="6"][data-i="0"]')  # flip in0 (change_mode) at step 6: all is recomputed
+  before = tasks.get_task("gated").target(x[None])
+  x[6, 0] *= -1
+  assert (tasks.get_task("gated").target(x[None]) != before).any()  # so the expected output must change too
+  assert tab.evaluate("bonsai.step") == 6
+  check_page_against_evaluator(tab, g, x)
+  assert render.parse_inputs(tab.inner_text("#inputtext").split("'")[1], 3).tolist() == x.tolist()
+  tab.click('#analyzer rect.flip[data-t="9"][data-i="2"]')  # two flips away: the page cannot know the task's output
+  x[9, 2] *= -1
+  check_page_against_evaluator(tab, g, x, expected_known=False)
+  tab.click("#reset")
+  x = render.parse_inputs(text, 3)
+  check_page_against_evaluator(tab, g, x)
+
+  tab.hover('#graph g.node[data-id="c1_o0"]')
+  tip = tab.inner_text("#tip")
+  assert "c1_o0" in tip and "0.050" in tip and "c0_o1" in tip
+
+  tab.click('#graph g.node[data-id="c0_o0"]')  # click a node: its trace appears; click again: it goes
+  assert "c0_o0" in check_page_against_evaluator(tab, g, x)
+  tab.click('#graph g.node[data-id="c0_o0"]')
+  assert "c0_o0" not in check_page_against_evaluator(tab, g, x)
+
+  assert tab.evaluate("bonsai.step") == 9
+  tab.select_option("#speed", "4")
+  tab.click("#play")
+  tab.clock.run_for(2000)  # 2 s at 4 steps/s: 8 steps, from 9 past the last (14) round to 2
+  tab.click("#play")
+  assert tab.evaluate("bonsai.step") == 2
+  check_page_against_evaluator(tab, g, x)
+
+  charts = tab.evaluate("""[...document.querySelectorAll('#charts svg')].map(s =>
+    [s.dataset.key, s.querySelector('path').dataset.values.split(' ').map(Number)])""")
+  assert charts == [[k, g["graph"]["history"][k]] for k in ("loss", "reg_loss", "accuracy")]
+
+  png = tab.screenshot(full_page=True)
+  box = tab.locator("#graph svg").bounding_box()
+  assert_not_blank(browser, png, box)
+  assert problems == []
+
+
+def assert_not_blank(browser, png, box):
+  """Decode the screenshot (in a blank tab, by the browser's PNG decoder) and count, inside the graph's box,
+  pixels near both ends of the colour scale and the number of distinct colours."""
+  import base64
+  tab = browser.new_page()
+  counts = tab.evaluate("""async ([png, box]) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + png;
+    await img.decode();
+    const c = document.createElement('canvas');
+    [c.width, c.height] = [img.width, img.height];
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(box.x, box.y, box.width, box.height).data;
+    const near = (i, r, g, b) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 30;
+    let red = 0, blue = 0;
+    const colours = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      red += near(i, 178, 24, 43);
+      blue += near(i, 33, 102, 172);
+      colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    }
+    return {red, blue, colours: colours.size, width: img.width, height: img.height};
+  }""", [base64.b64encode(png).decode(), box])
+  tab.close()
+  assert counts["red"] > 200 and counts["blue"] > 200 and counts["colours"] > 50, counts
+
+
+def test_page_without_history_or_expected_output(tmp_path, browser):
+  g = page_graph(history=False)
+  g["graph"]["task"] = "not_here.py:TASK"  # a task file this machine lacks: the page still runs
+  tab, problems = open_page(browser, render_page(tmp_path, g, "--inputs=+-+,+--,-++"))
+  assert tab.locator("#history").is_hidden()
+  assert "not_here.py" in tab.inner_text("#summary")
+  tab.click("#forward")
+  assert check_page_against_evaluator(tab, g, np.array([[1, 1, -1], [-1, -1, 1], [1, -1, 1]], np.float32),
+                                      expected_known=False)
+  assert problems == []
+
+
+def test_page_inputs_default_to_the_tasks_sampler_and_bad_ones_are_one_line(tmp_path):
+  from page import page_data
+  g = {"graph": {"task": "parens", "activation": {"factor": 1.0, "leak": 0.1}},
+       "nodes": [{"id": "in0", "kind": "input", "index": 0}, {"id": "out0", "kind": "output", "index": 0, "bias": 0}],
+       "edges": [{"source": "in0", "target": "out0", "weight": 1.0}]}
+  x = np.array(page_data(g, None, 200, 0)["inputs"])
+  depth = np.cumsum(-x)  # parens' own sampler gives valid prefixes only (uniform ±1 would go below 0)
+  assert x.shape == (200, 1) and (depth >= 0).all() and (depth == 8).any()
+  graph.save_graph(page_graph(), tmp_path / "g.json")
+  assert run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "p.html").returncode == 0  # no --inputs
+  text = (tmp_path / "p.html").read_text()
+  data = json.loads(text.split('<script id="bonsai-data" type="application/json">')[1].split("</script>")[0])
+  sample = tasks.get_task("gated").sample_inputs(np.random.default_rng(0), 1, 24)[0]
+  np.testing.assert_array_equal(data["inputs"], sample)  # 24 steps from gated's own sampler, seed 0
+  (tmp_path / "p.html").unlink()
+  for args, words in ((["--inputs", "+-,-+"], ["3 input"]), (["--inputs", "+-,-+,++", "--step", "2"], ["--step 2"])):
+    assert_clean_error(run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "p.html", *args), *words)
+    assert not (tmp_path / "p.html").exists()

@@ -3,7 +3,8 @@
 In:  a task from tasks.py (`--task replace111`, or `--task my_tasks.py:NAME` for your own).
 Out: runs/<task>-s<seed>.npz (or -o PATH), its path printed as the last line on stdout, holding per cell k
      cell{k}_output_kernel, cell{k}_output_bias, cell{k}_recurrent_kernel, cell{k}_recurrent_bias,
-     cell{k}_initial_state, then dense_weight, dense_bias, `meta` (JSON) and `history`.
+     cell{k}_initial_state, then dense_weight, dense_bias, `meta` (JSON) and `history` (one row per validation:
+     step, loss, regularization loss, validation accuracy, weights above 0.01), plus the optimizer's state.
 
 The cell (one per layer, stacked per timestep), with c_t = concat(x_t, s_{t-1}) and A the activation of
 activation.cl:
@@ -320,7 +321,7 @@ def train(task, task_spec: str, cfg: dict, seed: int, out: Path, resume: tuple[d
   cells = parse_cells(cfg["cells"])
   if resume:
     arrays, meta = resume
-    history = [list(r) for r in arrays.get("history", np.zeros((0, 4)))]
+    history = [list(r) for r in arrays.get("history", np.zeros((0, 5)))]
   else:
     meta = {"task": task_spec, "n_in": task.n_in, "n_out": task.n_out, "seed": seed, **cfg,
             "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0}
@@ -349,27 +350,32 @@ def run_steps(trainer: "Trainer", meta: dict, history: list, out: Path, val_ever
   cfg = trainer.cfg
   step, loss, reg = meta["steps_done"], meta.get("loss", float("nan")), meta.get("reg_loss", float("nan"))
   acc, last_save, best = meta.get("val_accuracy"), time.time(), None
+  warm = (resumed_at, start)
 
   def checkpoint(arrays: dict | None = None) -> None:
-    meta.update(steps_done=step, loss=loss, reg_loss=reg, val_accuracy=acc, versions=versions())
-    history_array = np.array(history, np.float32).reshape(-1, 4)
+    meta.update(steps_done=step, loss=loss, reg_loss=reg, val_accuracy=acc, versions=versions(),
+                seconds=round(time.time() - start, 2))
+    history_array = np.array(history, np.float32).reshape(-1, 5)
     save_run(out, {**(arrays or trainer.arrays()), "history": history_array}, meta)
 
   try:
     while step < cfg["steps"]:
       loss, reg = trainer.step(step)
       step += 1
+      if step == resumed_at + 5:  # from here on the kernels are compiled: the rate is the steady one
+        warm = (step, time.time())
       if not np.isfinite(loss):
         raise RuntimeError(f"loss became {loss} at step {step}: try a lower --lr")
       if step % val_every and step != cfg["steps"]:
         continue
       acc = trainer.validate(step)
-      history.append([step, loss, reg, acc])
       live, total = live_weights(trainer.w)
+      history.append([step, loss, reg, acc, live])
       if acc == 1.0:
         best = (step, trainer.arrays())
         meta["first_perfect_step"] = meta.get("first_perfect_step") or step
-      rate = (step - resumed_at) / (time.time() - start)
+      rate = (step - warm[0]) / (time.time() - warm[1]) if step > warm[0] else 0.0
+      meta["steps_per_second"] = round(rate, 1)
       progress(f"step {step}/{cfg['steps']}  loss {loss:.5f}  reg {reg:.5f}  val {acc:6.1%}  "
                f"live {live}/{total}  {rate:.0f} steps/s", final=not sys.stderr.isatty())
       if meta["attempt"] < restarts and stuck(step, acc, cfg, patience):

@@ -1,0 +1,340 @@
+"""The computational graph every later stage shares: its JSON file, the activation, and the one evaluator.
+
+In:  a graph JSON file (extract.py writes it; prune.py and render.py read and write it).
+Out: plain dicts and numpy arrays:
+  graph = load_graph("bonsai.json")            # validated dict, or GraphError naming the file and the problem
+  y = evaluate(graph, x)                       # x (batch, length, n_in) of ±1 -> y (batch, length, n_out)
+  y, values = evaluate(graph, x, record=True)  # values[node_id]: (batch, length), what that node gave at each step
+
+The file is networkx node-link JSON (networkx.node_link_graph(data, edges="edges") reads it):
+  {"directed": true, "multigraph": false,
+   "graph": {"task": "delay1", "activation": {"factor": 0.5, "leak": 0.1}, "meta": {...}, ...},
+   "nodes": [{"id": "in0", "kind": "input", "index": 0},
+             {"id": "c0_s1", "kind": "state", "cell": 0, "index": 1, "init": 0.73},
+             {"id": "c0_r1", "kind": "neuron", "role": "recurrent", "cell": 0, "index": 1, "bias": -0.2},
+             {"id": "c0_o3", "kind": "neuron", "role": "output", "cell": 0, "index": 3, "bias": 0.5},
+             {"id": "out0", "kind": "output", "index": 0, "bias": 0.1}],
+   "edges": [{"source": "in0", "target": "c0_o3", "weight": 1.5},
+             {"source": "c0_r1", "target": "c0_s1", "weight": 1.0, "feedback": true}, ...]}
+
+One timestep: every state gives its current value (its "init" at step 0), every neuron computes
+A(bias + sum of weight * source) in dependency order, every output computes bias + sum of weight * source
+(no activation), and then every state with a feedback edge takes the value of its recurrent neuron.
+"""
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("input", "state", "neuron", "output")
+CHUNK = 8192  # sequences evaluated together
+FIELDS = {  # the fields each kind of node must have, besides id and kind
+  "input": ("index",),
+  "state": ("cell", "index", "init"),
+  "neuron": ("role", "cell", "index", "bias"),
+  "output": ("index", "bias"),
+}
+
+
+class GraphError(ValueError):
+  """A graph (or run) file that cannot be used; the message names the file and the problem."""
+
+
+# ---- the activation (the same function as activation.cl; test_all.py checks that they agree) ----
+
+def activation(x, factor: float, leak: float) -> np.ndarray:
+  """A(x) = factor * L(x) + (1 - factor) * S(x): L piecewise linear, S quartic pieces, both with `leak` tails.
+
+  Written for speed with |x| (both L and S are odd functions): for 0 <= a <= 3, L(a) = |a - 1| - 1 and
+  S(a) = (a - 1)^4 - 1 up to a = 2, 1 - (a - 3)^4 after; beyond 3 both are 1 + leak * (a - 3)."""
+  x = np.asarray(x)
+  if not np.issubdtype(x.dtype, np.floating):
+    x = x.astype(np.float64)
+  a = np.abs(x)
+  low = a <= 2
+  q = np.where(low, a - 1, a - 3)
+  q *= q
+  q *= q
+  inner = factor * (np.abs(a - 1) - 1) + (1 - factor) * np.where(low, q - 1, 1 - q)
+  return np.sign(x) * np.where(a > 3, 1 + leak * (a - 3), inner)
+
+
+# ---- reading and writing ----
+
+def read_input(path: str) -> tuple[bytes, str]:
+  """The bytes of a file, or of stdin for "-", and the name to use for it in messages."""
+  name = "<stdin>" if path == "-" else str(path)
+  try:
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+  except FileNotFoundError:
+    raise GraphError(f"{name}: no such file") from None
+  except OSError as e:
+    raise GraphError(f"{name}: cannot read it ({e.strerror or e})") from None
+  if not data.strip():
+    raise GraphError(f"{name}: empty input")
+  return data, name
+
+
+def write_output(data: bytes | str, path: str) -> None:
+  """Write to stdout for "-", else atomically: a temp file in the same folder, then renamed over the target."""
+  data = data.encode() if isinstance(data, str) else data
+  if path == "-":
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    return
+  target = Path(path)
+  fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.", suffix=".tmp")
+  try:
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+    os.replace(tmp, target)
+  except BaseException:
+    Path(tmp).unlink(missing_ok=True)
+    raise
+
+
+def load_graph(path: str) -> dict:
+  """A validated graph from a JSON file ("-" reads stdin); GraphError says what is wrong."""
+  data, name = read_input(path)
+  try:
+    graph = json.loads(data.decode("utf-8"))
+  except UnicodeDecodeError:
+    raise GraphError(f"{name}: not a graph JSON file (binary data)") from None
+  except json.JSONDecodeError as e:
+    raise GraphError(f"{name}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}; truncated?)") from None
+  check_graph(graph, name)
+  return graph
+
+
+def save_graph(graph: dict, path: str) -> None:
+  """Write a graph as JSON, one node or edge per line so that a diff or a reader can follow it ("-": stdout)."""
+  def items(pairs, indent):
+    return f",\n{indent}".join(f"{json.dumps(k)}: {v}" for k, v in pairs)
+
+  top = items(((k, json.dumps(v)) for k, v in graph["graph"].items()), "  ")
+  head = items(((k, json.dumps(v)) for k, v in graph.items() if k not in ("graph", "nodes", "edges")), " ")
+  nodes = ",\n  ".join(json.dumps(n) for n in graph["nodes"])
+  edges = ",\n  ".join(json.dumps(e) for e in graph["edges"])
+  text = f'{{\n {head},\n "graph": {{\n  {top}\n }},\n "nodes": [\n  {nodes}\n ],\n "edges": [\n  {edges}\n ]\n}}\n'
+  write_output(text, path)
+
+
+# ---- validation ----
+
+def is_number(v) -> bool:
+  return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_graph(graph, name: str = "graph") -> None:
+  """Raise GraphError for anything the evaluator could not run: missing keys, bad kinds, NaN, dangling edges,
+  a state with two inputs, a cycle that does not pass through a state."""
+  def bad(problem):
+    raise GraphError(f"{name}: {problem}")
+
+  if not isinstance(graph, dict):
+    bad("not a graph (the top level must be a JSON object)")
+  for key, typ in (("graph", dict), ("nodes", list), ("edges", list)):
+    if not isinstance(graph.get(key), typ):
+      bad(f"missing or malformed key {key!r}")
+  top = graph["graph"]
+  if not isinstance(top.get("task"), str) or not top["task"]:
+    bad("missing key graph.task (the task name)")
+  act = top.get("activation")
+  if not isinstance(act, dict) or not all(is_number(act.get(k)) for k in ("factor", "leak")):
+    bad("missing or malformed graph.activation (needs numbers factor and leak)")
+
+  kind_of = {}
+  for i, node in enumerate(graph["nodes"]):
+    if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+      bad(f"node {i} has no string id")
+    nid = node["id"]
+    if nid in kind_of:
+      bad(f"node id {nid!r} appears twice")
+    if node.get("kind") not in KINDS:
+      bad(f"node {nid!r} has kind {node.get('kind')!r}, not one of {', '.join(KINDS)}")
+    for field in FIELDS[node["kind"]]:
+      if field not in node:
+        bad(f"node {nid!r} is missing key {field!r}")
+      value = node[field]
+      ok = value in ("output", "recurrent") if field == "role" else (
+        is_number(value) if field in ("bias", "init") else isinstance(value, int) and value >= 0)
+      if not ok:
+        bad(f"node {nid!r} has a bad {field}: {value!r}")
+    kind_of[nid] = node["kind"]
+
+  for kind in ("input", "output"):
+    indices = sorted(n["index"] for n in graph["nodes"] if n["kind"] == kind)
+    if len(set(indices)) != len(indices):
+      bad(f"two {kind} nodes share an index")
+  outs = sorted(n["index"] for n in graph["nodes"] if n["kind"] == "output")
+  if not outs or outs != list(range(len(outs))):
+    bad(f"the output nodes must have indices 0..n-1, found {outs}")
+
+  seen, into_state = set(), {}
+  for i, edge in enumerate(graph["edges"]):
+    if not isinstance(edge, dict) or not all(k in edge for k in ("source", "target", "weight")):
+      bad(f"edge {i} needs source, target and weight")
+    src, dst, w = edge["source"], edge["target"], edge["weight"]
+    where = f"edge {i} ({src} -> {dst})"
+    for end in (src, dst):
+      if end not in kind_of:
+        bad(f"{where} is dangling: there is no node {end!r}")
+    if not is_number(w):
+      bad(f"{where} has a bad weight {w!r}")
+    if (src, dst) in seen:
+      bad(f"{where} appears twice")
+    seen.add((src, dst))
+    if kind_of[dst] == "input" or kind_of[src] == "output":
+      bad(f"{where}: nothing flows into an input or out of an output")
+    feedback = edge.get("feedback", False)
+    if feedback is not (kind_of[dst] == "state"):
+      bad(f"{where}: edges into states, and only those, are feedback edges")
+    if feedback:
+      if kind_of[src] != "neuron":
+        bad(f"{where}: a state is fed back from a neuron")
+      if dst in into_state:
+        bad(f"state {dst!r} has two incoming edges ({into_state[dst]} and {src})")
+      into_state[dst] = src
+  levels(graph, name)  # raises on a cycle
+
+
+def levels(graph: dict, name: str = "graph") -> dict[str, int]:
+  """Dependency depth of every node within one step: inputs and states 0, a neuron or output one more than its
+  deepest source, at least 1 (feedback edges do not count: they act between steps)."""
+  sources = {n["id"]: [] for n in graph["nodes"]}
+  kind = {n["id"]: n["kind"] for n in graph["nodes"]}
+  for e in graph["edges"]:
+    if not e.get("feedback"):
+      sources[e["target"]].append(e["source"])
+  level, visiting = {}, set()
+
+  def depth(nid):  # iterative, so that a long chain of neurons cannot hit Python's recursion limit
+    stack = [nid]
+    while stack:
+      top = stack[-1]
+      if top in level:
+        stack.pop()
+        continue
+      visiting.add(top)
+      todo = [s for s in sources[top] if s not in level]
+      for s in todo:
+        if s in visiting:
+          raise GraphError(f"{name}: a cycle through {s!r} does not pass through a state")
+      if todo:
+        stack.extend(todo)
+        continue
+      level[top] = 0 if kind[top] in ("input", "state") else 1 + max((level[s] for s in sources[top]), default=0)
+      visiting.discard(top)
+      stack.pop()
+
+  for n in graph["nodes"]:
+    depth(n["id"])
+  return level
+
+
+# ---- the evaluator ----
+
+def compile_steps(graph: dict) -> dict:
+  """The graph as matrices: one (targets x nodes) weight matrix per dependency level, so that one timestep is a
+  handful of matrix products over the whole batch."""
+  ids = [n["id"] for n in graph["nodes"]]
+  pos = {nid: i for i, nid in enumerate(ids)}
+  node = {n["id"]: n for n in graph["nodes"]}
+  depth = levels(graph)
+  stages = []
+  for lvl in range(1, max(depth.values(), default=0) + 1):
+    targets = [nid for nid in ids if depth[nid] == lvl]
+    row = {nid: r for r, nid in enumerate(targets)}
+    w = np.zeros((len(targets), len(ids)))
+    for e in graph["edges"]:
+      if e["target"] in row and not e.get("feedback"):
+        w[row[e["target"]], pos[e["source"]]] = e["weight"]
+    stages.append({"rows": np.array([pos[t] for t in targets], np.int64), "w": w,
+                   "bias": np.array([node[t].get("bias", 0.0) for t in targets])[:, None],
+                   "act": np.array([node[t]["kind"] == "neuron" for t in targets])[:, None]})
+  feedback = [(pos[e["target"]], pos[e["source"]]) for e in graph["edges"] if e.get("feedback")]
+  states = [pos[n["id"]] for n in graph["nodes"] if n["kind"] == "state"]
+  return {"ids": ids, "stages": stages,
+          "inputs": [(pos[n["id"]], n["index"]) for n in graph["nodes"] if n["kind"] == "input"],
+          "states": np.array(states, np.int64), "init": np.array([node[ids[s]]["init"] for s in states])[:, None],
+          "feedback_to": np.array([f[0] for f in feedback], np.int64),
+          "feedback_from": np.array([f[1] for f in feedback], np.int64),
+          "outputs": np.array([pos[n["id"]] for n in sorted(graph["nodes"], key=lambda n: n.get("index", 0))
+                               if n["kind"] == "output"], np.int64)}
+
+
+def evaluate(graph: dict, x: np.ndarray, record: bool = False):
+  """Run the graph on x (batch, length, n_in) -> outputs (batch, length, n_out), in float64.
+  With record=True also returns values: node id -> (batch, length) array of what the node gave at each step
+  (inputs: the input; states: the value they hold during the step; neurons and outputs: their result)."""
+  x = np.asarray(x, np.float64)
+  if x.ndim != 3:
+    raise ValueError(f"inputs must have shape (batch, length, n_in), not {x.shape}")
+  c = compile_steps(graph)
+  need = max((i for _, i in c["inputs"]), default=-1) + 1
+  if x.shape[2] < need:
+    raise ValueError(f"the graph reads input {need - 1} but the inputs have only {x.shape[2]} per step")
+  act = graph["graph"]["activation"]
+  # a few thousand sequences at a time: the working set stays in the CPU cache, which is ~3x faster for big batches
+  parts = [run_steps(c, x[i:i + CHUNK], act["factor"], act["leak"], record) for i in range(0, max(len(x), 1), CHUNK)]
+  y = np.concatenate([p[0] for p in parts])
+  if not record:
+    return y
+  return y, {nid: np.concatenate([p[1][:, i] for p in parts]) for i, nid in enumerate(c["ids"])}
+
+
+def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool):
+  """The time loop of evaluate for one chunk of sequences: (outputs, trace (batch, nodes, length) or None)."""
+  batch, length, _ = x.shape
+  v = np.zeros((len(c["ids"]), batch))  # the value of every node during the current step
+  v[c["states"]] = c["init"]
+  y = np.empty((batch, length, len(c["outputs"])))
+  trace = np.empty((batch, len(c["ids"]), length)) if record else None
+  for t in range(length):
+    for row, col in c["inputs"]:
+      v[row] = x[:, t, col]
+    for s in c["stages"]:
+      z = s["w"] @ v + s["bias"]
+      v[s["rows"]] = np.where(s["act"], activation(z, factor, leak), z)
+    y[:, t] = v[c["outputs"]].T
+    if record:
+      trace[:, :, t] = v.T
+    v[c["feedback_to"]] = v[c["feedback_from"]]  # the step advances: states take their recurrent neuron's value
+  return y, trace
+
+
+# ---- small helpers the stages share ----
+
+def size(graph: dict) -> dict:
+  """neurons (cell neurons), states, edges (weighted edges into cell neurons; feedback and dense edges not counted)."""
+  kind = {n["id"]: n["kind"] for n in graph["nodes"]}
+  return {"neurons": sum(k == "neuron" for k in kind.values()), "states": sum(k == "state" for k in kind.values()),
+          "edges": sum(kind[e["target"]] == "neuron" for e in graph["edges"])}
+
+
+def format_size(s: dict) -> str:
+  return f"{s['neurons']} neurons, {s['states']} states, {s['edges']} edges"
+
+
+# The colour of a value v in [-1, 1]: blue (-1) through near-white (0) to red (+1), linear in RGB between stops
+# (ColorBrewer's RdBu). render.py colours the drawing with it; the page uses the same stops.
+COLOUR_STOPS = [(-1.0, (33, 102, 172)), (-0.5, (146, 197, 222)), (0.0, (247, 247, 247)),
+                (0.5, (244, 165, 130)), (1.0, (178, 24, 43))]
+
+
+def colour(v: float) -> str:
+  """'#rrggbb' for a value, clipped to [-1, 1]."""
+  v = min(1.0, max(-1.0, float(v)))
+  stops = [s for s, _ in COLOUR_STOPS]
+  rgb = [int(np.floor(np.interp(v, stops, [c[k] for _, c in COLOUR_STOPS]) + 0.5)) for k in range(3)]
+  return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def task_of(graph: dict):
+  """The tasks.Task the graph was trained on (raises tasks.TaskError for an unknown one)."""
+  from tasks import get_task  # here, so that graph.py alone is enough to load and evaluate a graph
+  return get_task(graph["graph"]["task"])

@@ -1,0 +1,99 @@
+"""The interactive page: one self-contained HTML file that shows a graph at work, step by step.
+
+In:  a graph dict (the JSON of extract.py / prune.py), the SVG that `dot` laid out for it (render.py draws it),
+     and one input sequence (steps, n_in), or none to draw one from the task's own sampler.
+Out: the text of an HTML page with no outside references: page.html (CSS and JavaScript) with the SVG, the graph
+     and the inputs filled in. Its JavaScript runs the evaluator of graph.py again, so that a click on an input
+     can flip it and recompute everything downstream; test_all.py checks it against graph.evaluate in Chromium.
+
+render.py calls it for `-o NAME.html`:
+  text = page.html_page(graph, svg, inputs)   # inputs: (steps, n_in) array, or None for the task's sampler
+"""
+import html
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from graph import COLOUR_STOPS, GraphError, size, task_of
+
+TEMPLATE = Path(__file__).with_name("page.html")
+MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
+
+
+def input_count(graph: dict, task) -> int:
+  """The width of an input step: the task's, else the run's, else one past the highest input node left."""
+  if task is not None:
+    return task.n_in
+  meta = graph["graph"].get("meta") or {}
+  if "n_in" in meta:
+    return int(meta["n_in"])
+  return 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=0)
+
+
+def expected_outputs(task, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+  """The task's output for x (steps, n_in), and for every single flip of it: flips[t, i] is the output when
+  input i at step t is negated (None when that table would be too big). One batched call of task.target."""
+  steps, n_in = x.shape
+  if steps * n_in > MAX_FLIP_TABLE:
+    return np.asarray(task.target(x[None]), np.float64)[0], None
+  batch = np.repeat(x[None], 1 + steps * n_in, axis=0)
+  for t in range(steps):
+    for i in range(n_in):
+      batch[1 + t * n_in + i, t, i] *= -1
+  y = np.asarray(task.target(batch), np.float64)
+  return y[0], y[1:].reshape(steps, n_in, steps, -1)
+
+
+def clean_history(history: dict | None) -> dict | None:
+  """The training history with every non-number as null (JSON has no NaN)."""
+  if not isinstance(history, dict):
+    return None
+  ok = lambda v: isinstance(v, (int, float)) and math.isfinite(v)
+  return {k: [v if ok(v) else None for v in col] for k, col in history.items() if isinstance(col, list)}
+
+
+def page_data(graph: dict, inputs: np.ndarray | None, steps: int = 24, seed: int = 0, start: int = 0) -> dict:
+  """Everything the JavaScript needs, as plain JSON values."""
+  try:
+    task, note = task_of(graph), ""
+  except ValueError as e:  # e.g. a task file that is not on this machine: the page still runs, without expectations
+    task, note = None, f"No expected output: {e}."
+  n_in = input_count(graph, task)
+  if inputs is None:
+    rng = np.random.default_rng(seed)
+    inputs = task.sample_inputs(rng, 1, steps)[0] if task else rng.choice([-1.0, 1.0], size=(steps, n_in))
+  inputs = np.asarray(inputs, np.float64)
+  if inputs.ndim != 2 or inputs.shape[1] != n_in or len(inputs) == 0:
+    raise GraphError(f"the inputs have shape {inputs.shape}; the page needs (steps, {n_in}) for this graph")
+  if not np.isfinite(inputs).all():
+    raise GraphError("the inputs must be finite numbers")
+  if not 0 <= start < len(inputs):
+    raise GraphError(f"--step {start}: the inputs have steps 0..{len(inputs) - 1}")
+  expected, flips = expected_outputs(task, inputs) if task else (None, None)
+  info = graph["graph"]
+  return {
+    "task": str(info["task"]), "about": getattr(task, "about", ""), "note": note,
+    "size": size(graph), "activation": info["activation"],
+    "nodes": graph["nodes"], "edges": graph["edges"],
+    "inputs": inputs.tolist(), "start": start,
+    "expected": None if expected is None else expected.tolist(),
+    "flipExpected": None if flips is None else flips.tolist(),
+    "history": clean_history(info.get("history")),
+    "colourStops": [[v, *rgb] for v, rgb in COLOUR_STOPS],
+  }
+
+
+def html_page(graph: dict, svg: str, inputs: np.ndarray | None = None, steps: int = 24, seed: int = 0,
+              start: int = 0, title: str | None = None) -> str:
+  """The page's HTML. svg: dot's SVG of the graph, whose node and edge <title>s are the graph's ids (and "a->b").
+  inputs: (steps, n_in), or None for `steps` steps from the task's own sampler with `seed`; the page opens at
+  step `start`. Raises GraphError for inputs that do not fit the graph."""
+  data = page_data(graph, inputs, steps, seed, start)
+  title = title or f"bonsai: {data['task']}"
+  svg = svg[svg.find("<svg"):]  # no XML prolog or DOCTYPE inside HTML
+  blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")  # nothing that could end the <script>
+  fill = {"TITLE": html.escape(title), "SVG": svg, "DATA": blob}
+  return re.sub(r"__(TITLE|SVG|DATA)__", lambda m: fill[m.group(1)], TEMPLATE.read_text())  # one pass

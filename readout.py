@@ -1,0 +1,638 @@
+"""Read the algorithm out of a pruned graph: each neuron as a boolean gate, an equivalent Python program, and the
+state machine of the whole graph. render.py writes these (`-o bonsai.py`, `--fsm -o fsm.svg`).
+
+In:  a graph dict (graph.load_graph); its task (tasks.py) says which input sequences it is run on.
+Out: plain values and text:
+  exp = explore(graph)         every (state, input) pair the graph reaches from its initial state, and the value of
+                               every node there
+  gates(graph, exp)            neuron id -> truth table and shortest boolean expression (or why it is not a gate)
+  program(graph, exp)          the text of a short runnable Python program with the graph's outputs
+  fsm = machine(graph, exp)    the minimized Mealy machine, or the analog states that rule a finite one out
+  machine_dot(fsm)             ... drawn as a graphviz.Digraph
+
+How: the graph runs from its initial state on every input sequence, breadth first, until no new state vector
+appears (a task with its own input sampler, such as parens, is run on many sampled sequences instead). Every
+value a node takes is then known, so "this neuron is an AND gate" is a fact about the graph, not a guess: a node
+is boolean when its inputs and its output stay clearly away from 0 (|v| >= MARGIN) and the sign of its output is
+a function of the signs of its inputs. Other nodes (a counter, say) become arithmetic with the exact weights.
+"""
+import itertools
+
+import graphviz
+import numpy as np
+
+from graph import evaluate, levels, task_of
+from tasks import TaskError
+
+MARGIN = 0.5           # |value| >= MARGIN: a clear true (+) or false (-)
+MAX_STATES = 4096      # distinct state vectors the search visits before it calls the graph analog
+MAX_DEPTH = 128        # steps the breadth-first search goes before it gives up
+SAMPLES = (4096, 64)   # sequences x steps, for tasks with their own input sampler
+MAX_VARS = 6           # inputs of one expression in the program; wider ones keep their neurons as variables
+
+
+# ---- running the graph over every reachable (state, input) pair ----
+
+def task_inputs(graph: dict):
+  """(task, n_in); task is None when the graph's task is not available here (then inputs are free ±1)."""
+  try:
+    task = task_of(graph)
+    return task, task.n_in
+  except TaskError:
+    meta = graph["graph"].get("meta") or {}
+    return None, int(meta.get("n_in", 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"),
+                                                default=0)))
+
+
+def live_nodes(graph: dict) -> set:
+  """The nodes some output depends on, across timesteps too (what pruning keeps)."""
+  into = {}
+  for e in graph["edges"]:
+    into.setdefault(e["target"], []).append(e["source"])
+  todo = [n["id"] for n in graph["nodes"] if n["kind"] == "output"]
+  live = set(todo)
+  while todo:
+    for s in into.get(todo.pop(), []):
+      if s not in live:
+        live.add(s)
+        todo.append(s)
+  return live
+
+
+def explore(graph: dict, max_states: int = MAX_STATES, seed: int = 0) -> dict:
+  """values[node] (n,) at each visited (state, input) pair; state, symbol, next (n,) indices into states and symbols
+  (next -1: not seen to take a step); complete: every reachable pair was visited; how: in words."""
+  task, n_in = task_inputs(graph)
+  state_ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state" and n["id"] in live_nodes(graph)]
+  init = np.array([n["init"] for n in graph["nodes"] if n["id"] in state_ids], np.float64)
+  exp = None
+  if task is None or task.inputs is None:
+    exp = breadth_first(graph, n_in, state_ids, init, max_states)
+  if exp is None:
+    exp = sampled(graph, task, n_in, state_ids, init, np.random.default_rng(seed), task is None or task.inputs is None)
+  return {**exp, "state_ids": state_ids, "n_in": n_in,
+          "output_ids": [n["id"] for n in sorted(graph["nodes"], key=lambda n: n.get("index", 0))
+                         if n["kind"] == "output"]}
+
+
+def state_vectors(values: dict, state_ids: list, t, n: int) -> np.ndarray:
+  """The states' values at step t as rows; + 0.0 turns -0.0 into 0.0, the same state."""
+  return np.stack([values[s][:, t] + 0.0 for s in state_ids], 1) if state_ids else np.zeros((n, 0))
+
+
+def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
+  """Every input at every reachable state vector, level by level (each vector is reached by its shortest input
+  prefix, rerun through graph.evaluate); None when new vectors keep coming (an analog state)."""
+  symbols = np.array(list(itertools.product([-1.0, 1.0], repeat=n_in))).reshape(-1, n_in)
+  n_a = len(symbols)
+  index, prefixes, frontier = {init.tobytes(): 0}, [np.zeros((0, n_in))], [0]
+  values, state, symbol, nxt = [], [], [], []
+  for depth in range(MAX_DEPTH):
+    if not frontier:
+      break
+    x = np.empty((len(frontier) * n_a, depth + 2, n_in))
+    x[:, :depth] = np.repeat(np.stack([prefixes[f] for f in frontier]), n_a, axis=0)
+    x[:, depth] = np.tile(symbols, (len(frontier), 1))
+    x[:, depth + 1] = symbols[0]  # one step more, to read the state vector after the symbol
+    _, vals = evaluate(graph, x, record=True)
+    values.append({k: v[:, depth] for k, v in vals.items()})
+    state.append(np.repeat(frontier, n_a))
+    symbol.append(np.tile(np.arange(n_a), len(frontier)))
+    frontier = []
+    for row, vec in enumerate(state_vectors(vals, state_ids, depth + 1, len(x))):
+      if vec.tobytes() not in index:
+        index[vec.tobytes()] = len(prefixes)
+        prefixes.append(x[row, :depth + 1])
+        frontier.append(len(prefixes) - 1)
+      nxt.append(index[vec.tobytes()])
+    if len(prefixes) > max_states:
+      return None
+  if frontier:
+    return None
+  vectors = np.array([np.frombuffer(k) for k in index]).reshape(len(index), len(init))
+  n = sum(len(s) for s in state)
+  return {"values": {k: np.concatenate([v[k] for v in values]) for k in values[0]}, "states": vectors,
+          "state": np.concatenate(state), "symbol": np.concatenate(symbol), "next": np.array(nxt), "symbols": symbols,
+          "initial": 0, "complete": True, "how": f"all {n} reachable (state, input) pairs"}
+
+
+def sampled(graph, task, n_in, state_ids, init, rng, gave_up) -> dict:
+  """The (state, input) pairs seen on many sampled sequences: the task's own sampler, else uniform ±1."""
+  batch, length = SAMPLES
+  if task is not None:
+    x = task.sample_inputs(rng, batch, length).astype(np.float64)
+  else:
+    x = rng.choice([-1.0, 1.0], size=(batch, length, n_in))
+  x = np.concatenate([x, x[:, -1:]], axis=1)  # one step more shows the state after the last real step
+  _, vals = evaluate(graph, x, record=True)
+  now = state_vectors({k: v[:, :length] for k, v in vals.items()}, state_ids, slice(None), batch)
+  now = now.transpose(0, 2, 1).reshape(-1, len(state_ids)) if state_ids else np.zeros((batch * length, 0))
+  after = state_vectors({k: v[:, 1:] for k, v in vals.items()}, state_ids, slice(None), batch)
+  after = after.transpose(0, 2, 1).reshape(-1, len(state_ids)) if state_ids else now
+  steps = x[:, :length].reshape(-1, n_in)
+  _, first = np.unique(np.concatenate([now, steps], 1), axis=0, return_index=True)  # one row per distinct pair
+  vectors, state = np.unique(now[first], axis=0, return_inverse=True)
+  symbols, symbol = np.unique(steps[first], axis=0, return_inverse=True)
+  index = {v.tobytes(): i for i, v in enumerate(vectors)}
+  why = f"more than {MAX_STATES} state vectors, or still new ones after {MAX_DEPTH} steps; " if gave_up else ""
+  return {"values": {k: v[:, :length].reshape(-1)[first] for k, v in vals.items()}, "states": vectors,
+          "state": state.ravel(), "symbol": symbol.ravel(), "symbols": symbols,
+          "next": np.array([index.get(v.tobytes(), -1) for v in after[first]], np.int64),
+          "initial": index.get(init.tobytes(), -1), "complete": False, "gave_up": gave_up,
+          "how": f"{why}{len(first)} (state, input) pairs seen in {batch} sampled sequences of {length} steps"}
+
+
+# ---- boolean gates: truth tables and their shortest expressions ----
+
+def is_clear(v: np.ndarray) -> bool:
+  """Every value is a clear boolean: |v| >= MARGIN."""
+  return bool(np.all(np.abs(v) >= MARGIN))
+
+
+def truth_table(exp: dict, inputs: list, out: str):
+  """(rows (n, k) bool, outs (n,) bool): the sign of `out` for every sign combination of `inputs` that occurred,
+  or None when some combination gave both signs."""
+  vals = exp["values"]
+  x = np.stack([vals[i] > 0 for i in inputs], 1) if inputs else np.zeros((len(vals[out]), 0), bool)
+  rows, inverse = np.unique(x, axis=0, return_inverse=True)
+  inverse = inverse.ravel()
+  ones = np.bincount(inverse, weights=vals[out] > 0, minlength=len(rows))
+  count = np.bincount(inverse, minlength=len(rows))
+  if np.any((ones > 0) & (ones < count)):
+    return None
+  return rows, ones > 0
+
+
+def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int = 2_000_000):
+  """The smallest formula (counting variables, constants and operators) that gives `outs` on `rows`; rows that
+  never occur are don't-cares. Bottom up by size over NOT, AND, OR, XOR, XNOR, MUX and MAJ, one formula per
+  distinct behaviour on the rows (a truth table as bits of a uint64). Returns a tree, or None past the budget."""
+  n, k = rows.shape
+  if n > 64:
+    return None
+  bits = np.left_shift(np.uint64(1), np.arange(n, dtype=np.uint64))
+  full = np.bitwise_or.reduce(bits)
+  mask = lambda col: np.bitwise_or.reduce(np.where(col, bits, np.uint64(0)))
+  target = int(mask(outs))
+  tree, seen, level = {}, np.zeros(0, np.uint64), {}
+  combine = {"and": lambda a, b: a & b, "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b,
+             "xnor": lambda a, b: ~(a ^ b), "mux": lambda s, a, b: (s & a) | (~s & b),
+             "maj": lambda a, b, c: (a & b) | (a & c) | (b & c)}
+  for cost in range(1, max_cost + 1):
+    found = []
+    if cost == 1:
+      candidates = [("const", np.array([0, full], np.uint64), ()), ("var", np.array([mask(c) for c in rows.T],
+                                                                                     np.uint64), ())]
+    else:
+      candidates = [("not", ~level[cost - 1], (level[cost - 1],))]
+      for c1 in range(1, cost - 1):
+        a, b = level[c1], level[cost - 1 - c1]
+        if c1 <= cost - 1 - c1 and a.size * b.size <= budget:
+          candidates += [(op, combine[op](a[:, None], b[None, :]), (a, b)) for op in ("and", "or", "xor", "xnor")]
+      for c1, c2 in itertools.product(range(1, cost - 2), repeat=2):
+        c3 = cost - 1 - c1 - c2
+        if c3 >= 1 and level[c1].size * level[c2].size * level[c3].size <= budget:
+          s, a, b = level[c1][:, None, None], level[c2][None, :, None], level[c3][None, None, :]
+          candidates.append(("mux", combine["mux"](s, a, b), (level[c1], level[c2], level[c3])))
+          if c1 <= c2 <= c3:
+            candidates.append(("maj", combine["maj"](s, a, b), (level[c1], level[c2], level[c3])))
+    for op, masks, parts in candidates:
+      flat = masks.ravel() & full
+      uniq, first = np.unique(flat, return_index=True)
+      fresh = ~np.isin(uniq, seen)
+      for m, f in zip(uniq[fresh].tolist(), first[fresh].tolist(), strict=True):
+        if op in ("const", "var"):
+          tree[m] = (op, bool(f) if op == "const" else f)
+        else:
+          tree[m] = (op, *(int(p[i]) for p, i in zip(parts, np.unravel_index(f, masks.shape), strict=True)))
+      seen = np.union1d(seen, uniq[fresh])
+      found.append(uniq[fresh])
+      if target in tree:
+        return build(tree, target)
+    level[cost] = np.concatenate(found)
+  return None
+
+
+def build(tree: dict, m: int) -> tuple:
+  node = tree[m]
+  return node if node[0] in ("const", "var") else (node[0], *(build(tree, c) for c in node[1:]))
+
+
+def sum_of_products(rows: np.ndarray, outs: np.ndarray) -> tuple:
+  """A fallback for gates too wide for search(): OR of ANDs of literals, from a prime-implicant cover."""
+  k = rows.shape[1]
+  ints = [int(sum(1 << i for i in range(k) if r[i])) for r in rows]
+  on = {r for r, o in zip(ints, outs, strict=True) if o}
+  care = set(ints)
+  cubes = cover(k, on, set(range(1 << k)) - care)
+  if not cubes:
+    return ("const", False)
+  terms = []
+  for value, used in cubes:
+    lits = [("var", i) if value >> i & 1 else ("not", ("var", i)) for i in range(k) if used >> i & 1]
+    terms.append(lits[0] if len(lits) == 1 else ("and", *lits) if lits else ("const", True))
+  return terms[0] if len(terms) == 1 else ("or", *terms)
+
+
+def cover(k: int, on: set, dont_care: set) -> list:
+  """Prime implicants (value, used-bits) that cover `on` (Quine-McCluskey, then a greedy cover)."""
+  cubes, primes = {(r, (1 << k) - 1) for r in on | dont_care}, set()
+  while cubes:
+    merged, used = set(), set()
+    for (v1, u1), (v2, u2) in itertools.combinations(cubes, 2):
+      d = v1 ^ v2
+      if u1 == u2 and d & (d - 1) == 0 and d:
+        merged.add((v1 & ~d, u1 & ~d))
+        used |= {(v1, u1), (v2, u2)}
+    primes |= cubes - used
+    cubes = merged
+  chosen, left = [], set(on)
+  while left:
+    best = max(sorted(primes), key=lambda c: (sum(r & c[1] == c[0] for r in left), -bin(c[1]).count("1")))
+    chosen.append(best)
+    left = {r for r in left if r & best[1] != best[0]}
+  return chosen
+
+
+def shortest(rows: np.ndarray, outs: np.ndarray) -> tuple:
+  return search(rows, outs) or sum_of_products(rows, outs)
+
+
+# Python precedence, low to high: x if c else y, or, and, not, comparisons, +, atoms
+PREC = {"mux": 1, "or": 2, "and": 3, "not": 4, "xor": 5, "xnor": 5, "maj": 5, "var": 9, "const": 9}
+
+
+def to_python(t: tuple, leaf) -> str:
+  """A tree as a Python expression over booleans; leaf(i) -> (text, precedence) of variable i."""
+  def show(t):
+    op = t[0]
+    if op == "var":
+      return leaf(t[1])
+    if op == "const":
+      return str(t[1]), 9
+    if op == "not":
+      return "not " + wrap(t[1], 6), 4
+    if op in ("and", "or"):  # a comparison inside gets parentheses: not needed, but easier to read
+      flat = sorted((c for a in t[1:] for c in (a[1:] if a[0] == op else [a])), key=first_variable)
+      return f" {op} ".join(wrap(c, 6 if PREC[c[0]] == 5 else 4) for c in flat), PREC[op]
+    if op in ("xor", "xnor"):
+      a, b = sorted(t[1:], key=first_variable)
+      return f"{wrap(a, 6)} {'!=' if op == 'xor' else '=='} {wrap(b, 6)}", 5
+    if op == "mux":
+      return f"{wrap(t[2], 4)} if {wrap(t[1], 4)} else {wrap(t[3], 4)}", 1
+    return " + ".join(wrap(c, 7) for c in sorted(t[1:], key=first_variable)) + " >= 2", 5  # maj: two of three
+
+  def wrap(t, need):
+    text, prec = show(t)
+    return f"({text})" if prec < need else text
+
+  return show(t)[0]
+
+
+def first_variable(t: tuple) -> int:
+  return min(variables(t), default=-1)
+
+
+def variables(t: tuple) -> set:
+  return {t[1]} if t[0] == "var" else set() if t[0] == "const" else set().union(*(variables(c) for c in t[1:]))
+
+
+def gates(graph: dict, exp: dict) -> dict:
+  """For every live neuron and output: {"inputs", "rows", "outs", "expression"} when it acts as a boolean gate of
+  its inputs, else {"why": ...}."""
+  live = live_nodes(graph)
+  sources = {n["id"]: [] for n in graph["nodes"]}
+  for e in graph["edges"]:
+    if not e.get("feedback"):
+      sources[e["target"]].append(e["source"])
+  vals, result = exp["values"], {}
+  for n in graph["nodes"]:
+    nid = n["id"]
+    if nid not in live or n["kind"] in ("input", "state"):
+      continue
+    ins = sources[nid]
+    vague = [s for s in ins + [nid] if not is_clear(vals[s])]
+    table = None if vague else truth_table(exp, ins, nid)
+    if vague:
+      v = vals[vague[0]]
+      result[nid] = {"why": f"{vague[0]} is not boolean (it took {len(np.unique(v))} distinct values, "
+                            f"|v| down to {np.abs(v).min():.3g})"}
+    elif table is None:
+      result[nid] = {"why": "its sign depends on more than the signs of its inputs"}
+    else:
+      rows, outs = table
+      result[nid] = {"inputs": ins, "rows": rows, "outs": outs,
+                     "expression": to_python(shortest(rows, outs), lambda i, ins=ins: (ins[i], 9))}
+  return result
+
+
+def report(graph: dict, exp: dict) -> str:
+  """The gates as text (each expression, then its truth table over the rows that occurred), and the machine."""
+  lines = [f"Each neuron over the values its inputs took ({exp['how']}); + is true, - is false:"]
+  for nid, g in gates(graph, exp).items():
+    if "why" in g:
+      lines.append(f"  {nid}: arithmetic, not a gate: {g['why']}")
+      continue
+    lines.append(f"  {nid} = {g['expression']}")
+    if g["inputs"]:
+      lines.append("      " + " ".join(g["inputs"]) + f" | {nid}")
+      for row, out in zip(g["rows"], g["outs"], strict=True):
+        cells = [("+" if v else "-").center(len(name)) for v, name in zip(row, g["inputs"], strict=True)]
+        lines.append("      " + " ".join(cells) + " | " + ("+" if out else "-"))
+  return "\n".join(lines + [machine(graph, exp)["note"]]) + "\n"
+
+
+# ---- the equivalent program ----
+
+ACT_LINEAR = """  if x < -3:
+    linear = -1 + leak * (x + 3)
+  elif x <= -1:
+    linear = x + 2
+  elif x <= 1:
+    linear = -x
+  elif x <= 3:
+    linear = x - 2
+  else:
+    linear = 1 + leak * (x - 3)
+"""
+ACT_SMOOTH = """  if x <= -3:
+    smooth = -1 + leak * (x + 3)
+  elif x <= -2:
+    smooth = (x + 3) ** 4 - 1
+  elif x <= 0:
+    smooth = 1 - (x + 1) ** 4
+  elif x <= 2:
+    smooth = (x - 1) ** 4 - 1
+  elif x <= 3:
+    smooth = 1 - (x - 3) ** 4
+  else:
+    smooth = 1 + leak * (x - 3)
+"""
+
+
+def activation_source(factor: float, leak: float) -> str:
+  """The activation as plain Python, the same arithmetic as graph.activation (so the program is exact)."""
+  head = f"def act(x, factor={factor!r}, leak={leak!r}):\n  \"\"\"The neurons' activation (graph.py).\"\"\"\n"
+  if factor == 1:
+    return head + ACT_LINEAR + "  return linear\n"
+  if factor == 0:
+    return head + ACT_SMOOTH + "  return smooth\n"
+  return head + ACT_LINEAR + ACT_SMOOTH + "  return factor * linear + (1 - factor) * smooth\n"
+
+
+def two_values(v: np.ndarray):
+  """(value when positive, value when negative) when the node only ever took those two, else None."""
+  hi, lo = np.unique(v[v > 0]), np.unique(v[v <= 0])
+  return (float(hi[0]) if len(hi) else None, float(lo[0]) if len(lo) else None) if len(hi) < 2 and len(lo) < 2 \
+    else None
+
+
+def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "the graph") -> str:
+  """A runnable Python program with the graph's outputs: booleans where the graph is boolean (an expression per
+  state update and output, with single-use gates folded in), arithmetic with the exact weights elsewhere."""
+  task, n_in = task_inputs(graph)
+  live, vals = live_nodes(graph), exp["values"]
+  order = {n["id"]: p for p, n in enumerate(graph["nodes"])}
+  node = {n["id"]: n for n in graph["nodes"] if n["id"] in live}
+  srcs, users, state_of, rec = {i: [] for i in node}, {i: [] for i in node}, {}, {}
+  for e in graph["edges"]:
+    if e["target"] in node and e.get("feedback"):
+      state_of[e["source"]], rec[e["target"]] = e["target"], e["source"]
+    elif e["target"] in node:
+      srcs[e["target"]].append((e["source"], e["weight"]))
+      users[e["source"]].append(e["target"])
+  for i in srcs:
+    srcs[i].sort(key=lambda sw: order[sw[0]])  # graph.evaluate sums in node order
+  clear = {i: is_clear(vals[i]) for i in node}
+  kind = {i: n["kind"] for i, n in node.items()}
+
+  # Which nodes stay booleans: a gate of clear inputs; a state fed by one. A boolean that an arithmetic node reads
+  # must have taken just two values (one per sign), or the arithmetic would not be exact: else it goes arithmetic.
+  boolean = {i: kind[i] == "input" or (clear[i] and (kind[i] == "state" or (
+    all(clear[s] for s, _ in srcs[i]) and truth_table(exp, [s for s, _ in srcs[i]], i) is not None))) for i in node}
+  changed = True
+  while changed:
+    changed = False
+    for i in node:
+      partner = rec.get(i) or state_of.get(i)
+      if boolean[i] and ((partner and not boolean[partner]) or (
+          any(not boolean[u] for u in users[i]) and two_values(vals[i]) is None)):
+        boolean[i], changed = False, True
+
+  # Fold a neuron into its one reader when both are of a kind; a boolean only while the reader's inputs stay few.
+  readers = {i: users[i] + ([state_of[i]] if i in state_of else []) for i in node}
+  folded = {i for i in node if kind[i] == "neuron" and len(readers[i]) == 1 and boolean[i] == boolean[readers[i][0]]}
+  depth = levels(graph)
+  ranked = sorted(node, key=lambda i: (depth[i], order[i]))
+
+  def bases(i):
+    out = []
+    for s, _ in srcs[i]:
+      out += [b for b in (bases(s) if s in folded else [s]) if b not in out]
+    return out
+
+  for i in ranked:
+    while boolean[i] and kind[i] != "state" and len(bases(i)) > MAX_VARS:
+      folded.discard(max((s for s, _ in srcs[i] if s in folded), key=lambda s: len(bases(s))))
+
+  def leaf(name):
+    return (name, 9) if boolean[name] else (f"{name} > 0", 5)
+
+  def boolean_text(i):
+    b = bases(i)
+    rows, outs = truth_table(exp, b, i)  # a gate of gates is a gate of their inputs
+    t = shortest(rows, outs)
+    return to_python(t, lambda v: leaf(b[v])), {b[v] for v in variables(t)}
+
+  def term(s, w):
+    if not boolean[s]:
+      text, refs = (arithmetic_text(s) if s in folded else (s, {s}))
+      return weighted(w, text), refs
+    hi, lo = two_values(vals[s])
+    if hi is None or lo is None:
+      return weighted(w, repr(hi if lo is None else lo)), set()
+    if (hi, lo) == (1.0, -1.0):
+      return ("+", f"({w!r} if {s} else {-w!r})"), {s}
+    return weighted(w, f"({hi!r} if {s} else {lo!r})"), {s}
+
+  def arithmetic_text(i):
+    terms, refs = [], set()
+    for s, w in srcs[i]:
+      t, r = term(s, w)
+      terms.append(t)
+      refs |= r
+    text = "".join(("-" if s == "-" else "") + t if k == 0 else f" {s} {t}" for k, (s, t) in enumerate(terms))
+    bias = node[i]["bias"]
+    if bias or not terms:
+      text = f"{text} {'-' if bias < 0 else '+'} {abs(bias)!r}" if terms else repr(bias)
+    return (f"act({text})" if kind[i] == "neuron" else text), refs
+
+  def text_of(i):
+    return boolean_text(i) if boolean[i] else arithmetic_text(i)
+
+  # The program's lines, then only those the outputs need.
+  lines = {i: text_of(i) for i in ranked if kind[i] in ("neuron", "output") and i not in folded}
+  updates = {s: (text_of(r) if r in folded else (r, {r})) for s, r in rec.items()}
+  need, todo = set(), [i for i in node if kind[i] == "output"]
+  while todo:
+    i = todo.pop()
+    for r in lines[i][1] if i in lines else updates[i][1] if i in updates else ():
+      if r not in need:
+        need.add(r)
+        todo.append(r)
+  states = [i for i in ranked if kind[i] == "state" and i in need]
+  inputs = sorted((i for i in need if kind[i] == "input"), key=lambda i: node[i]["index"])
+  outputs = sorted((i for i in node if kind[i] == "output"), key=lambda i: node[i]["index"])
+  uses_act = any("act(" in lines[i][0] for i in lines if i in need or i in outputs) or \
+    any("act(" in updates[s][0] for s in states if s in updates)
+
+  body = [f"  {s} = {node[s]['init'] > 0 if boolean[s] else node[s]['init']!r}  # initial value "
+          f"{node[s]['init']!r}" for s in states]
+  body += ["  ys = []", f"  for {'x' if inputs else '_'} in xs:"]
+  body += [f"    {i} = x[{node[i]['index']}] > 0" for i in inputs]
+  body += [f"    {i} = {lines[i][0]}" for i in ranked if i in lines and (i in need or i in outputs)]
+  pm = [f"1 if {o}{'' if boolean[o] else ' > 0'} else -1" for o in outputs]
+  body.append(f"    ys.append(({', '.join(pm)},))")
+  moving = [s for s in states if s in updates]
+  if moving:
+    body.append(f"    {', '.join(moving)} = {', '.join(updates[s][0] for s in moving)}")
+  body.append("  return ys")
+  body = [ln if len(ln) <= 120 else ln + "  # noqa: E501" for ln in body]
+
+  several = "; `1,-1,1` per step for several inputs" if n_in > 1 else ""
+  name = task.name if task else graph["graph"]["task"]
+  header = f'''"""{name}: the program that {source} computes, read out of it by render.py.
+
+run(xs): xs is a list of timesteps, each a tuple of {n_in} input(s) of 1 or -1; returns one tuple of outputs per step.
+As a script: `python {filename} 1 -1 -1` (one argument per step{several}) prints one output per line.
+Names are the graph's node ids; True stands for +1, False for -1. Each line agrees with its nodes on
+{exp["how"]}.
+"""
+import sys
+
+N_IN = {n_in}
+'''
+  act = "\n\n" + activation_source(graph["graph"]["activation"]["factor"], graph["graph"]["activation"]["leak"]) \
+    if uses_act else ""
+  main = '''
+
+def main(args):
+  xs = []
+  for arg in args:
+    step = arg.split(",")
+    if len(step) != N_IN or any(v not in ("1", "-1", "+1") for v in step):
+      print(f"{sys.argv[0]}: step {arg!r} is not {N_IN} value(s) of 1 or -1 separated by commas", file=sys.stderr)
+      sys.exit(2)
+    xs.append(tuple(int(v) for v in step))
+  for y in run(xs):
+    print(",".join(str(v) for v in y))
+
+
+if __name__ == "__main__":
+  main(sys.argv[1:])
+'''
+  return header + act + "\n\ndef run(xs):\n" + "\n".join(body) + "\n" + main
+
+
+def weighted(w: float, text: str) -> tuple[str, str]:
+  """(sign, term) of w * text; a ±1 weight is left out (x * 1.0 is exactly x)."""
+  if abs(w) == 1:
+    return ("-" if w < 0 else "+"), text
+  return ("-" if w < 0 else "+"), f"{abs(w)!r} * {text}"
+
+
+# ---- the state machine ----
+
+def machine(graph: dict, exp: dict) -> dict:
+  """The Mealy machine of the graph, minimized: states (its size, None when there is no finite machine to give),
+  blocks (the state vectors each state stands for), edges (state, symbol, outputs, next state), analog (state id
+  -> number of distinct values, for states that do not binarize), note (how it was found, in words)."""
+  ids, vectors = exp["state_ids"], exp["states"]
+  clear = np.array([is_clear(vectors[:, j]) for j in range(len(ids))], bool)
+  analog = {ids[j]: len(np.unique(vectors[:, j])) for j in range(len(ids)) if not clear[j]}
+  fsm = {"state_ids": ids, "analog": analog, "complete": exp["complete"], "symbols": exp["symbols"]}
+  if exp.get("gave_up") or len(vectors) > MAX_STATES:
+    return {**fsm, "states": None, "note": "no finite state machine: " + "; ".join(
+      [f"{s} is analog ({c} distinct values)" for s, c in analog.items()] + [exp["how"]])}
+  outs = np.stack([exp["values"][o] > 0 for o in exp["output_ids"]], 1)
+  # States binarized by sign where they are boolean; kept exact (a level of an analog state) elsewhere. That is only
+  # a machine if the sign patterns decide the outputs and the next pattern; if they do not, use the exact vectors.
+  keys = np.where(clear, np.sign(vectors), vectors)
+  for attempt in (keys, vectors):
+    _, abstract = np.unique(attempt, axis=0, return_inverse=True)
+    abstract = abstract.ravel()
+    trans = {}
+    for s, a, o, nx in zip(exp["state"], exp["symbol"], map(tuple, outs), exp["next"], strict=True):
+      key, val = (abstract[s], a), (o, abstract[nx] if nx >= 0 else -1)
+      if trans.setdefault(key, val) != val:
+        break
+    else:
+      break
+  n = abstract.max() + 1
+  first = [np.flatnonzero(abstract == q)[0] for q in range(n)]  # one exact vector per abstract state, for the label
+  symbols = range(len(exp["symbols"]))
+  block = relabel([tuple(trans.get((q, a), (None,))[0] for a in symbols) for q in range(n)], abstract[exp["initial"]])
+  while True:  # Moore's partition refinement: split states whose moves lead to different blocks
+    sig = [(block[q],) + tuple((trans[(q, a)][0], block[trans[(q, a)][1]] if trans[(q, a)][1] >= 0 else -1)
+                               if (q, a) in trans else None for a in symbols) for q in range(n)]
+    new = relabel(sig, abstract[exp["initial"]])
+    if max(new) == max(block):
+      break
+    block = new
+  members = [[] for _ in range(max(block) + 1)]
+  for q in range(n):
+    members[block[q]].append(label(keys[first[q]], clear))
+  edges = sorted({(block[q], a, o, block[nx] if nx >= 0 else -1) for (q, a), (o, nx) in trans.items()})
+  note = (f"state machine: {len(members)} states (minimized from {n} {'' if exp['complete'] else 'seen '}"
+          f"{'patterns of the states' if analog else 'sign patterns of the states'}; {exp['how']}"
+          + "".join(f"; {s} is analog: {c} distinct values" for s, c in analog.items()) + ")")
+  return {**fsm, "states": len(members), "blocks": members, "edges": edges, "note": note}
+
+
+def relabel(signatures: list, initial: int) -> list:
+  """Signatures to block numbers 0, 1, ... in order of first appearance, the initial state's block first."""
+  names = {signatures[initial]: 0}
+  return [names.setdefault(s, len(names)) for s in signatures]
+
+
+def label(key: np.ndarray, clear: np.ndarray) -> str:
+  """A state vector as '+-' (signs of boolean states), with the values of analog states."""
+  parts = [("+" if v > 0 else "-") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
+  return "".join(parts) if clear.all() else " ".join(parts)
+
+
+def patterns(symbols: np.ndarray, chosen: list) -> list[str]:
+  """The chosen input symbols (rows of ±1) as few patterns of + - and * (either)."""
+  k = symbols.shape[1]
+  ints = [int(sum(1 << i for i in range(k) if symbols[a][i] > 0)) for a in chosen]
+  return ["".join(("+" if v >> i & 1 else "-") if used >> i & 1 else "*" for i in range(k))
+          for v, used in sorted(cover(k, set(ints), set()), reverse=True)] if k else [""]
+
+
+def machine_dot(fsm: dict, title: str = "") -> graphviz.Digraph:
+  """The machine for Graphviz: a circle per state (labelled with the state vectors it stands for), an arrow per
+  move labelled `inputs / outputs`."""
+  dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
+                                            "label": f"{title}{': ' if title else ''}{fsm['note']}"},
+                         node_attr={"shape": "circle", "fontname": "Helvetica"},
+                         edge_attr={"fontname": "Helvetica", "fontsize": "11"})
+  if fsm["states"] is None:
+    dot.node("none", "\n".join(f"{s}: analog, {c} distinct values" for s, c in fsm["analog"].items())
+             or "no finite machine", shape="box")
+    return dot
+  legend = " ".join(fsm["state_ids"])
+  dot.node("start", "", shape="point")
+  for q, members in enumerate(fsm["blocks"]):
+    shown = members[:4] + ([f"... {len(members) - 4} more"] if len(members) > 4 else [])
+    dot.node(f"q{q}", "\n".join([f"q{q}"] + shown), tooltip=legend)
+  dot.edge("start", "q0")
+  moves = {}
+  for q, a, o, nx in fsm["edges"]:
+    moves.setdefault((q, nx), {}).setdefault(o, []).append(a)
+  for (q, nx), by_out in moves.items():
+    text = [f"{p} / {''.join('+' if v else '-' for v in o)}" for o, syms in sorted(by_out.items())
+            for p in patterns(fsm["symbols"], syms)]
+    dot.edge(f"q{q}", f"q{nx}" if nx >= 0 else "unseen", "\n".join(text))
+  if any(nx < 0 for *_, nx in fsm["edges"]):
+    dot.node("unseen", "not seen", shape="plaintext")
+  return dot

@@ -1,0 +1,202 @@
+"""Draw a graph (from extract.py or prune.py) the way the write-up draws it.
+
+In:  a graph JSON file (or stdin).
+Out: a drawing, its format chosen by the suffix of -o: .dot (Graphviz source), .svg, .png or .pdf; without -o,
+     the DOT source goes to stdout. Or .html: the interactive page of page.py, this drawing animated step by step.
+     What readout.py reads out of the graph: -o NAME.py an equivalent Python program, -o NAME.txt each neuron's
+     truth table and boolean expression, --fsm the graph's minimized state machine (drawn, .dot .svg .png .pdf).
+
+Neurons are squares, states circles, inputs and outputs IN/OUT boxes; every edge is labelled with its weight,
+the feedback edge from a recurrent neuron into its state is dashed (it acts when the timestep advances), and
+each cell is a cluster. Colours run from blue (-1) through white to red (+1). By default edges are coloured by
+the sign of their weight; with --inputs every node is coloured by its value at --step and every edge by
+source value x weight, as the graph computes them (graph.evaluate).
+
+  python render.py bonsai.json -o bonsai.svg
+  python render.py bonsai.json --inputs "-1,1,1,-1" --step 2 -o step2.png     # one input per step
+  python render.py gated.json --inputs "1:-1:1,-1:1:1" -o gated.svg          # three inputs per step, ':' apart
+  python render.py gated.json --inputs "+-,-+,++" -o gated.svg                # the same two steps as signs
+  python render.py bonsai.json -o bonsai.py && python bonsai.py 1 -1 -1       # the graph as a program
+  python render.py bonsai.json --fsm -o fsm.svg                               # ... as a state machine
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import graphviz
+import numpy as np
+
+import page
+import readout
+from graph import GraphError, colour, evaluate, format_size, load_graph, size, write_output
+
+GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
+
+
+def fmt(v: float) -> str:
+  return f"{v:.3g}"
+
+
+def input_count(graph: dict) -> int:
+  meta = graph["graph"].get("meta") or {}
+  nodes = 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=-1)
+  return int(meta.get("n_in", nodes))
+
+
+def parse_inputs(text: str, n_in: int) -> np.ndarray:
+  """--inputs as a (steps, n_in) array. Two spellings:
+  numbers, one step after another: "-1,1,1,-1"; several inputs in a step joined by ':': "1:-1:1,-1:1:1";
+  signs, one string per input: "+--+" ; several inputs comma separated: "+-+,--+,++-" (as `python tasks.py` prints)."""
+  if not any(c.isdigit() for c in text):
+    rows = [r.replace(" ", "") for r in text.split(",")]
+    if any(set(r) - {"+", "-"} for r in rows) or len({len(r) for r in rows}) != 1 or not rows[0]:
+      raise GraphError(f"--inputs {text!r}: sign strings must be + and - only, one per input, all the same length")
+    steps = [[1.0 if c == "+" else -1.0 for c in step] for step in zip(*rows, strict=True)]
+  else:
+    try:
+      steps = [[float(v) for v in step.split(":")] for step in text.split(",")]
+    except ValueError:
+      raise GraphError(f"--inputs {text!r}: not numbers like -1,1,1 or 1:-1:1,-1:1:1") from None
+  if any(len(s) != n_in for s in steps):
+    raise GraphError(f"--inputs {text!r}: the graph has {n_in} input(s) per step; see --help for the format")
+  return np.array(steps, np.float64)
+
+
+def values_at(graph: dict, text: str, step: int | None) -> tuple[dict[str, float], int, int]:
+  """The value of every node at one step when the graph runs on --inputs: (values, step, steps)."""
+  x = parse_inputs(text, input_count(graph))[None]
+  steps = x.shape[1]
+  t = steps - 1 if step is None else step
+  if not 0 <= t < steps:
+    raise GraphError(f"--step {step}: the inputs have steps 0..{steps - 1}")
+  _, record = evaluate(graph, x, record=True)
+  return {nid: float(v[0, t]) for nid, v in record.items()}, t, steps
+
+
+def node_label(node: dict, value: float | None) -> str:
+  kind, nid = node["kind"], node["id"]
+  name = nid.upper() if kind in ("input", "output") else nid.split("_", 1)[-1]
+  lines = [name]
+  if kind in ("neuron", "output") and node["bias"] != 0:
+    lines.append(f"b {fmt(node['bias'])}")
+  if kind == "state":
+    lines.append(f"init {fmt(node['init'])}")
+  if value is not None:
+    lines.append(f"= {fmt(value)}")
+  return "\n".join(lines)
+
+
+def node_attrs(node: dict, value: float | None) -> dict:
+  shape = {"input": "box", "output": "box", "state": "circle", "neuron": "square"}[node["kind"]]
+  fill = colour(value) if value is not None else "white"
+  dark = value is not None and abs(value) > 0.6
+  style = "filled,rounded,bold" if node["kind"] in ("input", "output") else "filled"
+  return {"shape": shape, "style": style, "fillcolor": fill, "fontcolor": "white" if dark else "black",
+          "label": node_label(node, value)}
+
+
+def edge_attrs(edge: dict, values: dict | None) -> dict:
+  w = edge["weight"]
+  flow = np.sign(w) if values is None else values[edge["source"]] * w
+  attrs = {"color": colour(flow), "penwidth": fmt(1 + min(abs(w), 3)), "fontcolor": "gray25"}
+  if edge.get("feedback"):
+    attrs.update(style="dashed", constraint="false")  # acts between steps: not part of the left-to-right flow
+  else:
+    attrs["label"] = fmt(w)
+  return attrs
+
+
+def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.Digraph:
+  """The graph as a graphviz.Digraph: a cluster for the inputs, one per cell, one for the dense output layer."""
+  dot = graphviz.Digraph("bonsai", graph_attr={"rankdir": "LR", "label": title, "labelloc": "t", "fontsize": "16",
+                                                "nodesep": "0.3", "ranksep": "0.6"},
+                         node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                         edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.7"})
+  groups = {}
+  for node in graph["nodes"]:
+    key = {"input": "inputs", "output": "dense"}.get(node["kind"], f"cell {node.get('cell')}")
+    groups.setdefault(key, []).append(node)
+  for key, nodes in groups.items():
+    with dot.subgraph(name=f"cluster_{key.replace(' ', '')}") as sub:
+      sub.attr(label=key, style="rounded", color="gray70", fontcolor="gray40")
+      for node in nodes:
+        sub.node(node["id"], **node_attrs(node, None if values is None else values[node["id"]]))
+  for edge in graph["edges"]:
+    dot.edge(edge["source"], edge["target"], **edge_attrs(edge, values))
+  return dot
+
+
+def graphviz_output(graph: dict, suffix: str, inputs: str | None, step: int | None) -> bytes:
+  title = f"{graph['graph']['task']}: {format_size(size(graph))}"
+  values = None
+  if inputs:
+    values, t, steps = values_at(graph, inputs, step)
+    title += f"\nstep {t} of {steps}, inputs {inputs}"
+  dot = draw(graph, values, title)
+  if suffix == ".dot":
+    return dot.source.encode()
+  try:
+    return dot.pipe(format=suffix[1:])
+  except graphviz.ExecutableNotFound:
+    raise GraphError("Graphviz's `dot` program was not found: install graphviz (apt install graphviz)") from None
+
+
+def readout_output(graph: dict, suffix: str, out: str | None, source: str) -> bytes:
+  """readout.py's views of the graph: the program (.py), the gates (.txt), or the state machine (--fsm)."""
+  exp = readout.explore(graph)
+  if suffix == ".py":
+    return readout.program(graph, exp, Path(out).name, "<stdin>" if source == "-" else source).encode()
+  if suffix == ".txt":
+    return readout.report(graph, exp).encode()
+  machine = readout.machine(graph, exp)
+  print(f"render.py: {graph['graph']['task']}: {format_size(size(graph))}; {machine['note']}", file=sys.stderr)
+  dot = readout.machine_dot(machine, f"{graph['graph']['task']}: {format_size(size(graph))}")
+  if suffix == ".dot":
+    return dot.source.encode()
+  try:
+    return dot.pipe(format=suffix[1:])
+  except graphviz.ExecutableNotFound:
+    raise GraphError("Graphviz's `dot` program was not found: install graphviz (apt install graphviz)") from None
+
+
+def main():
+  ap = argparse.ArgumentParser(description="Draw a graph JSON with Graphviz: neurons as squares, states as circles, "
+                               "edges labelled with their weight, red +1 / blue -1.",
+                               epilog="--inputs, two spellings: numbers step by step, comma separated (-1,1,1,-1), "
+                               "a step's several inputs joined by ':' (1:-1:1,-1:1:1 is two steps of three inputs); "
+                               "or + and - signs, one string per input (+--+), inputs comma separated (+-,-+,++ is "
+                               "two steps of three inputs).")
+  ap.add_argument("graph", nargs="?", default="-", help="graph JSON from extract.py or prune.py, or - for stdin")
+  ap.add_argument("-o", "--out", help="output file; its suffix picks the format: "
+                  f"{' '.join(GRAPHVIZ_FORMATS)} .html .py .txt (default: DOT to stdout)")
+  ap.add_argument("--inputs", help="run the graph on these inputs and colour nodes by value, edges by value x weight "
+                  "(.html: the page's inputs; default: a sample from the task)")
+  ap.add_argument("--step", type=int, help="the step (0-based) whose values colour the drawing (default: the last)")
+  ap.add_argument("--fsm", action="store_true", help="draw the graph's state machine instead: every state it reaches, "
+                  "minimized (arrows say inputs / outputs); the number of states also goes to stderr")
+  args = ap.parse_args()
+  suffix = Path(args.out).suffix.lower() if args.out else ".dot"
+  try:
+    if args.step is not None and not args.inputs:
+      raise GraphError("--step needs --inputs: the values at a step depend on the inputs so far")
+    graph = load_graph(args.graph)
+    if args.fsm and suffix not in GRAPHVIZ_FORMATS:
+      raise GraphError(f"--fsm draws the state machine with Graphviz: use -o with {' '.join(GRAPHVIZ_FORMATS)}")
+    if args.fsm or suffix in (".py", ".txt"):
+      data = readout_output(graph, suffix, args.out, args.graph)
+    elif suffix in GRAPHVIZ_FORMATS:
+      data = graphviz_output(graph, suffix, args.inputs, args.step)
+    elif suffix == ".html":  # the interactive page (page.py): dot's SVG, animated over the inputs
+      x = parse_inputs(args.inputs, input_count(graph)) if args.inputs else None
+      data = page.html_page(graph, graphviz_output(graph, ".svg", None, None).decode(), x, start=args.step or 0)
+    else:
+      raise GraphError(f"{args.out}: unknown output format {suffix or '(no suffix)'}; "
+                       f"use one of {' '.join(GRAPHVIZ_FORMATS)} .html .py .txt")
+  except GraphError as e:
+    print(f"render.py: {e}", file=sys.stderr)
+    sys.exit(2)
+  write_output(data, args.out or "-")
+
+
+if __name__ == "__main__":
+  main()
