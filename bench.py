@@ -20,6 +20,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from tasks import TASKS
 
 HERE = Path(__file__).resolve().parent
@@ -40,12 +42,11 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
   proc, row["train_s"] = timed([PY, "train.py", "--task", task, "--seed", str(seed), "-o", str(run), *train_args])
   if proc.returncode != 0:
     return {**row, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
-  with open(run, "rb") as f:
-    import numpy as np
-    meta = json.loads(str(np.load(f)["meta"]))
+  with np.load(run) as f:
+    meta = json.loads(str(f["meta"]))
+  rate = meta.get("steps_per_second") or 0.0
   row.update(first_perfect_step=meta.get("first_perfect_step"), steps=meta["steps_done"], attempts=meta["attempt"] + 1,
-             steps_per_s=meta.get("steps_per_second"), seqs_per_s=round((meta.get("steps_per_second") or 0) * meta["batch"]),
-             val_accuracy=meta.get("val_accuracy"))
+             steps_per_s=rate, seqs_per_s=round(rate * meta["batch"]), val_accuracy=meta.get("val_accuracy"))
   start = time.time()
   extract = subprocess.run([PY, "extract.py", str(run)], capture_output=True, text=True, cwd=HERE)
   prune = subprocess.run([PY, "prune.py", "-", "-o", str(graph)], input=extract.stdout, capture_output=True,
@@ -55,7 +56,7 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
     err = (extract.stderr or prune.stderr).strip().splitlines()
     return {**row, "error": err[-1] if err else "prune failed"}
   g = json.loads(graph.read_text())["graph"]
-  row.update(g["prune"]["after"], verified=bool(g.get("verified", {}).get("ok", True)))
+  row.update(g["prune"]["after"], verified=bool(g.get("verified", {}).get("correct")))
   row["total_s"] = row["train_s"] + row["prune_s"]
   return row
 

@@ -16,8 +16,6 @@ import numpy as np
 
 from graph import GraphError, check_graph, is_number, read_input, save_graph
 
-PARTS = ("output_kernel", "output_bias", "recurrent_kernel", "recurrent_bias", "initial_state")
-
 
 def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:
   """(arrays, meta) of a run file; GraphError for anything that is not a complete, finite run."""
@@ -109,7 +107,7 @@ def history_of(arrays: dict, name: str) -> dict | None:
   return {"step": [int(v) for v in h[:, 0]], **{c: clean(h[:, i + 1]) for i, c in enumerate(columns)}}
 
 
-def build_graph(arrays: dict, meta: dict, shapes: list[tuple[int, int, int]]) -> dict:
+def build_graph(arrays: dict, meta: dict, shapes: list[tuple[int, int, int]], history: dict | None) -> dict:
   """Nodes and edges for every cell (inputs first, then the cell's own states, as in c_t = concat(x_t, s_{t-1}))."""
   n_out = arrays["dense_bias"].shape[0]
   nodes = [{"id": f"in{i}", "kind": "input", "index": i} for i in range(shapes[0][0])]
@@ -141,18 +139,17 @@ def build_graph(arrays: dict, meta: dict, shapes: list[tuple[int, int, int]]) ->
   connect(arrays["dense_weight"], cell_inputs, [f"out{i}" for i in range(n_out)])
   top = {"task": meta["task"], "activation": {"factor": float(meta["factor"]), "leak": float(meta["leak"])},
          "meta": meta}
-  history = history_of(arrays, "")
   if history:
     top["history"] = history
   return {"directed": True, "multigraph": False, "graph": top, "nodes": nodes, "edges": edges}
 
 
 def extract(path: str) -> dict:
+  """The graph of a run file ("-": stdin); GraphError (naming the file) for anything wrong with it."""
   arrays, meta = load_npz(path)
   name = "<stdin>" if path == "-" else path
   shapes = cell_shapes(arrays, meta, name)
-  history_of(arrays, name)  # to fail with the file's name on a malformed history
-  graph = build_graph(arrays, meta, shapes)
+  graph = build_graph(arrays, meta, shapes, history_of(arrays, name))
   check_graph(graph, name)
   return graph
 

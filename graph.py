@@ -87,13 +87,21 @@ def write_output(data: bytes | str, path: str) -> None:
     sys.stdout.flush()
     return
   target = Path(path)
-  fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.", suffix=".tmp")
+  try:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+  except OSError as e:
+    raise GraphError(f"{path}: cannot write there ({e.strerror or e})") from None
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(data)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the permissions of a normal file
     os.replace(tmp, target)
-  except BaseException:
+  except BaseException as e:
     Path(tmp).unlink(missing_ok=True)
+    if isinstance(e, OSError):
+      raise GraphError(f"{path}: cannot write it ({e.strerror or e})") from None
     raise
 
 
@@ -112,15 +120,14 @@ def load_graph(path: str) -> dict:
 
 def save_graph(graph: dict, path: str) -> None:
   """Write a graph as JSON, one node or edge per line so that a diff or a reader can follow it ("-": stdout)."""
-  def items(pairs, indent):
-    return f",\n{indent}".join(f"{json.dumps(k)}: {v}" for k, v in pairs)
+  def block(opening, lines, closing):  # one item per line, indented one more than the brackets
+    return opening + "\n" + ",\n".join("  " + line for line in lines) + "\n " + closing
 
-  top = items(((k, json.dumps(v)) for k, v in graph["graph"].items()), "  ")
-  head = items(((k, json.dumps(v)) for k, v in graph.items() if k not in ("graph", "nodes", "edges")), " ")
-  nodes = ",\n  ".join(json.dumps(n) for n in graph["nodes"])
-  edges = ",\n  ".join(json.dumps(e) for e in graph["edges"])
-  text = f'{{\n {head},\n "graph": {{\n  {top}\n }},\n "nodes": [\n  {nodes}\n ],\n "edges": [\n  {edges}\n ]\n}}\n'
-  write_output(text, path)
+  parts = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in graph.items() if k not in ("graph", "nodes", "edges")]
+  parts.append(block('"graph": {', [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in graph["graph"].items()], "}"))
+  parts.append(block('"nodes": [', [json.dumps(n) for n in graph["nodes"]], "]"))
+  parts.append(block('"edges": [', [json.dumps(e) for e in graph["edges"]], "]"))
+  write_output("{\n" + ",\n".join(" " + p for p in parts) + "\n}\n", path)
 
 
 # ---- validation ----
@@ -317,7 +324,8 @@ def size(graph: dict) -> dict:
 
 
 def format_size(s: dict) -> str:
-  return f"{s['neurons']} neurons, {s['states']} states, {s['edges']} edges"
+  """'3 neurons, 2 states, 6 edges' (the sizes of size())."""
+  return ", ".join(f"{s[k]} {k if s[k] != 1 else k[:-1]}" for k in ("neurons", "states", "edges"))
 
 
 # The colour of a value v in [-1, 1]: blue (-1) through near-white (0) to red (+1), linear in RGB between stops

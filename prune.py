@@ -64,6 +64,7 @@ def test_sets(task, seed: int, sequences: int, length: int) -> list[dict]:
 
 def passes(graph: dict, sets: list[dict]) -> bool:
   """Correct on every set; a few sequences first, since most candidates that fail, fail at once."""
+  graph = remove_dead(graph)  # the same outputs, and much less to compute once clipping has cut it apart
   quick = sets[0]
   if not np.all(evaluate(graph, quick["x"][:QUICK]) * quick["y"][:QUICK] > 0):
     return False
@@ -200,7 +201,7 @@ def largest_clip(graph: dict, part: str, sets: list[dict]) -> tuple[float, dict]
     g = clip(graph, part, threshold)
     if passes(g, sets):
       return float(threshold), g
-  return 0.0, graph
+  return 0.0, clip(graph, part, 0.0)  # exact zeros still go: an edge of weight 0 is no edge
 
 
 def coarsest_quantization(graph: dict, sets: list[dict]) -> tuple[float | None, dict]:
@@ -291,6 +292,7 @@ def main():
       raise GraphError(f"{name}: the graph has {n_in} inputs and {n_out} outputs, "
                        f"task {task.name} has {task.n_in} and {task.n_out}")
     pruned = prune(graph, task, args.seed, args.sequences, args.length, not args.no_quantize)
+    save_graph(pruned, args.out)
   except (GraphError, TaskError) as e:
     print(f"prune.py: {e}", file=sys.stderr)
     sys.exit(2)
@@ -299,7 +301,6 @@ def main():
     print(f"prune.py: {name}: the graph is not correct on {task.name} before pruning: {r['accuracy']:.2%} of "
           f"{r['total']} test sequences right; first failure: {r['first_failure']}", file=sys.stderr)
     sys.exit(1)
-  save_graph(pruned, args.out)
   print(f"prune.py: {summary(pruned)}", file=sys.stderr)
 
 

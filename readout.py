@@ -26,7 +26,6 @@ from tasks import TaskError
 
 MARGIN = 0.5           # |value| >= MARGIN: a clear true (+) or false (-)
 MAX_STATES = 4096      # distinct state vectors the search visits before it calls the graph analog
-MAX_DEPTH = 128        # steps the breadth-first search goes before it gives up
 SAMPLES = (4096, 64)   # sequences x steps, for tasks with their own input sampler
 MAX_VARS = 6           # inputs of one expression in the program; wider ones keep their neurons as variables
 
@@ -81,39 +80,31 @@ def state_vectors(values: dict, state_ids: list, t, n: int) -> np.ndarray:
 
 
 def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
-  """Every input at every reachable state vector, level by level (each vector is reached by its shortest input
-  prefix, rerun through graph.evaluate); None when new vectors keep coming (an analog state)."""
+  """Every input at every reachable state vector, breadth first; None when new vectors keep coming (an analog
+  state). One step from a vector is graph.evaluate on a copy of the graph that starts there."""
   symbols = np.array(list(itertools.product([-1.0, 1.0], repeat=n_in))).reshape(-1, n_in)
-  n_a = len(symbols)
-  index, prefixes, frontier = {init.tobytes(): 0}, [np.zeros((0, n_in))], [0]
-  values, state, symbol, nxt = [], [], [], []
-  for depth in range(MAX_DEPTH):
-    if not frontier:
+  x = np.stack([symbols, np.repeat(symbols[:1], len(symbols), 0)], 1)  # one step more shows the state after it
+  index, vectors, values, nxt = {init.tobytes(): 0}, [init], [], []
+  for q in itertools.count():
+    if q == len(vectors):
       break
-    x = np.empty((len(frontier) * n_a, depth + 2, n_in))
-    x[:, :depth] = np.repeat(np.stack([prefixes[f] for f in frontier]), n_a, axis=0)
-    x[:, depth] = np.tile(symbols, (len(frontier), 1))
-    x[:, depth + 1] = symbols[0]  # one step more, to read the state vector after the symbol
-    _, vals = evaluate(graph, x, record=True)
-    values.append({k: v[:, depth] for k, v in vals.items()})
-    state.append(np.repeat(frontier, n_a))
-    symbol.append(np.tile(np.arange(n_a), len(frontier)))
-    frontier = []
-    for row, vec in enumerate(state_vectors(vals, state_ids, depth + 1, len(x))):
+    start = dict(zip(state_ids, vectors[q], strict=True))
+    g = {**graph, "nodes": [{**n, "init": float(start[n["id"]])} if n["id"] in start else n for n in graph["nodes"]]}
+    _, vals = evaluate(g, x, record=True)
+    values.append({k: v[:, 0] for k, v in vals.items()})
+    for vec in state_vectors(vals, state_ids, 1, len(x)):
       if vec.tobytes() not in index:
-        index[vec.tobytes()] = len(prefixes)
-        prefixes.append(x[row, :depth + 1])
-        frontier.append(len(prefixes) - 1)
+        index[vec.tobytes()] = len(vectors)
+        vectors.append(vec)
       nxt.append(index[vec.tobytes()])
-    if len(prefixes) > max_states:
+    if len(vectors) > max_states:
       return None
-  if frontier:
-    return None
-  vectors = np.array([np.frombuffer(k) for k in index]).reshape(len(index), len(init))
-  n = sum(len(s) for s in state)
-  return {"values": {k: np.concatenate([v[k] for v in values]) for k in values[0]}, "states": vectors,
-          "state": np.concatenate(state), "symbol": np.concatenate(symbol), "next": np.array(nxt), "symbols": symbols,
-          "initial": 0, "complete": True, "how": f"all {n} reachable (state, input) pairs"}
+  n = len(vectors) * len(symbols)
+  return {"values": {k: np.concatenate([v[k] for v in values]) for k in values[0]},
+          "states": np.array(vectors).reshape(len(vectors), len(init)), "symbols": symbols,
+          "state": np.repeat(np.arange(len(vectors)), len(symbols)), "symbol": np.tile(np.arange(len(symbols)),
+                                                                                         len(vectors)),
+          "next": np.array(nxt), "initial": 0, "complete": True, "how": f"all {n} reachable (state, input) pairs"}
 
 
 def sampled(graph, task, n_in, state_ids, init, rng, gave_up) -> dict:
@@ -134,7 +125,7 @@ def sampled(graph, task, n_in, state_ids, init, rng, gave_up) -> dict:
   vectors, state = np.unique(now[first], axis=0, return_inverse=True)
   symbols, symbol = np.unique(steps[first], axis=0, return_inverse=True)
   index = {v.tobytes(): i for i, v in enumerate(vectors)}
-  why = f"more than {MAX_STATES} state vectors, or still new ones after {MAX_DEPTH} steps; " if gave_up else ""
+  why = f"more than {MAX_STATES} reachable state vectors; " if gave_up else ""
   return {"values": {k: v[:, :length].reshape(-1)[first] for k, v in vals.items()}, "states": vectors,
           "state": state.ravel(), "symbol": symbol.ravel(), "symbols": symbols,
           "next": np.array([index.get(v.tobytes(), -1) for v in after[first]], np.int64),
@@ -142,7 +133,38 @@ def sampled(graph, task, n_in, state_ids, init, rng, gave_up) -> dict:
           "how": f"{why}{len(first)} (state, input) pairs seen in {batch} sampled sequences of {length} steps"}
 
 
-# ---- boolean gates: truth tables and their shortest expressions ----
+# ---- the wiring, and which nodes act as boolean gates ----
+
+def wiring(graph: dict, exp: dict) -> dict:
+  """The live part of the graph as lookups: node, srcs (id -> [(source, weight)] in node order, the order
+  graph.evaluate sums in), rec (state -> its recurrent neuron), clear (id -> a clear boolean everywhere; for an
+  output: never exactly 0, since only its sign is read), frontier (id -> the clear nodes it is computed from)."""
+  live = live_nodes(graph)
+  pos = {n["id"]: p for p, n in enumerate(graph["nodes"])}
+  node = {n["id"]: n for n in graph["nodes"] if n["id"] in live}
+  srcs, rec = {i: [] for i in node}, {}
+  for e in sorted(graph["edges"], key=lambda e: pos[e["source"]]):
+    if e["target"] in node and e.get("feedback"):
+      rec[e["target"]] = e["source"]
+    elif e["target"] in node:
+      srcs[e["target"]].append((e["source"], e["weight"]))
+  vals = exp["values"]
+  clear = {i: bool(np.all(vals[i] != 0)) if n["kind"] == "output" else is_clear(vals[i]) for i, n in node.items()}
+  frontier = {}
+
+  def find(i):  # through neurons that are not clear booleans (a neuron that outputs 0 sometimes, say) to clear ones
+    if i not in frontier:
+      frontier[i] = []
+      for s, _ in srcs[i]:
+        more = [s] if clear[s] or node[s]["kind"] != "neuron" else find(s)
+        frontier[i] += [f for f in more if f not in frontier[i]]
+    return frontier[i]
+
+  for i in node:
+    find(i)
+  return {"node": node, "srcs": srcs, "rec": rec, "clear": clear, "frontier": frontier, "pos": pos,
+          "state_of": {r: s for s, r in rec.items()}, "kind": {i: n["kind"] for i, n in node.items()}}
+
 
 def is_clear(v: np.ndarray) -> bool:
   """Every value is a clear boolean: |v| >= MARGIN."""
@@ -162,6 +184,51 @@ def truth_table(exp: dict, inputs: list, out: str):
     return None
   return rows, ones > 0
 
+
+def why_not_a_gate(w: dict, exp: dict, i: str) -> str | None:
+  """None when node i is a boolean gate of its frontier, else the reason in words."""
+  for v in [i] + w["frontier"][i]:
+    if not w["clear"][v]:
+      x = exp["values"][v]
+      return f"{v} is not boolean (it took {len(np.unique(x))} distinct values, |v| down to {np.abs(x).min():.3g})"
+  if truth_table(exp, w["frontier"][i], i) is None:
+    return f"its sign depends on more than the signs of {', '.join(w['frontier'][i]) or 'nothing'}"
+  return None
+
+
+def gates(graph: dict, exp: dict) -> dict:
+  """For every live neuron and output: {"inputs", "through", "rows", "outs", "expression"} when it acts as a boolean
+  gate (of its inputs, or of theirs through neurons that are not boolean themselves: "through"), else {"why"}."""
+  w, result = wiring(graph, exp), {}
+  for i in sorted(w["node"], key=w["pos"].get):
+    if w["kind"][i] in ("neuron", "output"):
+      why, ins = why_not_a_gate(w, exp, i), w["frontier"][i]
+      if why:
+        result[i] = {"why": why}
+        continue
+      rows, outs = truth_table(exp, ins, i)
+      result[i] = {"inputs": ins, "rows": rows, "outs": outs, "through": [s for s, _ in w["srcs"][i] if s not in ins],
+                   "expression": to_python(shortest(rows, outs), lambda v, ins=ins: (ins[v], 9))}
+  return result
+
+
+def report(graph: dict, exp: dict) -> str:
+  """The gates as text (each expression, then its truth table over the rows that occurred), and the machine."""
+  lines = [f"Each neuron over the values its inputs took ({exp['how']}); + is true, - is false:"]
+  for i, g in gates(graph, exp).items():
+    if "why" in g:
+      lines.append(f"  {i}: arithmetic, not a gate: {g['why']}")
+      continue
+    lines.append(f"  {i} = {g['expression']}" + (f"   (through {', '.join(g['through'])})" if g["through"] else ""))
+    if g["inputs"]:
+      lines.append("      " + " ".join(g["inputs"]) + f" | {i}")
+      for row, out in zip(g["rows"], g["outs"], strict=True):
+        cells = [("+" if v else "-").center(len(name)) for v, name in zip(row, g["inputs"], strict=True)]
+        lines.append("      " + " ".join(cells) + " | " + ("+" if out else "-"))
+  return "\n".join(lines + [machine(graph, exp)["note"]]) + "\n"
+
+
+# ---- shortest boolean expressions ----
 
 def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int = 2_000_000):
   """The smallest formula (counting variables, constants and operators) that gives `outs` on `rows`; rows that
@@ -297,51 +364,6 @@ def variables(t: tuple) -> set:
   return {t[1]} if t[0] == "var" else set() if t[0] == "const" else set().union(*(variables(c) for c in t[1:]))
 
 
-def gates(graph: dict, exp: dict) -> dict:
-  """For every live neuron and output: {"inputs", "rows", "outs", "expression"} when it acts as a boolean gate of
-  its inputs, else {"why": ...}."""
-  live = live_nodes(graph)
-  sources = {n["id"]: [] for n in graph["nodes"]}
-  for e in graph["edges"]:
-    if not e.get("feedback"):
-      sources[e["target"]].append(e["source"])
-  vals, result = exp["values"], {}
-  for n in graph["nodes"]:
-    nid = n["id"]
-    if nid not in live or n["kind"] in ("input", "state"):
-      continue
-    ins = sources[nid]
-    vague = [s for s in ins + [nid] if not is_clear(vals[s])]
-    table = None if vague else truth_table(exp, ins, nid)
-    if vague:
-      v = vals[vague[0]]
-      result[nid] = {"why": f"{vague[0]} is not boolean (it took {len(np.unique(v))} distinct values, "
-                            f"|v| down to {np.abs(v).min():.3g})"}
-    elif table is None:
-      result[nid] = {"why": "its sign depends on more than the signs of its inputs"}
-    else:
-      rows, outs = table
-      result[nid] = {"inputs": ins, "rows": rows, "outs": outs,
-                     "expression": to_python(shortest(rows, outs), lambda i, ins=ins: (ins[i], 9))}
-  return result
-
-
-def report(graph: dict, exp: dict) -> str:
-  """The gates as text (each expression, then its truth table over the rows that occurred), and the machine."""
-  lines = [f"Each neuron over the values its inputs took ({exp['how']}); + is true, - is false:"]
-  for nid, g in gates(graph, exp).items():
-    if "why" in g:
-      lines.append(f"  {nid}: arithmetic, not a gate: {g['why']}")
-      continue
-    lines.append(f"  {nid} = {g['expression']}")
-    if g["inputs"]:
-      lines.append("      " + " ".join(g["inputs"]) + f" | {nid}")
-      for row, out in zip(g["rows"], g["outs"], strict=True):
-        cells = [("+" if v else "-").center(len(name)) for v, name in zip(row, g["inputs"], strict=True)]
-        lines.append("      " + " ".join(cells) + " | " + ("+" if out else "-"))
-  return "\n".join(lines + [machine(graph, exp)["note"]]) + "\n"
-
-
 # ---- the equivalent program ----
 
 ACT_LINEAR = """  if x < -3:
@@ -369,152 +391,7 @@ ACT_SMOOTH = """  if x <= -3:
     smooth = 1 + leak * (x - 3)
 """
 
-
-def activation_source(factor: float, leak: float) -> str:
-  """The activation as plain Python, the same arithmetic as graph.activation (so the program is exact)."""
-  head = f"def act(x, factor={factor!r}, leak={leak!r}):\n  \"\"\"The neurons' activation (graph.py).\"\"\"\n"
-  if factor == 1:
-    return head + ACT_LINEAR + "  return linear\n"
-  if factor == 0:
-    return head + ACT_SMOOTH + "  return smooth\n"
-  return head + ACT_LINEAR + ACT_SMOOTH + "  return factor * linear + (1 - factor) * smooth\n"
-
-
-def two_values(v: np.ndarray):
-  """(value when positive, value when negative) when the node only ever took those two, else None."""
-  hi, lo = np.unique(v[v > 0]), np.unique(v[v <= 0])
-  return (float(hi[0]) if len(hi) else None, float(lo[0]) if len(lo) else None) if len(hi) < 2 and len(lo) < 2 \
-    else None
-
-
-def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "the graph") -> str:
-  """A runnable Python program with the graph's outputs: booleans where the graph is boolean (an expression per
-  state update and output, with single-use gates folded in), arithmetic with the exact weights elsewhere."""
-  task, n_in = task_inputs(graph)
-  live, vals = live_nodes(graph), exp["values"]
-  order = {n["id"]: p for p, n in enumerate(graph["nodes"])}
-  node = {n["id"]: n for n in graph["nodes"] if n["id"] in live}
-  srcs, users, state_of, rec = {i: [] for i in node}, {i: [] for i in node}, {}, {}
-  for e in graph["edges"]:
-    if e["target"] in node and e.get("feedback"):
-      state_of[e["source"]], rec[e["target"]] = e["target"], e["source"]
-    elif e["target"] in node:
-      srcs[e["target"]].append((e["source"], e["weight"]))
-      users[e["source"]].append(e["target"])
-  for i in srcs:
-    srcs[i].sort(key=lambda sw: order[sw[0]])  # graph.evaluate sums in node order
-  clear = {i: is_clear(vals[i]) for i in node}
-  kind = {i: n["kind"] for i, n in node.items()}
-
-  # Which nodes stay booleans: a gate of clear inputs; a state fed by one. A boolean that an arithmetic node reads
-  # must have taken just two values (one per sign), or the arithmetic would not be exact: else it goes arithmetic.
-  boolean = {i: kind[i] == "input" or (clear[i] and (kind[i] == "state" or (
-    all(clear[s] for s, _ in srcs[i]) and truth_table(exp, [s for s, _ in srcs[i]], i) is not None))) for i in node}
-  changed = True
-  while changed:
-    changed = False
-    for i in node:
-      partner = rec.get(i) or state_of.get(i)
-      if boolean[i] and ((partner and not boolean[partner]) or (
-          any(not boolean[u] for u in users[i]) and two_values(vals[i]) is None)):
-        boolean[i], changed = False, True
-
-  # Fold a neuron into its one reader when both are of a kind; a boolean only while the reader's inputs stay few.
-  readers = {i: users[i] + ([state_of[i]] if i in state_of else []) for i in node}
-  folded = {i for i in node if kind[i] == "neuron" and len(readers[i]) == 1 and boolean[i] == boolean[readers[i][0]]}
-  depth = levels(graph)
-  ranked = sorted(node, key=lambda i: (depth[i], order[i]))
-
-  def bases(i):
-    out = []
-    for s, _ in srcs[i]:
-      out += [b for b in (bases(s) if s in folded else [s]) if b not in out]
-    return out
-
-  for i in ranked:
-    while boolean[i] and kind[i] != "state" and len(bases(i)) > MAX_VARS:
-      folded.discard(max((s for s, _ in srcs[i] if s in folded), key=lambda s: len(bases(s))))
-
-  def leaf(name):
-    return (name, 9) if boolean[name] else (f"{name} > 0", 5)
-
-  def boolean_text(i):
-    b = bases(i)
-    rows, outs = truth_table(exp, b, i)  # a gate of gates is a gate of their inputs
-    t = shortest(rows, outs)
-    return to_python(t, lambda v: leaf(b[v])), {b[v] for v in variables(t)}
-
-  def term(s, w):
-    if not boolean[s]:
-      text, refs = (arithmetic_text(s) if s in folded else (s, {s}))
-      return weighted(w, text), refs
-    hi, lo = two_values(vals[s])
-    if hi is None or lo is None:
-      return weighted(w, repr(hi if lo is None else lo)), set()
-    if (hi, lo) == (1.0, -1.0):
-      return ("+", f"({w!r} if {s} else {-w!r})"), {s}
-    return weighted(w, f"({hi!r} if {s} else {lo!r})"), {s}
-
-  def arithmetic_text(i):
-    terms, refs = [], set()
-    for s, w in srcs[i]:
-      t, r = term(s, w)
-      terms.append(t)
-      refs |= r
-    text = "".join(("-" if s == "-" else "") + t if k == 0 else f" {s} {t}" for k, (s, t) in enumerate(terms))
-    bias = node[i]["bias"]
-    if bias or not terms:
-      text = f"{text} {'-' if bias < 0 else '+'} {abs(bias)!r}" if terms else repr(bias)
-    return (f"act({text})" if kind[i] == "neuron" else text), refs
-
-  def text_of(i):
-    return boolean_text(i) if boolean[i] else arithmetic_text(i)
-
-  # The program's lines, then only those the outputs need.
-  lines = {i: text_of(i) for i in ranked if kind[i] in ("neuron", "output") and i not in folded}
-  updates = {s: (text_of(r) if r in folded else (r, {r})) for s, r in rec.items()}
-  need, todo = set(), [i for i in node if kind[i] == "output"]
-  while todo:
-    i = todo.pop()
-    for r in lines[i][1] if i in lines else updates[i][1] if i in updates else ():
-      if r not in need:
-        need.add(r)
-        todo.append(r)
-  states = [i for i in ranked if kind[i] == "state" and i in need]
-  inputs = sorted((i for i in need if kind[i] == "input"), key=lambda i: node[i]["index"])
-  outputs = sorted((i for i in node if kind[i] == "output"), key=lambda i: node[i]["index"])
-  uses_act = any("act(" in lines[i][0] for i in lines if i in need or i in outputs) or \
-    any("act(" in updates[s][0] for s in states if s in updates)
-
-  body = [f"  {s} = {node[s]['init'] > 0 if boolean[s] else node[s]['init']!r}  # initial value "
-          f"{node[s]['init']!r}" for s in states]
-  body += ["  ys = []", f"  for {'x' if inputs else '_'} in xs:"]
-  body += [f"    {i} = x[{node[i]['index']}] > 0" for i in inputs]
-  body += [f"    {i} = {lines[i][0]}" for i in ranked if i in lines and (i in need or i in outputs)]
-  pm = [f"1 if {o}{'' if boolean[o] else ' > 0'} else -1" for o in outputs]
-  body.append(f"    ys.append(({', '.join(pm)},))")
-  moving = [s for s in states if s in updates]
-  if moving:
-    body.append(f"    {', '.join(moving)} = {', '.join(updates[s][0] for s in moving)}")
-  body.append("  return ys")
-  body = [ln if len(ln) <= 120 else ln + "  # noqa: E501" for ln in body]
-
-  several = "; `1,-1,1` per step for several inputs" if n_in > 1 else ""
-  name = task.name if task else graph["graph"]["task"]
-  header = f'''"""{name}: the program that {source} computes, read out of it by render.py.
-
-run(xs): xs is a list of timesteps, each a tuple of {n_in} input(s) of 1 or -1; returns one tuple of outputs per step.
-As a script: `python {filename} 1 -1 -1` (one argument per step{several}) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1. Each line agrees with its nodes on
-{exp["how"]}.
-"""
-import sys
-
-N_IN = {n_in}
-'''
-  act = "\n\n" + activation_source(graph["graph"]["activation"]["factor"], graph["graph"]["activation"]["leak"]) \
-    if uses_act else ""
-  main = '''
+MAIN = '''
 
 def main(args):
   xs = []
@@ -531,14 +408,158 @@ def main(args):
 if __name__ == "__main__":
   main(sys.argv[1:])
 '''
-  return header + act + "\n\ndef run(xs):\n" + "\n".join(body) + "\n" + main
+
+
+def activation_source(factor: float, leak: float) -> str:
+  """The activation as plain Python: the arithmetic of graph.activation, so the program's numbers are the graph's."""
+  head = f'def act(x, factor={factor!r}, leak={leak!r}):\n  """The neurons\' activation (graph.py)."""\n'
+  if factor == 1:
+    return head + ACT_LINEAR + "  return linear\n"
+  if factor == 0:
+    return head + ACT_SMOOTH + "  return smooth\n"
+  return head + ACT_LINEAR + ACT_SMOOTH + "  return factor * linear + (1 - factor) * smooth\n"
+
+
+def two_values(v: np.ndarray):
+  """(value when positive, value when not) when the node only ever took those two (None for a side never taken);
+  False when it took more."""
+  hi, lo = np.unique(v[v > 0]), np.unique(v[v <= 0])
+  return len(hi) < 2 and len(lo) < 2 and (float(hi[0]) if len(hi) else None, float(lo[0]) if len(lo) else None)
 
 
 def weighted(w: float, text: str) -> tuple[str, str]:
-  """(sign, term) of w * text; a ±1 weight is left out (x * 1.0 is exactly x)."""
-  if abs(w) == 1:
-    return ("-" if w < 0 else "+"), text
-  return ("-" if w < 0 else "+"), f"{abs(w)!r} * {text}"
+  """(sign, term) of w * text; a weight of ±1 is left out (x * 1.0 is exactly x)."""
+  return ("-" if w < 0 else "+"), text if abs(w) == 1 else f"{abs(w)!r} * {text}"
+
+
+def closure(start: list, reads) -> set:
+  seen, todo = set(start), list(start)
+  while todo:
+    for r in reads(todo.pop()):
+      if r not in seen:
+        seen.add(r)
+        todo.append(r)
+  return seen
+
+
+def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "the graph") -> str:
+  """A runnable Python program with the graph's outputs: a boolean expression per output and state update where the
+  graph acts boolean (gates that feed one gate are folded into it), arithmetic with the exact weights elsewhere."""
+  task, n_in = task_inputs(graph)
+  w, vals = wiring(graph, exp), exp["values"]
+  node, srcs, rec, kind, state_of = w["node"], w["srcs"], w["rec"], w["kind"], w["state_of"]
+  depth = levels(graph)
+  ranked = sorted(node, key=lambda i: (depth[i], w["pos"][i]))
+  outputs = sorted((i for i in node if kind[i] == "output"), key=lambda i: node[i]["index"])
+  boolean = {i: kind[i] == "input" or (w["clear"][i] if kind[i] == "state" else why_not_a_gate(w, exp, i) is None)
+             for i in node}
+
+  def reads(i):  # what the program needs to compute node i
+    if kind[i] == "state":
+      return [rec[i]] if i in rec else []
+    return w["frontier"][i] if boolean[i] else [s for s, _ in srcs[i]]
+
+  # A boolean read by arithmetic must have taken just two values (one per sign), or the arithmetic would not be
+  # exact; a state and its recurrent neuron go together. Whatever breaks that becomes arithmetic.
+  while True:
+    computed = closure(outputs, reads)
+    demote = {i for i in computed if boolean[i] and (rec.get(i) or state_of.get(i)) in node
+              and not boolean[rec.get(i) or state_of.get(i)]}
+    for i in computed:
+      if not boolean[i] and kind[i] != "state":
+        demote |= {s for s in reads(i) if boolean[s] and two_values(vals[s]) is False}
+    if not demote:
+      break
+    boolean.update(dict.fromkeys(demote, False))
+
+  # Fold a neuron into its one reader when both are booleans or both arithmetic (a recurrent neuron into its state).
+  readers = {}
+  for c in computed:
+    for s in reads(c):
+      readers.setdefault(s, []).append(c)
+  folded = {i for i in computed if kind[i] == "neuron" and len(readers.get(i, [])) == 1
+            and boolean[i] == boolean[readers[i][0]]}
+
+  def bases(i):
+    out = []
+    for s in w["frontier"][i]:
+      out += [b for b in (bases(s) if s in folded else [s]) if b not in out]
+    return out
+
+  for i in ranked:  # an expression of more than MAX_VARS inputs: keep the widest folded gate as a variable
+    while boolean[i] and kind[i] in ("neuron", "output") and len(bases(i)) > MAX_VARS:
+      folded.discard(max((s for s in w["frontier"][i] if s in folded), key=lambda s: len(bases(s))))
+
+  def boolean_text(i):
+    b = bases(i)
+    rows, outs = truth_table(exp, b, i)  # a gate of gates is a gate of their inputs
+    t = shortest(rows, outs)
+    return to_python(t, lambda v: (b[v], 9) if boolean[b[v]] else (f"{b[v]} > 0", 5)), {b[v] for v in variables(t)}
+
+  def arithmetic_text(i):
+    terms, refs = [], set()
+    for s, wt in srcs[i]:
+      if s in folded:
+        text, more = arithmetic_text(s)
+        terms.append(weighted(wt, text))
+        refs |= more
+      elif not boolean[s]:
+        terms.append(weighted(wt, s))
+        refs.add(s)
+      else:
+        hi, lo = two_values(vals[s])
+        if hi is None or lo is None:
+          terms.append(weighted(wt, repr(hi if lo is None else lo)))
+        else:
+          terms.append(("+", f"({wt!r} if {s} else {-wt!r})") if (hi, lo) == (1.0, -1.0) else
+                       weighted(wt, f"({hi!r} if {s} else {lo!r})"))
+          refs.add(s)
+    text = "".join(("-" if s == "-" else "") + t if k == 0 else f" {s} {t}" for k, (s, t) in enumerate(terms))
+    bias = node[i]["bias"]
+    if bias or not terms:
+      text = f"{text} {'-' if bias < 0 else '+'} {abs(bias)!r}" if terms else repr(bias)
+    return (f"act({text})" if kind[i] == "neuron" else text), refs
+
+  def text_of(i):
+    return boolean_text(i) if boolean[i] else arithmetic_text(i)
+
+  # The lines, then only those that the outputs need.
+  lines = {i: text_of(i) for i in ranked if i in computed and kind[i] in ("neuron", "output") and i not in folded}
+  updates = {s: (text_of(r) if r in folded else (r, {r})) for s, r in rec.items() if s in computed}
+  need = closure(outputs, lambda i: lines[i][1] if i in lines else updates[i][1] if i in updates else ())
+  states = [i for i in ranked if kind[i] == "state" and i in need]
+  inputs = sorted((i for i in need if kind[i] == "input"), key=lambda i: node[i]["index"])
+
+  body = [f"  {s} = {node[s]['init'] > 0}  # initial value {node[s]['init']!r}" if boolean[s] else
+          f"  {s} = {node[s]['init']!r}" for s in states]
+  body += ["  ys = []", f"  for {'x' if inputs else '_'} in xs:"]
+  body += [f"    {i} = x[{node[i]['index']}] > 0" for i in inputs]
+  body += [f"    {i} = {lines[i][0]}" for i in ranked if i in lines and i in need]
+  pm = ", ".join(f"1 if {o}{'' if boolean[o] else ' > 0'} else -1" for o in outputs)
+  body.append(f"    ys.append(({pm},))")
+  moving = [s for s in states if s in updates]
+  if moving:
+    body.append(f"    {', '.join(moving)} = {', '.join(updates[s][0] for s in moving)}")
+  body.append("  return ys")
+  body = [ln if len(ln) <= 120 else ln + "  # noqa: E501" for ln in body]
+  code = "\n".join(body)
+
+  name, act = task.name if task else graph["graph"]["task"], graph["graph"]["activation"]
+  several = "; `1,-1,1` per step for several inputs" if n_in > 1 else ""
+  header = f'''"""{name}: the program that {source} computes, read out of it by render.py.
+
+run(xs): xs is a list of timesteps, each a tuple of {n_in} input{"s" if n_in > 1 else ""} (1 or -1); it returns the \
+outputs of every step.
+As a script: `python {filename} 1 -1 -1` (an argument per step{several}) prints one output per line.
+Names are the graph's node ids; True stands for +1, False for -1. Checked against the graph on
+{exp["how"]}.
+"""
+import sys
+
+N_IN = {n_in}
+'''
+  act = "\n\n" + activation_source(act["factor"], act["leak"]) if "act(" in code else ""
+  return header + act + "\n\ndef run(xs):\n" + code + "\n" + MAIN
 
 
 # ---- the state machine ----
@@ -552,8 +573,8 @@ def machine(graph: dict, exp: dict) -> dict:
   analog = {ids[j]: len(np.unique(vectors[:, j])) for j in range(len(ids)) if not clear[j]}
   fsm = {"state_ids": ids, "analog": analog, "complete": exp["complete"], "symbols": exp["symbols"]}
   if exp.get("gave_up") or len(vectors) > MAX_STATES:
-    return {**fsm, "states": None, "note": "no finite state machine: " + "; ".join(
-      [f"{s} is analog ({c} distinct values)" for s, c in analog.items()] + [exp["how"]])}
+    summary = "no finite state machine: " + ", ".join(f"{s} is analog ({c} distinct values)" for s, c in analog.items())
+    return {**fsm, "states": None, "summary": summary, "detail": exp["how"], "note": f"{summary} ({exp['how']})"}
   outs = np.stack([exp["values"][o] > 0 for o in exp["output_ids"]], 1)
   # States binarized by sign where they are boolean; kept exact (a level of an analog state) elsewhere. That is only
   # a machine if the sign patterns decide the outputs and the next pattern; if they do not, use the exact vectors.
@@ -568,6 +589,9 @@ def machine(graph: dict, exp: dict) -> dict:
         break
     else:
       break
+  exact = attempt is vectors
+  if exact:  # label the states by their values, not by signs that do not tell them apart
+    keys, clear = vectors, np.zeros_like(clear)
   n = abstract.max() + 1
   first = [np.flatnonzero(abstract == q)[0] for q in range(n)]  # one exact vector per abstract state, for the label
   symbols = range(len(exp["symbols"]))
@@ -579,14 +603,24 @@ def machine(graph: dict, exp: dict) -> dict:
     if max(new) == max(block):
       break
     block = new
-  members = [[] for _ in range(max(block) + 1)]
+  moves = {(block[q], a): (o, block[nx] if nx >= 0 else -1) for (q, a), (o, nx) in trans.items()}
+  order = [0]  # number the states in the order a breadth-first walk from the initial state meets them
+  for q in order:
+    for a in symbols:
+      nx = moves.get((q, a), (None, -1))[1]
+      if nx >= 0 and nx not in order:
+        order.append(nx)
+  rank = {b: r for r, b in enumerate(order)}
+  members = [[] for _ in order]
   for q in range(n):
-    members[block[q]].append(label(keys[first[q]], clear))
-  edges = sorted({(block[q], a, o, block[nx] if nx >= 0 else -1) for (q, a), (o, nx) in trans.items()})
-  note = (f"state machine: {len(members)} states (minimized from {n} {'' if exp['complete'] else 'seen '}"
-          f"{'patterns of the states' if analog else 'sign patterns of the states'}; {exp['how']}"
-          + "".join(f"; {s} is analog: {c} distinct values" for s, c in analog.items()) + ")")
-  return {**fsm, "states": len(members), "blocks": members, "edges": edges, "note": note}
+    members[rank[block[q]]].append(keys[first[q]])
+  edges = sorted((rank[q], a, o, rank.get(nx, -1)) for (q, a), (o, nx) in moves.items())
+  summary = f"state machine: {len(members)} states"
+  detail = (f"minimized from {n} {'' if exp['complete'] else 'seen '}{'' if analog or exact else 'sign '}patterns "
+            f"of the states{' (their signs alone do not decide the moves)' if exact else ''}; {exp['how']}"
+            + "".join(f"; {s} is analog: {c} distinct values" for s, c in analog.items()))
+  return {**fsm, "clear": clear, "states": len(members), "blocks": [np.array(m) for m in members], "edges": edges,
+          "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
 
 
 def relabel(signatures: list, initial: int) -> list:
@@ -595,10 +629,19 @@ def relabel(signatures: list, initial: int) -> list:
   return [names.setdefault(s, len(names)) for s in signatures]
 
 
-def label(key: np.ndarray, clear: np.ndarray) -> str:
-  """A state vector as '+-' (signs of boolean states), with the values of analog states."""
-  parts = [("+" if v > 0 else "-") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
-  return "".join(parts) if clear.all() else " ".join(parts)
+def state_label(rows: np.ndarray, clear: np.ndarray, ids: list) -> list[str]:
+  """The state vectors one machine state stands for: '+-' (signs of boolean states) or values; for many, the range
+  of each state's value."""
+  def one(key):
+    parts = [("+" if v > 0 else "-") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
+    return "".join(parts) if clear.all() else " ".join(parts)
+  if len(rows) <= 4:
+    return [one(r) for r in rows]
+  spans = ["±" if c and col.min() < 0 < col.max() else "+" if c and col.min() > 0 else "-" if c else
+           f"{col.min():.3g}..{col.max():.3g}" for c, col in zip(clear, rows.T, strict=True)]
+  if clear.all():
+    return ["".join(spans), f"({len(rows)} patterns)"]
+  return [f"{i} {span}" for i, span in zip(ids, spans, strict=True)] + [f"({len(rows)} vectors)"]
 
 
 def patterns(symbols: np.ndarray, chosen: list) -> list[str]:
@@ -612,19 +655,21 @@ def patterns(symbols: np.ndarray, chosen: list) -> list[str]:
 def machine_dot(fsm: dict, title: str = "") -> graphviz.Digraph:
   """The machine for Graphviz: a circle per state (labelled with the state vectors it stands for), an arrow per
   move labelled `inputs / outputs`."""
+  legend = (f"a state: the {'signs' if fsm['clear'].all() else 'values'} of {' '.join(fsm['state_ids']) or '(none)'}; "
+            "an arrow: inputs / outputs (+ true, - false, * either)")
+  text = [title, fsm["summary"], fsm["detail"]] + ([legend] if fsm["states"] else [])
   dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
-                                            "label": f"{title}{': ' if title else ''}{fsm['note']}"},
+                                            "label": "\n".join(t for t in text if t)},
                          node_attr={"shape": "circle", "fontname": "Helvetica"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "11"})
   if fsm["states"] is None:
     dot.node("none", "\n".join(f"{s}: analog, {c} distinct values" for s, c in fsm["analog"].items())
              or "no finite machine", shape="box")
     return dot
-  legend = " ".join(fsm["state_ids"])
   dot.node("start", "", shape="point")
-  for q, members in enumerate(fsm["blocks"]):
-    shown = members[:4] + ([f"... {len(members) - 4} more"] if len(members) > 4 else [])
-    dot.node(f"q{q}", "\n".join([f"q{q}"] + shown), tooltip=legend)
+  for q, rows in enumerate(fsm["blocks"]):
+    text = [f"q{q}"] + state_label(rows, fsm["clear"], fsm["state_ids"])
+    dot.node(f"q{q}", "\n".join(text), shape="circle" if max(map(len, text)) <= 8 else "box", style="rounded")
   dot.edge("start", "q0")
   moves = {}
   for q, a, o, nx in fsm["edges"]:

@@ -109,7 +109,7 @@ def edge_attrs(edge: dict, values: dict | None) -> dict:
 def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.Digraph:
   """The graph as a graphviz.Digraph: a cluster for the inputs, one per cell, one for the dense output layer."""
   dot = graphviz.Digraph("bonsai", graph_attr={"rankdir": "LR", "label": title, "labelloc": "t", "fontsize": "16",
-                                                "nodesep": "0.3", "ranksep": "0.6"},
+                                                "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.6"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.7"})
   groups = {}
@@ -192,10 +192,10 @@ def main():
     else:
       raise GraphError(f"{args.out}: unknown output format {suffix or '(no suffix)'}; "
                        f"use one of {' '.join(GRAPHVIZ_FORMATS)} .html .py .txt")
+    write_output(data, args.out or "-")
   except GraphError as e:
     print(f"render.py: {e}", file=sys.stderr)
     sys.exit(2)
-  write_output(data, args.out or "-")
 
 
 if __name__ == "__main__":

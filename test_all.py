@@ -4,6 +4,7 @@ Every test checks the code against something computed independently: the activat
 written from the formula tables, its backward against finite differences, the tasks against hand-worked
 examples from the write-up, training against the task itself.
 """
+import itertools
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import pytest
 import extract
 import graph
 import prune
+import readout
 import render
 import tasks
 import train
@@ -839,3 +841,189 @@ def test_page_inputs_default_to_the_tasks_sampler_and_bad_ones_are_one_line(tmp_
   for args, words in ((["--inputs", "+-,-+"], ["3 input"]), (["--inputs", "+-,-+,++", "--step", "2"], ["--step 2"])):
     assert_clean_error(run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "p.html", *args), *words)
     assert not (tmp_path / "p.html").exists()
+
+
+# ---- readout: truth tables, the equivalent program, the state machine ----
+# Hand-built graphs of the write-up's solutions (each gate one neuron, its weights found by a brute-force search over
+# a grid of weights and biases) and the pruned delay1 network of the graph section. The generated program is run and
+# compared with graph.evaluate on every input sequence up to a length and on long sampled ones.
+
+def gate_graph(task, inits, neurons, outputs, factor=0.5):
+  """inits of c0_s0, c0_s1, ...; neurons {"r0": (bias, {source: weight})} (r{j} feeds c0_s{j}); outputs likewise."""
+  nodes = [inp(i) for i in range(tasks.get_task(task).n_in)] + [state(j, v) for j, v in enumerate(inits)]
+  edges = []
+  for name, (bias, ins) in neurons.items():
+    nodes.append(neuron(name, bias))
+    edges += [edge(s, f"c0_{name}", w) for s, w in ins.items()]
+    if name[0] == "r":
+      edges.append(edge(f"c0_{name}", f"c0_s{name[1:]}", 1.0))
+  for i, (bias, ins) in enumerate(outputs):
+    nodes.append(out(i, bias))
+    edges += [edge(s, f"out{i}", w) for s, w in ins.items()]
+  return hand_graph(nodes, edges, task, factor)
+
+
+COPY = {"o0": (0.0, {"c0_s1": -1.0})}  # o0 = A(-s) = s for s = ±1
+WRITEUP = {  # task: (graph, states of the smallest machine that computes the task)
+  # S0, S1 = True, False; out = (not S0) or S1 or x; S0, S1 = not x, not (S0 or x)
+  "replace111": (gate_graph("replace111", [1.0, -1.0], {
+    "r0": (0.0, {"in0": 1.0}), "r1": (-1.0, {"c0_s0": -3.0, "in0": -1.0}),
+    "o0": (1.0, {"c0_s0": -2.0, "c0_s1": 2.0, "in0": 2.0})}, [(0.0, {"c0_o0": 1.0})]), 3),
+  # S0, S1 = True, False; out = S1; S0, S1 = S0 == S1, not S0
+  "loop3": (gate_graph("loop3", [1.0, -1.0], {"r0": (1.0, {"c0_s0": -1.0, "c0_s1": -1.0}), "r1": (0.0, {"c0_s0": 1.0}),
+                                               **COPY}, [(0.0, {"c0_o0": 1.0})]), 3),
+  "delay1": (gate_graph("delay1", [-1.0, -1.0], {"r1": (0.0, {"in0": -1.0}), **COPY}, [(0.0, {"c0_o0": 1.0})]), 2),
+  "delay2": (gate_graph("delay2", [-1.0, -1.0], {"r0": (0.0, {"in0": -1.0}), "r1": (0.0, {"c0_s0": -1.0}), **COPY},
+                        [(0.0, {"c0_o0": 1.0})]), 4),
+  # a counter in the linear middle of the factor-1 activation (A(z) = -z): s' = s + 0.1 x, y = s + 0.1 x + 0.05 > 0
+  "parens": (gate_graph("parens", [0.0], {"r0": (0.0, {"c0_s0": -1.0, "in0": -0.1}),
+                                          "o0": (-0.05, {"c0_s0": -1.0, "in0": -0.1})}, [(0.0, {"c0_o0": 1.0})],
+                        factor=1.0), 9),
+}
+
+
+def program_outputs(source, x):
+  """Run a generated program's run() on x (batch, length, n_in) -> (batch, length, n_out)."""
+  namespace = {}
+  exec(compile(source, "bonsai.py", "exec"), namespace)
+  return np.array([namespace["run"]([tuple(int(v) for v in step) for step in seq]) for seq in x], np.float64)
+
+
+def every_sequence(n_in, length):
+  return np.array(list(itertools.product([-1.0, 1.0], repeat=n_in * length))).reshape(-1, length, n_in)
+
+
+def valid_parens(x):
+  depth = np.cumsum(-x[:, :, 0], axis=1)
+  return np.all((depth >= 0) & (depth <= 8), axis=1)
+
+
+def assert_program_is_the_graph(g, length, sampled=1000, steps=60):
+  """The program read out of g gives g's output signs on every sequence of `length` steps (so on every shorter
+  one) the task can produce, and on `sampled` sequences of `steps` from the task's sampler."""
+  task, exp = graph.task_of(g), readout.explore(g)
+  source = readout.program(g, exp)
+  x = every_sequence(task.n_in, length)
+  x = x[valid_parens(x)] if task.name == "parens" else x
+  for xs in (x, task.sample_inputs(np.random.default_rng(3), sampled, steps)):
+    np.testing.assert_array_equal(program_outputs(source, xs), np.sign(graph.evaluate(g, xs)))
+  return source, exp
+
+
+def tree_size(t):
+  return 1 if t[0] in ("var", "const") else 1 + sum(tree_size(c) for c in t[1:])
+
+
+def evaluate_expression(text, names, rows):
+  return np.array([eval(text, {}, dict(zip(names, map(bool, r), strict=True))) for r in rows], bool)
+
+
+def test_readout_search_finds_the_shortest_expression():
+  rows = np.array(list(itertools.product([False, True], repeat=3)))
+  a, b, c = rows.T
+  known = {"a and b": (a & b, 3), "a != b": (a ^ b, 3), "not (a or b)": (~(a | b), 4), "b if a else c": (
+    np.where(a, b, c), 4), "majority": ((a & b) | (a & c) | (b & c), 4), "parity": (a ^ b ^ c, 5),
+    "not a": (~a, 2), "c": (c, 1), "True": (np.ones(8, bool), 1)}
+  for name, (outs, size) in known.items():
+    t = readout.search(rows, outs)
+    assert tree_size(t) == size, (name, t)
+    np.testing.assert_array_equal(evaluate_expression(readout.to_python(t, lambda i: ("abc"[i], 9)), "abc", rows),
+                                  outs)
+  rng = np.random.default_rng(0)
+  for k in (3, 4, 5):  # random gates, some rows never seen (don't-cares): right on every row that was seen
+    every = np.array(list(itertools.product([False, True], repeat=k)))
+    names = "abcde"[:k]
+    for _ in range(8):
+      seen = every[rng.random(len(every)) < 0.7]
+      outs = rng.random(len(seen)) < 0.5
+      for t in (readout.shortest(seen, outs), readout.sum_of_products(seen, outs)):
+        got = evaluate_expression(readout.to_python(t, lambda i, n=names: (n[i], 9)), names, seen)
+        np.testing.assert_array_equal(got, outs)
+
+
+@pytest.mark.parametrize("task", sorted(WRITEUP))
+def test_readout_program_and_machine_of_the_writeup_graphs(task):
+  g, smallest = WRITEUP[task]
+  x, y = tasks.TASKS[task].sample(np.random.default_rng(0), 500, 40)
+  assert np.all(np.sign(graph.evaluate(g, x)) == y)  # the hand-built graph does compute its task
+  _, exp = assert_program_is_the_graph(g, 14 if task == "parens" else 12)
+  fsm = readout.machine(g, exp)
+  assert fsm["states"] == smallest
+  assert list(fsm["analog"]) == (["c0_s0"] if task == "parens" else [])
+
+
+def test_readout_replace111_gates_are_the_writeups():
+  g = WRITEUP["replace111"][0]
+  exp = readout.explore(g)
+  gates = readout.gates(g, exp)
+  for nid, want in (("c0_r0", lambda s0, s1, x: not x), ("c0_r1", lambda s0, s1, x: not (s0 or x)),
+                    ("c0_o0", lambda s0, s1, x: (not s0) or s1 or x)):
+    gate = gates[nid]
+    names = [n.replace("c0_", "") for n in gate["inputs"]]
+    assert set(names) <= {"s0", "s1", "in0"}
+    for row, outcome in zip(gate["rows"], gate["outs"], strict=True):
+      v = dict(zip(names, map(bool, row), strict=True))
+      assert outcome == want(v.get("s0"), v.get("s1"), v.get("in0")), (nid, v)
+    assert np.array_equal(evaluate_expression(gate["expression"].replace("c0_", ""), names, gate["rows"]),
+                          gate["outs"])
+  # (S0, S1) = (False, True) is never reached, so the output's truth table has 6 of 8 rows
+  assert len(gates["c0_o0"]["rows"]) == 6 and exp["complete"] and len(exp["states"]) == 4
+  assert "c0_r1 = not (" in readout.report(g, exp)
+
+
+def test_readout_states_whose_signs_do_not_decide_are_told_apart_by_value():
+  # s: 1.25 -> 0.5 -> -0.5 -> 1.25 (w -4, b 3.5 at factor 1); two + states in a row, so signs cannot be the state
+  g = gate_graph("loop3", [1.25], {"r0": (3.5, {"c0_s0": -4.0}), "o0": (0.0, {"c0_s0": 0.5})},
+                 [(0.0, {"c0_o0": 1.0})], factor=1.0)
+  source, exp = assert_program_is_the_graph(g, 10)
+  fsm = readout.machine(g, exp)
+  assert fsm["states"] == 3 and "signs alone do not decide" in fsm["note"]
+  assert sorted(float(b[0, 0]) for b in fsm["blocks"]) == [-0.5, 0.5, 1.25]
+  assert "act(" in source  # the state is arithmetic in the program, not a wrong boolean
+
+
+def test_readout_an_unbounded_state_is_analog_not_a_machine(tmp_path):
+  g = gate_graph("delay1", [0.0], {"r0": (0.0, {"c0_s0": -1.0, "in0": -0.01}), "r1": (0.0, {"in0": -1.0}),
+                                   "o0": (0.0, {"c0_s1": -1.0, "c0_s0": 0.001})},
+                 [(0.0, {"c0_o0": 1.0})], factor=1.0)  # s0 sums 0.01 x forever: a random walk of 2^n values
+  exp = readout.explore(g)
+  fsm = readout.machine(g, exp)
+  assert fsm["states"] is None and not exp["complete"] and fsm["analog"]["c0_s0"] > readout.MAX_STATES
+  assert "c0_s0 is analog" in fsm["note"]
+  source = readout.program(g, exp)
+  x = tasks.TASKS["delay1"].sample_inputs(np.random.default_rng(4), 500, 80)
+  np.testing.assert_array_equal(program_outputs(source, x), np.sign(graph.evaluate(g, x)))
+  graph.save_graph(g, tmp_path / "g.json")
+  proc = run_script("render.py", tmp_path / "g.json", "--fsm", "-o", tmp_path / "fsm.svg")
+  assert proc.returncode == 0 and "no finite state machine" in proc.stderr.decode()
+  assert "analog" in (tmp_path / "fsm.svg").read_text()
+
+
+def test_readout_of_a_pruned_trained_network(trained_delay1):
+  g = prune.prune(extract.extract(str(trained_delay1[0])), tasks.TASKS["delay1"], seed=0, sequences=500)
+  source, exp = assert_program_is_the_graph(g, 14, sampled=2000)
+  assert readout.machine(g, exp)["states"] == 2
+  assert all("expression" in gate for gate in readout.gates(g, exp).values())  # every neuron is a gate
+  assert "act(" not in source  # a boolean program: y = previous x
+
+
+def test_render_writes_the_program_the_gates_and_the_machine(tmp_path):
+  graph.save_graph(WRITEUP["replace111"][0], tmp_path / "g.json")
+  assert run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "bonsai.py").returncode == 0
+  steps = [1, -1, -1, -1, 1, -1, -1, -1, -1, 1]
+  proc = run_script(tmp_path / "bonsai.py", *steps)
+  want = tasks.TASKS["replace111"].target(np.array(steps, np.float32).reshape(1, -1, 1))[0, :, 0]
+  assert proc.returncode == 0 and proc.stdout.decode().split() == [str(int(v)) for v in want]
+  lint = subprocess.run([PY, "-m", "ruff", "check", "--config", ROOT / "ruff.toml", tmp_path / "bonsai.py"],
+                        capture_output=True)
+  assert lint.returncode == 0, lint.stdout.decode()  # the programs in docs/ are part of the repo
+  assert_clean_error(run_script(tmp_path / "bonsai.py", "1", "0"), "'0'")
+
+  assert run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "gates.txt").returncode == 0
+  assert "c0_r0 = not in0" in (tmp_path / "gates.txt").read_text()
+  proc = run_script("render.py", tmp_path / "g.json", "--fsm", "-o", tmp_path / "fsm.svg")
+  assert proc.returncode == 0 and "state machine: 3 states" in proc.stderr.decode()
+  svg = (tmp_path / "fsm.svg").read_text()
+  assert len(re.findall(r"<title>q\d+</title>", svg)) == 3 and svg.count('class="edge"') == 7  # 6 moves + start
+  assert_clean_error(run_script("render.py", tmp_path / "g.json", "--fsm", "-o", tmp_path / "x.py"), "--fsm")
+  assert not (tmp_path / "x.py").exists()
