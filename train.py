@@ -183,6 +183,9 @@ def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
   try:
     with os.fdopen(fd, "wb") as f:
       np.savez(f, **arrays, meta=np.array(json.dumps(meta)))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it a normal file's permissions
     os.replace(tmp, path)
   except BaseException:
     Path(tmp).unlink(missing_ok=True)
@@ -242,15 +245,12 @@ class Trainer:
     self.cells = parse_cells(cfg["cells"])
     self.names = weight_names(self.cells)
     self.w = {k: Tensor(arrays[k]).contiguous().realize() for k in self.names}
-    self.opt = nn.optim.Adam([self.w[k] for k in self.names], lr=cfg["lr"])
+    self.opt = nn.optim.Adam([self.w[k] for k in self.names], lr=cfg["lr"], fused=True)  # one update kernel for all
     self.intensity = Tensor([float(cfg["reg_intensity"])]).contiguous().realize()
     self.rates = None  # (lr, intensity) currently in the tensors
-    if "adam_b1_t" in arrays:  # resuming: the optimizer's moments too, so the run continues exactly
-      for t, k in [(self.opt.b1_t, "adam_b1_t"), (self.opt.b2_t, "adam_b2_t")]:
+    if "adam_m" in arrays:  # resuming: the optimizer's state too, so the run continues exactly
+      for t, k in self.optimizer_state():
         t.assign(Tensor(arrays[k])).realize()
-      for i, k in enumerate(self.names):
-        self.opt.m[i].assign(Tensor(arrays[f"adam_m_{k}"])).realize()
-        self.opt.v[i].assign(Tensor(arrays[f"adam_v_{k}"])).realize()
     # compiled once per shape; later calls replay the captured kernels
     self.train_step, self.predict_step = TinyJit(self._train_step), TinyJit(self._predict_step)
 
@@ -288,10 +288,12 @@ class Trainer:
 
   def arrays(self) -> dict[str, np.ndarray]:
     out = {k: self.w[k].numpy() for k in self.names}
-    out["adam_b1_t"], out["adam_b2_t"] = self.opt.b1_t.numpy(), self.opt.b2_t.numpy()
-    for i, k in enumerate(self.names):
-      out[f"adam_m_{k}"], out[f"adam_v_{k}"] = self.opt.m[i].numpy(), self.opt.v[i].numpy()
-    return out
+    return {**out, **{k: t.numpy() for t, k in self.optimizer_state()}}
+
+  def optimizer_state(self) -> list[tuple[Tensor, str]]:
+    # fused Adam keeps one flat moment vector for all the weights, in the order of self.names
+    opt = self.opt
+    return [(opt.b1_t, "adam_b1_t"), (opt.b2_t, "adam_b2_t"), (opt.m[0], "adam_m"), (opt.v[0], "adam_v")]
 
 
 def versions() -> dict:
