@@ -283,7 +283,8 @@ class Trainer:
     return float(loss), float(reg)
 
   def validate(self, step: int, batch: int = 1024) -> float:
-    x, y = self.task.sample(batch_rng(self.seed, self.attempt, step, stream=1), batch, 2 * self.cfg["seq_len"])
+    length = max(2 * self.cfg["seq_len"], 40)  # longer than training: a network that only fits short runs fails
+    x, y = self.task.sample(batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
     return accuracy(self.predict_step(Tensor(x)).numpy(), y)
 
   def arrays(self) -> dict[str, np.ndarray]:
@@ -405,7 +406,7 @@ def main():
   ap.add_argument("--task", default="replace111", help="task name (python tasks.py lists them) or path/file.py:NAME")
   ap.add_argument("--steps", type=int, help="optimizer steps in all (training continues after 100%% accuracy)")
   ap.add_argument("--batch", type=int, help="sequences per step, freshly sampled every step")
-  ap.add_argument("--seq-len", type=int, help="length of the training sequences; validation uses twice this")
+  ap.add_argument("--seq-len", type=int, help="training sequence length; validation uses twice this, at least 40")
   ap.add_argument("--lr", type=float, help="Adam learning rate at the start (decays on the original's schedule)")
   ap.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same weights")
   ap.add_argument("--cells", help="cells as OUTPUTSxSTATES, comma separated for a stack, e.g. 8x4 or 16x10,16x10")
