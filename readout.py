@@ -1,11 +1,12 @@
 """Read the algorithm out of a pruned graph: each neuron as a boolean gate, an equivalent Python program, and the
-state machine of the whole graph. render.py writes these (`-o bonsai.py`, `--fsm -o fsm.svg`).
+state machine of the whole graph. render.py writes these (`-o bonsai.py`, `-o gates.txt`, `--fsm -o fsm.svg`).
 
 In:  a graph dict (graph.load_graph); its task (tasks.py) says which input sequences it is run on.
 Out: plain values and text:
   exp = explore(graph)         every (state, input) pair the graph reaches from its initial state, and the value of
                                every node there
   gates(graph, exp)            neuron id -> truth table and shortest boolean expression (or why it is not a gate)
+  report(graph, exp)           the gates as text, with their truth tables, and the machine's size
   program(graph, exp)          the text of a short runnable Python program with the graph's outputs
   fsm = machine(graph, exp)    the minimized Mealy machine, or the analog states that rule a finite one out
   machine_dot(fsm)             ... drawn as a graphviz.Digraph
@@ -14,7 +15,10 @@ How: the graph runs from its initial state on every input sequence, breadth firs
 appears (a task with its own input sampler, such as parens, is run on many sampled sequences instead). Every
 value a node takes is then known, so "this neuron is an AND gate" is a fact about the graph, not a guess: a node
 is boolean when its inputs and its output stay clearly away from 0 (|v| >= MARGIN) and the sign of its output is
-a function of the signs of its inputs. Other nodes (a counter, say) become arithmetic with the exact weights.
+a function of the signs of its inputs (a neuron that is not boolean itself, one that outputs 0 at times, say, counts
+as wiring inside the gate it feeds). Other nodes (a counter) become arithmetic with the exact weights. The machine
+has the states' sign patterns as its states where the signs decide every move, else their exact values; when the
+search finds no end of new values, there is no machine to give and the analog states are reported instead.
 """
 import itertools
 
@@ -63,20 +67,20 @@ def explore(graph: dict, max_states: int = MAX_STATES, seed: int = 0) -> dict:
   (next -1: not seen to take a step); complete: every reachable pair was visited; how: in words."""
   task, n_in = task_inputs(graph)
   state_ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state" and n["id"] in live_nodes(graph)]
-  init = np.array([n["init"] for n in graph["nodes"] if n["id"] in state_ids], np.float64)
-  exp = None
-  if task is None or task.inputs is None:
-    exp = breadth_first(graph, n_in, state_ids, init, max_states)
+  init = np.array([n["init"] for n in graph["nodes"] if n["id"] in state_ids], np.float64) + 0.0
+  free = (task is None or task.inputs is None) and n_in <= 8  # every input sequence is possible: search them all
+  exp = breadth_first(graph, n_in, state_ids, init, max_states) if free else None
   if exp is None:
-    exp = sampled(graph, task, n_in, state_ids, init, np.random.default_rng(seed), task is None or task.inputs is None)
+    exp = sampled(graph, task, n_in, state_ids, init, np.random.default_rng(seed), max_states if free else 0)
   return {**exp, "state_ids": state_ids, "n_in": n_in,
           "output_ids": [n["id"] for n in sorted(graph["nodes"], key=lambda n: n.get("index", 0))
                          if n["kind"] == "output"]}
 
 
-def state_vectors(values: dict, state_ids: list, t, n: int) -> np.ndarray:
-  """The states' values at step t as rows; + 0.0 turns -0.0 into 0.0, the same state."""
-  return np.stack([values[s][:, t] + 0.0 for s in state_ids], 1) if state_ids else np.zeros((n, 0))
+def state_vectors(values: dict, state_ids: list, steps) -> np.ndarray:
+  """The states' values at the given steps as rows (batch x steps, states); + 0.0 makes -0.0 the same as 0.0."""
+  columns = [values[s][:, steps].reshape(-1) + 0.0 for s in state_ids]
+  return np.stack(columns, 1) if columns else np.zeros((values[next(iter(values))][:, steps].size, 0))
 
 
 def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
@@ -92,7 +96,7 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
     g = {**graph, "nodes": [{**n, "init": float(start[n["id"]])} if n["id"] in start else n for n in graph["nodes"]]}
     _, vals = evaluate(g, x, record=True)
     values.append({k: v[:, 0] for k, v in vals.items()})
-    for vec in state_vectors(vals, state_ids, 1, len(x)):
+    for vec in state_vectors(vals, state_ids, 1):
       if vec.tobytes() not in index:
         index[vec.tobytes()] = len(vectors)
         vectors.append(vec)
@@ -107,8 +111,9 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
           "next": np.array(nxt), "initial": 0, "complete": True, "how": f"all {n} reachable (state, input) pairs"}
 
 
-def sampled(graph, task, n_in, state_ids, init, rng, gave_up) -> dict:
-  """The (state, input) pairs seen on many sampled sequences: the task's own sampler, else uniform ±1."""
+def sampled(graph, task, n_in, state_ids, init, rng, gave_up: int) -> dict:
+  """The (state, input) pairs seen on many sampled sequences: the task's own sampler, else uniform ±1 (gave_up: the
+  number of state vectors after which breadth_first stopped, 0 if it did not run)."""
   batch, length = SAMPLES
   if task is not None:
     x = task.sample_inputs(rng, batch, length).astype(np.float64)
@@ -116,16 +121,13 @@ def sampled(graph, task, n_in, state_ids, init, rng, gave_up) -> dict:
     x = rng.choice([-1.0, 1.0], size=(batch, length, n_in))
   x = np.concatenate([x, x[:, -1:]], axis=1)  # one step more shows the state after the last real step
   _, vals = evaluate(graph, x, record=True)
-  now = state_vectors({k: v[:, :length] for k, v in vals.items()}, state_ids, slice(None), batch)
-  now = now.transpose(0, 2, 1).reshape(-1, len(state_ids)) if state_ids else np.zeros((batch * length, 0))
-  after = state_vectors({k: v[:, 1:] for k, v in vals.items()}, state_ids, slice(None), batch)
-  after = after.transpose(0, 2, 1).reshape(-1, len(state_ids)) if state_ids else now
+  now, after = state_vectors(vals, state_ids, slice(0, length)), state_vectors(vals, state_ids, slice(1, None))
   steps = x[:, :length].reshape(-1, n_in)
   _, first = np.unique(np.concatenate([now, steps], 1), axis=0, return_index=True)  # one row per distinct pair
   vectors, state = np.unique(now[first], axis=0, return_inverse=True)
   symbols, symbol = np.unique(steps[first], axis=0, return_inverse=True)
   index = {v.tobytes(): i for i, v in enumerate(vectors)}
-  why = f"more than {MAX_STATES} reachable state vectors; " if gave_up else ""
+  why = f"more than {gave_up} reachable state vectors; " if gave_up else ""
   return {"values": {k: v[:, :length].reshape(-1)[first] for k, v in vals.items()}, "states": vectors,
           "state": state.ravel(), "symbol": symbol.ravel(), "symbols": symbols,
           "next": np.array([index.get(v.tobytes(), -1) for v in after[first]], np.int64),
@@ -230,10 +232,11 @@ def report(graph: dict, exp: dict) -> str:
 
 # ---- shortest boolean expressions ----
 
-def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int = 2_000_000):
+def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int = 1_000_000):
   """The smallest formula (counting variables, constants and operators) that gives `outs` on `rows`; rows that
   never occur are don't-cares. Bottom up by size over NOT, AND, OR, XOR, XNOR, MUX and MAJ, one formula per
-  distinct behaviour on the rows (a truth table as bits of a uint64). Returns a tree, or None past the budget."""
+  distinct behaviour on the rows (a truth table as bits of a uint64). Returns a tree, or None once `budget`
+  candidate formulas were tried (about a second)."""
   n, k = rows.shape
   if n > 64:
     return None
@@ -254,16 +257,19 @@ def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int =
       candidates = [("not", ~level[cost - 1], (level[cost - 1],))]
       for c1 in range(1, cost - 1):
         a, b = level[c1], level[cost - 1 - c1]
-        if c1 <= cost - 1 - c1 and a.size * b.size <= budget:
+        if c1 <= cost - 1 - c1 and a.size * b.size <= budget // 8:
           candidates += [(op, combine[op](a[:, None], b[None, :]), (a, b)) for op in ("and", "or", "xor", "xnor")]
       for c1, c2 in itertools.product(range(1, cost - 2), repeat=2):
         c3 = cost - 1 - c1 - c2
-        if c3 >= 1 and level[c1].size * level[c2].size * level[c3].size <= budget:
+        if c3 >= 1 and level[c1].size * level[c2].size * level[c3].size <= budget // 8:
           s, a, b = level[c1][:, None, None], level[c2][None, :, None], level[c3][None, None, :]
           candidates.append(("mux", combine["mux"](s, a, b), (level[c1], level[c2], level[c3])))
           if c1 <= c2 <= c3:
             candidates.append(("maj", combine["maj"](s, a, b), (level[c1], level[c2], level[c3])))
     for op, masks, parts in candidates:
+      budget -= masks.size
+      if budget < 0:
+        return None
       flat = masks.ravel() & full
       uniq, first = np.unique(flat, return_index=True)
       fresh = ~np.isin(uniq, seen)
@@ -442,7 +448,7 @@ def closure(start: list, reads) -> set:
   return seen
 
 
-def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "the graph") -> str:
+def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "") -> str:
   """A runnable Python program with the graph's outputs: a boolean expression per output and state update where the
   graph acts boolean (gates that feed one gate are folded into it), arithmetic with the exact weights elsewhere."""
   task, n_in = task_inputs(graph)
@@ -545,14 +551,17 @@ def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "
   code = "\n".join(body)
 
   name, act = task.name if task else graph["graph"]["task"], graph["graph"]["activation"]
-  several = "; `1,-1,1` per step for several inputs" if n_in > 1 else ""
-  header = f'''"""{name}: the program that {source} computes, read out of it by render.py.
-
+  example = "1 -1 -1" if n_in == 1 else " ".join(",".join("1" if (i + t) % 2 else "-1" for i in range(n_in))
+                                                  for t in range(2))
+  where = f"  {source}\n" if source else ""  # on a line of its own: a long path is then no lint error
+  everywhere = ",\nso run(xs) gives the graph's outputs on every input sequence" if exp["complete"] else ""
+  header = f'''"""{name}: what the graph {"below " if source else ""}computes, as a program read out of it by render.py.
+{where}
 run(xs): xs is a list of timesteps, each a tuple of {n_in} input{"s" if n_in > 1 else ""} (1 or -1); it returns the \
 outputs of every step.
-As a script: `python {filename} 1 -1 -1` (an argument per step{several}) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1. Checked against the graph on
-{exp["how"]}.
+As a script: `python {filename} {example}` (an argument per step) prints one output per line.
+Names are the graph's node ids; True stands for +1, False for -1. Each line agrees with the graph on
+{exp["how"]}{everywhere}.
 """
 import sys
 
@@ -615,7 +624,7 @@ def machine(graph: dict, exp: dict) -> dict:
   for q in range(n):
     members[rank[block[q]]].append(keys[first[q]])
   edges = sorted((rank[q], a, o, rank.get(nx, -1)) for (q, a), (o, nx) in moves.items())
-  summary = f"state machine: {len(members)} states"
+  summary = f"state machine: {len(members)} state{'' if len(members) == 1 else 's'}"
   detail = (f"minimized from {n} {'' if exp['complete'] else 'seen '}{'' if analog or exact else 'sign '}patterns "
             f"of the states{' (their signs alone do not decide the moves)' if exact else ''}; {exp['how']}"
             + "".join(f"; {s} is analog: {c} distinct values" for s, c in analog.items()))
@@ -655,9 +664,11 @@ def patterns(symbols: np.ndarray, chosen: list) -> list[str]:
 def machine_dot(fsm: dict, title: str = "") -> graphviz.Digraph:
   """The machine for Graphviz: a circle per state (labelled with the state vectors it stands for), an arrow per
   move labelled `inputs / outputs`."""
-  legend = (f"a state: the {'signs' if fsm['clear'].all() else 'values'} of {' '.join(fsm['state_ids']) or '(none)'}; "
-            "an arrow: inputs / outputs (+ true, - false, * either)")
-  text = [title, fsm["summary"], fsm["detail"]] + ([legend] if fsm["states"] else [])
+  text = [title, fsm["summary"], fsm["detail"]]
+  if fsm["states"]:
+    what = "signs" if fsm["clear"].all() else "values"
+    text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}; "
+                "an arrow: inputs / outputs (+ true, - false, * either)")
   dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
                                             "label": "\n".join(t for t in text if t)},
                          node_attr={"shape": "circle", "fontname": "Helvetica"},

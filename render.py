@@ -168,7 +168,8 @@ def main():
                                "two steps of three inputs).")
   ap.add_argument("graph", nargs="?", default="-", help="graph JSON from extract.py or prune.py, or - for stdin")
   ap.add_argument("-o", "--out", help="output file; its suffix picks the format: "
-                  f"{' '.join(GRAPHVIZ_FORMATS)} .html .py .txt (default: DOT to stdout)")
+                  f"{' '.join(GRAPHVIZ_FORMATS)} .html, or .py (the graph as a Python program) .txt (each neuron's "
+                  "truth table and expression) (default: DOT to stdout)")
   ap.add_argument("--inputs", help="run the graph on these inputs and colour nodes by value, edges by value x weight "
                   "(.html: the page's inputs; default: a sample from the task)")
   ap.add_argument("--step", type=int, help="the step (0-based) whose values colour the drawing (default: the last)")

@@ -478,6 +478,44 @@ def test_prune_clip_search_handles_non_monotone_thresholds():
     {("in0", "c0_r0"), ("c0_r0", "c0_s0"), ("c0_s0", "c0_o0"), ("in0", "c0_o1"), ("c0_o0", "out0")}
 
 
+def test_prune_greedy_removes_a_redundant_edge_no_threshold_can():
+  # o0 = A(-6 s0 + 2 in0) = -1.3 s0 whatever in0 is (|z| >= 4: the leaky tail), and out0 = -o0 = 1.3 s0. The
+  # redundant in0 -> o0 (weight 2) is larger than the needed in0 -> r0 and o0 -> out0 (-1): every clip threshold
+  # that removes it removes those too. Greedy tries it alone and removes exactly it.
+  nodes = [inp(0), state(0, -1.0), neuron("r0", 0.0), neuron("o0", 0.0), out(0)]
+  needed = [edge("in0", "c0_r0", -1.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", -6.0),
+            edge("c0_o0", "out0", -1.0)]
+  g = hand_graph(nodes, needed + [edge("in0", "c0_o0", 2.0)])
+  task = tasks.TASKS["delay1"]
+  sets = prune.test_sets(task, 0, 200, 30)
+  assert prune.largest_clip(g, "weights", sets)[0] == 0.0
+  assert not prune.passes(hand_graph(nodes, needed[1:]), sets)  # and the smaller edges are needed
+  p = prune.prune(g, task, sequences=200, length=30)
+  assert p["graph"]["prune"]["greedy"]["edges"] == ["in0->c0_o0"] and not p["graph"]["prune"]["greedy"]["nodes"]
+  assert sorted((e["source"], e["target"], e["weight"]) for e in p["edges"]) == \
+    sorted((e["source"], e["target"], e["weight"]) for e in needed)
+  assert p["graph"]["verified"]["correct"] and p["graph"]["prune"]["after"] == {"neurons": 2, "states": 1, "edges": 2}
+  x, y = task.sample(np.random.default_rng(3), 500, 100)  # fresh, longer sequences
+  assert np.all(graph.evaluate(p, x) * y > 0)
+  assert len(prune.prune(g, task, sequences=200, length=30, greedy_pass=False)["edges"]) == len(needed) + 1
+
+
+def test_prune_greedy_never_keeps_an_edit_that_only_the_screen_passes():
+  # The first SCREEN test sequences are all -1, so the screen passes edits that break delay1 for +1 inputs
+  # (e.g. in0 replaced by the constant -1); the full check of the round must catch them all.
+  task = tasks.TASKS["delay1"]
+  x = task.sample_inputs(np.random.default_rng(1), prune.SCREEN + 300, 20)
+  x[:prune.SCREEN] = -1.0
+  sets = [{"name": "sampled", "x": x, "y": task.target(x).astype(np.float64), "seed": 1}]
+  g = delay1_graph()
+  fooled = prune.as_constant(g, "in0", -1.0)
+  assert prune.passes(fooled, sets, screen=True) and not prune.passes(fooled, sets)
+  p, done = prune.greedy(g, sets)
+  assert not done["edges"] and not done["nodes"] and done["tried"] > 0
+  x, y = task.sample(np.random.default_rng(2), 1000, 100)  # fresh, longer sequences
+  assert np.all(graph.evaluate(p, x) * y > 0)
+
+
 def test_render_svg_has_one_shape_per_node_and_edge(trained_delay1, tmp_path):
   g = extract.extract(str(trained_delay1[0]))
   svg = render.graphviz_output(g, ".svg", None, None).decode()
@@ -923,22 +961,25 @@ def test_readout_search_finds_the_shortest_expression():
   a, b, c = rows.T
   known = {"a and b": (a & b, 3), "a != b": (a ^ b, 3), "not (a or b)": (~(a | b), 4), "b if a else c": (
     np.where(a, b, c), 4), "majority": ((a & b) | (a & c) | (b & c), 4), "parity": (a ^ b ^ c, 5),
-    "not a": (~a, 2), "c": (c, 1), "True": (np.ones(8, bool), 1)}
+    "not a": (~a, 2), "c": (c, 1), "True": (np.ones(8, bool), 1), "(a or b) and c": ((a | b) & c, 5),
+    "a and not (b or c)": (a & ~(b | c), 6)}
   for name, (outs, size) in known.items():
     t = readout.search(rows, outs)
     assert tree_size(t) == size, (name, t)
     np.testing.assert_array_equal(evaluate_expression(readout.to_python(t, lambda i: ("abc"[i], 9)), "abc", rows),
                                   outs)
   rng = np.random.default_rng(0)
-  for k in (3, 4, 5):  # random gates, some rows never seen (don't-cares): right on every row that was seen
+  for k in (3, 4, 6):  # random gates, some rows never seen (don't-cares): right on every row that was seen
     every = np.array(list(itertools.product([False, True], repeat=k)))
-    names = "abcde"[:k]
+    names = "abcdef"[:k]
     for _ in range(8):
       seen = every[rng.random(len(every)) < 0.7]
       outs = rng.random(len(seen)) < 0.5
-      for t in (readout.shortest(seen, outs), readout.sum_of_products(seen, outs)):
+      found = [readout.sum_of_products(seen, outs)] + ([readout.search(seen, outs)] if k < 6 else [])
+      for t in found:
         got = evaluate_expression(readout.to_python(t, lambda i, n=names: (n[i], 9)), names, seen)
         np.testing.assert_array_equal(got, outs)
+      assert k == 6 or tree_size(found[1]) <= tree_size(found[0])
 
 
 @pytest.mark.parametrize("task", sorted(WRITEUP))
@@ -971,6 +1012,49 @@ def test_readout_replace111_gates_are_the_writeups():
   assert "c0_r1 = not (" in readout.report(g, exp)
 
 
+def test_readout_three_inputs_a_toggle_and_a_mux(tmp_path):
+  # s = s != x0 (XOR: A(-s - x0 - 1)); y = x1 if s else x2 (MUX: A(-s + 3 x1 + 2 x2 - 1)); the inputs of gated
+  g = gate_graph("gated", [-1.0], {"r0": (-1.0, {"c0_s0": -1.0, "in0": -1.0}),
+                                   "o0": (-1.0, {"c0_s0": -1.0, "in1": 3.0, "in2": 2.0})}, [(0.0, {"c0_o0": 1.0})])
+  source, exp = assert_program_is_the_graph(g, 4)
+  x = every_sequence(3, 4) > 0
+  toggled = np.logical_xor.accumulate(np.concatenate([np.zeros_like(x[:, :1, 0]), x[:, :-1, 0]], 1), axis=1)
+  want = np.where(toggled, x[:, :, 1], x[:, :, 2])  # the same program written by hand
+  np.testing.assert_array_equal(program_outputs(source, np.where(x, 1.0, -1.0))[:, :, 0] > 0, want)
+  fsm = readout.machine(g, exp)
+  assert fsm["states"] == 2 and len(fsm["symbols"]) == 8 and not exp["complete"]  # gated has its own sampler
+  graph.save_graph(g, tmp_path / "g.json")
+  assert run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "mux.py").returncode == 0
+  proc = run_script(tmp_path / "mux.py", "1,1,-1", "-1,1,-1", "1,-1,1")
+  assert proc.stdout.decode().split() == ["-1", "1", "-1"]
+  assert_clean_error(run_script(tmp_path / "mux.py", "1,1"), "'1,1'", "3 value")
+
+
+def test_readout_booleans_inside_arithmetic_and_zeros_inside_gates():
+  # replace111 as a trained network solved it: o7 = A(0.5 - 0.5 s0) is 0 when s0 is true, so o7 is no gate, but
+  # y = -0.5 o6 - o7 is one of o6 and s0: the program is boolean all the same
+  g = gate_graph("replace111", [1.0, -1.0], {"r0": (0.5, {"in0": 0.5, "c0_s1": 0.5}), "r1": (0.0, {"in0": -1.0}),
+                                             "o0": (0.5, {"in0": 0.5, "c0_s0": -0.5}), "o1": (0.5, {"c0_s0": -0.5})},
+                 [(0.0, {"c0_o0": -0.5, "c0_o1": -1.0})])
+  source, exp = assert_program_is_the_graph(g, 12)
+  assert "act(" not in source and readout.machine(g, exp)["states"] == 3
+  gates = readout.gates(g, exp)
+  assert "c0_o1 is not boolean" in gates["c0_o1"]["why"] and gates["out0"]["through"] == ["c0_o1"]
+  # a counter that adds 0.2 * o1 with o1 = A(0.5 x) = -0.5 x: a boolean whose exact value the arithmetic needs
+  g = gate_graph("parens", [0.0], {"o1": (0.0, {"in0": 0.5}), "r0": (0.0, {"c0_s0": -1.0, "c0_o1": 0.2}),
+                                   "o0": (-0.05, {"c0_s0": -1.0, "in0": -0.1})}, [(0.0, {"c0_o0": 1.0})], factor=1.0)
+  source, exp = assert_program_is_the_graph(g, 14)
+  assert "c0_o1 = not in0" in source and "0.2 * (0.5 if c0_o1 else -0.5)" in source
+  assert readout.machine(g, exp)["states"] == 9
+  # ... with o1 = A(0.7 x + 0.1 s1), s1 the previous x: still `not x`, but four values, so it must be arithmetic
+  g = gate_graph("parens", [0.0, -1.0], {"o1": (0.0, {"in0": 0.7, "c0_s1": 0.1}), "r1": (0.0, {"in0": -1.0}),
+                                         "r0": (0.0, {"c0_s0": -1.0, "c0_o1": 0.2}),
+                                         "o0": (-0.05, {"c0_s0": -1.0, "in0": -0.1})}, [(0.0, {"c0_o0": 1.0})],
+                 factor=1.0)
+  source, _ = assert_program_is_the_graph(g, 14)
+  assert "if c0_o1 else" not in source and "act(" in source
+
+
 def test_readout_states_whose_signs_do_not_decide_are_told_apart_by_value():
   # s: 1.25 -> 0.5 -> -0.5 -> 1.25 (w -4, b 3.5 at factor 1); two + states in a row, so signs cannot be the state
   g = gate_graph("loop3", [1.25], {"r0": (3.5, {"c0_s0": -4.0}), "o0": (0.0, {"c0_s0": 0.5})},
@@ -983,13 +1067,14 @@ def test_readout_states_whose_signs_do_not_decide_are_told_apart_by_value():
 
 
 def test_readout_an_unbounded_state_is_analog_not_a_machine(tmp_path):
-  g = gate_graph("delay1", [0.0], {"r0": (0.0, {"c0_s0": -1.0, "in0": -0.01}), "r1": (0.0, {"in0": -1.0}),
-                                   "o0": (0.0, {"c0_s1": -1.0, "c0_s0": 0.001})},
-                 [(0.0, {"c0_o0": 1.0})], factor=1.0)  # s0 sums 0.01 x forever: a random walk of 2^n values
-  exp = readout.explore(g)
+  # delay1 (s1 = x, y = s1) plus s0, which adds up 0.01 x (and nudges y by 0.001 s0): it takes ever new values
+  g = gate_graph("delay1", [0.0, -1.0], {"r0": (0.0, {"c0_s0": -1.0, "in0": -0.01}), "r1": (0.0, {"in0": -1.0}),
+                                         "o0": (0.0, {"c0_s1": -1.0, "c0_s0": 0.001})},
+                 [(0.0, {"c0_o0": 1.0})], factor=1.0)
+  exp = readout.explore(g, max_states=500)
   fsm = readout.machine(g, exp)
-  assert fsm["states"] is None and not exp["complete"] and fsm["analog"]["c0_s0"] > readout.MAX_STATES
-  assert "c0_s0 is analog" in fsm["note"]
+  assert fsm["states"] is None and not exp["complete"] and fsm["analog"]["c0_s0"] > 20 and "c0_s1" not in fsm["analog"]
+  assert "c0_s0 is analog" in fsm["note"] and "more than 500 reachable state vectors" in fsm["note"]
   source = readout.program(g, exp)
   x = tasks.TASKS["delay1"].sample_inputs(np.random.default_rng(4), 500, 80)
   np.testing.assert_array_equal(program_outputs(source, x), np.sign(graph.evaluate(g, x)))
