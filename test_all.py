@@ -256,6 +256,41 @@ def test_a_stuck_run_restarts_with_fresh_weights(tmp_path):
   assert not np.array_equal(first["cell0_output_kernel"], last["cell0_output_kernel"])
 
 
+def test_a_run_that_fails_its_last_validation_keeps_its_last_perfect_weights(tmp_path, monkeypatch):
+  # validation says 100% at steps 10 and 20, 50% at the end (30): the run must end with the weights of step 20,
+  # not restart (it was perfect once) and not lose its file, also when it was interrupted at 25 and resumed
+  cfg, task, kept = small_config(steps=30), tasks.TASKS["delay1"], {}
+
+  def validate(self, step):
+    if step == 20:
+      kept.update((k, v) for k, v in self.arrays().items() if k in train.weight_names([(4, 2)]))
+    return {10: 1.0, 20: 1.0, 30: 0.5}[step]
+  monkeypatch.setattr(train.Trainer, "validate", validate)
+  meta = train.train(task, "delay1", cfg, 0, tmp_path / "whole.npz", val_every=10, restarts=3)
+  assert meta["recovered_from_step"] == 20 and meta["attempt"] == 0 and meta["val_accuracy"] == 1.0
+  whole, _ = train.load_run(tmp_path / "whole.npz")
+  assert not [k for k in whole if k.startswith(train.PERFECT)]
+  for k, v in kept.items():
+    np.testing.assert_array_equal(whole[k], v, err_msg=k)
+
+  real_step = train.Trainer.step
+  def interrupted(self, step):
+    if step == 25:
+      raise KeyboardInterrupt
+    return real_step(self, step)
+  monkeypatch.setattr(train.Trainer, "step", interrupted)
+  with pytest.raises(SystemExit):
+    train.train(task, "delay1", cfg, 0, tmp_path / "part.npz", val_every=10, restarts=3)
+  monkeypatch.setattr(train.Trainer, "step", real_step)
+  part = train.load_run(tmp_path / "part.npz")
+  assert part[1]["perfect_step"] == 20
+  meta = train.train(task, "delay1", cfg, 0, tmp_path / "part.npz", resume=part, val_every=10)
+  assert meta["recovered_from_step"] == 20
+  resumed, _ = train.load_run(tmp_path / "part.npz")
+  for k in train.weight_names([(4, 2)]):
+    np.testing.assert_array_equal(resumed[k], whole[k], err_msg=k)
+
+
 def test_sparsity_penalty_matches_the_formula():
   from tinygrad import Tensor
   rng = np.random.default_rng(0)

@@ -28,9 +28,12 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("DEV", "CPU")  # tinygrad would otherwise pick the first device that opens
+if os.environ["DEV"].split(":")[0] == "CPU":  # tinygrad's newer CPU command queue: same weights, and measured here
+  os.environ.setdefault("HCQ2", "1")           # 686 replace111 steps/s against 274 without it (HCQ2=0 turns it off)
 from tinygrad import Context, Device, Tensor, TinyJit, nn  # noqa: E402
 from tinygrad.uop.ops import KernelInfo, Ops, ProgramInfo, UOp  # noqa: E402
 
+from graph import activation as graph_activation  # noqa: E402
 from tasks import DEFAULTS, TaskError, get_task  # noqa: E402
 
 ACTIVATION_SOURCE = Path(__file__).with_name("activation.cl")
@@ -133,6 +136,25 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
       outputs.append(a[:, :n_o])
       state = a[:, n_o:]
     layer_in = Tensor.stack(*outputs, dim=1)
+  return layer_in @ w["dense_weight"] + w["dense_bias"]
+
+
+def numpy_forward(w: dict[str, np.ndarray], cells: list[tuple[int, int]], factor: float, leak: float,
+                  x: np.ndarray) -> np.ndarray:
+  """forward() in numpy, float64, with the evaluator's activation (graph.py). Validation uses it: compiling the long
+  validation sequences into tinygrad kernels took longer than the whole training of a small task, and this way
+  train.py's validation is exactly what extract.py and prune.py will compute from the saved weights."""
+  layer_in = np.asarray(x, np.float64)
+  for k, (_, n_s) in enumerate(cells):
+    w_o, b_o = w[f"cell{k}_output_kernel"], w[f"cell{k}_output_bias"]
+    w_r, b_r = w[f"cell{k}_recurrent_kernel"], w[f"cell{k}_recurrent_bias"]
+    state = np.broadcast_to(w[f"cell{k}_initial_state"].astype(np.float64), (len(layer_in), n_s))
+    outputs = []
+    for t in range(layer_in.shape[1]):
+      c = np.concatenate([layer_in[:, t], state], axis=1)
+      outputs.append(graph_activation(c @ w_o + b_o, factor, leak))
+      state = graph_activation(c @ w_r + b_r, factor, leak)
+    layer_in = np.stack(outputs, axis=1)
   return layer_in @ w["dense_weight"] + w["dense_bias"]
 
 
@@ -263,10 +285,9 @@ class Trainer:
     if "adam_m" in arrays:  # resuming: the optimizer's state too, so the run continues exactly
       for t, k in self.optimizer_state():
         t.assign(Tensor(arrays[k])).realize()
-    # compiled once per shape; later calls replay the captured kernels on the same input buffers
-    self.train_step, self.predict_step = TinyJit(self._train_step), TinyJit(self._predict_step)
+    # compiled once; later calls replay the captured kernels on the same input buffers
+    self.train_step = TinyJit(self._train_step)
     self.x, self.y = (input_buffer((cfg["batch"], cfg["seq_len"], n)) for n in (task.n_in, task.n_out))
-    self.val_x = None
 
   def losses(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     c = self.cfg
@@ -283,9 +304,6 @@ class Trainer:
       both.realize(*self.opt.schedule_step())  # realize the loss with the update, not after it
     return both
 
-  def _predict_step(self, x: Tensor) -> Tensor:
-    return forward(self.w, x, self.cells, self.cfg["factor"], self.cfg["leak"]).realize()
-
   def step(self, step: int) -> tuple[float, float]:
     rates = schedule(step, self.cfg["steps"], self.cfg["lr"], self.cfg["reg_intensity"])
     if rates != self.rates:  # only when the schedule moves: each assign is a small kernel launch of its own
@@ -301,10 +319,8 @@ class Trainer:
   def validate(self, step: int, batch: int = 1024) -> float:
     length = max(2 * self.cfg["seq_len"], 40)  # longer than training: a network that only fits short runs fails
     x, y = self.task.sample(batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
-    if self.val_x is None:
-      self.val_x = input_buffer(x.shape)
-    copy_into(self.val_x, x)
-    return accuracy(self.predict_step(self.val_x).numpy(), y)
+    w = {k: self.w[k].numpy() for k in self.names}
+    return accuracy(numpy_forward(w, self.cells, self.cfg["factor"], self.cfg["leak"], x), y)
 
   def arrays(self) -> dict[str, np.ndarray]:
     out = {k: self.w[k].numpy() for k in self.names}
@@ -341,9 +357,10 @@ def train(task, task_spec: str, cfg: dict, seed: int, out: Path, resume: tuple[d
   A run whose validation is stuck below 100% starts over with fresh weights (up to `restarts` times); a run
   that was perfect but is not at the end goes back to its last perfect weights."""
   cells = parse_cells(cfg["cells"])
+  best = None
   if resume:
     arrays, meta = resume
-    history = [list(r) for r in arrays.get("history", np.zeros((0, 5)))]
+    history, best = [list(r) for r in arrays.get("history", np.zeros((0, 5)))], last_perfect(*resume)
   else:
     meta = {"task": task_spec, "n_in": task.n_in, "n_out": task.n_out, "seed": seed, **cfg,
             "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0}
@@ -351,9 +368,10 @@ def train(task, task_spec: str, cfg: dict, seed: int, out: Path, resume: tuple[d
   while True:
     if meta["steps_done"] == 0:  # a fresh start (or restart): new weights, an empty history
       arrays = init_weights(np.random.default_rng([seed, meta["attempt"]]), task.n_in, cells, task.n_out)
-      history, meta["first_perfect_step"], meta["val_accuracy"] = [], None, None
+      history, best, meta["first_perfect_step"], meta["val_accuracy"] = [], None, None, None
     trainer = Trainer(task, cfg, seed, meta["attempt"], arrays)
-    meta = run_steps(trainer, meta, history, out, val_every, checkpoint_every, restarts, patience, start, resumed_at)
+    meta = run_steps(trainer, meta, history, best, out, val_every, checkpoint_every, restarts, patience, start,
+                     resumed_at)
     if meta["steps_done"] == cfg["steps"]:
       break
     progress(f"validation stuck at {meta['val_accuracy']:.1%} at step {meta['steps_done']}: restart "
@@ -366,26 +384,38 @@ def train(task, task_spec: str, cfg: dict, seed: int, out: Path, resume: tuple[d
   return meta
 
 
-def run_steps(trainer: "Trainer", meta: dict, history: list, out: Path, val_every: int, checkpoint_every: float,
-              restarts: int, patience: float, start: float, resumed_at: int) -> dict:
+PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
+
+
+def last_perfect(arrays: dict, meta: dict) -> tuple[int, dict] | None:
+  """(step, weights) of the last 100% validation a checkpoint carries, so that a resumed run can fall back on it."""
+  if meta.get("perfect_step") is None:
+    return None
+  return meta["perfect_step"], {k[len(PERFECT):]: v for k, v in arrays.items() if k.startswith(PERFECT)}
+
+
+def run_steps(trainer: "Trainer", meta: dict, history: list, best: tuple[int, dict] | None, out: Path, val_every: int,
+              checkpoint_every: float, restarts: int, patience: float, start: float, resumed_at: int) -> dict:
   """Steps until the end of the run, or until it is stuck (then steps_done < steps and the caller restarts)."""
   cfg = trainer.cfg
   step, loss, reg = meta["steps_done"], meta.get("loss", float("nan")), meta.get("reg_loss", float("nan"))
-  acc, last_save, best = meta.get("val_accuracy"), time.time(), None
-  warm = (resumed_at, start)
+  acc, last_save = meta.get("val_accuracy"), time.time()
+  timed, busy = 0, 0.0  # training steps after the first few (which compile the kernels), and their time
 
-  def checkpoint(arrays: dict | None = None) -> None:
+  def checkpoint(arrays: dict | None = None, final: bool = False) -> None:
     meta.update(steps_done=step, loss=loss, reg_loss=reg, val_accuracy=acc, versions=versions(),
-                seconds=round(time.time() - start, 2))
+                seconds=round(time.time() - start, 2), perfect_step=None if final or best is None else best[0])
+    fallback = {} if final or best is None else {PERFECT + k: v for k, v in best[1].items()}
     history_array = np.array(history, np.float32).reshape(-1, 5)
-    save_run(out, {**(arrays or trainer.arrays()), "history": history_array}, meta)
+    save_run(out, {**(arrays or trainer.arrays()), **fallback, "history": history_array}, meta)
 
   try:
     while step < cfg["steps"]:
+      tick = time.perf_counter()
       loss, reg = trainer.step(step)
       step += 1
-      if step == resumed_at + 5:  # from here on the kernels are compiled: the rate is the steady one
-        warm = (step, time.time())
+      if step > resumed_at + 5:  # the first steps compile the kernels: the rate is that of the steps after them
+        timed, busy = timed + 1, busy + time.perf_counter() - tick
       if not np.isfinite(loss):
         raise RuntimeError(f"loss became {loss} at step {step}: try a lower --lr")
       if step % val_every and step != cfg["steps"]:
@@ -396,11 +426,11 @@ def run_steps(trainer: "Trainer", meta: dict, history: list, out: Path, val_ever
       if acc == 1.0:
         best = (step, trainer.arrays())
         meta["first_perfect_step"] = meta.get("first_perfect_step") or step
-      rate = (step - warm[0]) / (time.time() - warm[1]) if step > warm[0] else 0.0
+      rate = timed / busy if busy else 0.0
       meta["steps_per_second"] = round(rate, 1)
       progress(f"step {step}/{cfg['steps']}  loss {loss:.5f}  reg {reg:.5f}  val {acc:6.1%}  "
                f"live {live}/{total}  {rate:.0f} steps/s", final=not sys.stderr.isatty())
-      if meta["attempt"] < restarts and stuck(step, acc, cfg, patience):
+      if best is None and step < cfg["steps"] and meta["attempt"] < restarts and stuck(step, acc, cfg, patience):
         meta.update(steps_done=step, val_accuracy=acc)
         return meta
       if time.time() - last_save > checkpoint_every:
@@ -413,9 +443,9 @@ def run_steps(trainer: "Trainer", meta: dict, history: list, out: Path, val_ever
   if acc < 1.0 and best is not None:  # it was perfect once: keep those weights rather than a broken network
     progress(f"final validation {acc:.1%}: keeping the weights of step {best[0]}, the last perfect one", final=True)
     meta["recovered_from_step"], acc = best[0], 1.0
-    checkpoint(best[1])
+    checkpoint(best[1], final=True)
   else:
-    checkpoint()
+    checkpoint(final=True)
   return meta
 
 
