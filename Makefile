@@ -5,7 +5,9 @@ APT_PACKAGES := clang graphviz pocl-opencl-icd ocl-icd-libopencl1 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN := runs/replace111-s0
 
-.PHONY: setup demo test bench lint clean
+TASKS := delay1 delay2 loop3 replace111 parens gated
+
+.PHONY: setup demo test bench lint clean examples docs
 
 setup: .venv/.installed
 	@missing=""; \
@@ -31,10 +33,29 @@ demo: setup
 	fi
 
 test: setup
-	$(PY) -m pytest -q test_all.py
+	$(PY) -m pytest -q --durations=15 test_all.py
 
 bench: setup
 	$(PY) bench.py
+
+# examples/: one pruned graph per task, grown with seed 0 by the same commands a user types (gated takes minutes).
+examples: setup
+	mkdir -p runs examples
+	for t in $(TASKS); do \
+	  $(PY) train.py --task $$t --seed 0 -o runs/$$t-s0.npz && \
+	  $(PY) extract.py runs/$$t-s0.npz | $(PY) prune.py -o examples/$$t.json || exit 1; \
+	done
+
+# docs/: the README's pictures, programs and machines, drawn from examples/ by render.py, and the page's screenshot.
+docs: setup
+	for g in examples/*.json; do t=$$(basename $$g .json); \
+	  $(PY) render.py $$g -o docs/$$t.svg && $(PY) render.py $$g -o docs/$$t.py && \
+	  $(PY) render.py $$g --fsm -o docs/$$t-fsm.svg || exit 1; \
+	done
+	mkdir -p runs
+	$(PY) render.py examples/replace111.json -o runs/replace111.html
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1150 \
+	  --screenshot=docs/page.png file://$(CURDIR)/runs/replace111.html
 
 lint: setup
 	.venv/bin/ruff check .

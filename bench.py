@@ -41,7 +41,8 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
   row = {"task": task, "seed": seed, "verified": False}
   proc, row["train_s"] = timed([PY, "train.py", "--task", task, "--seed", str(seed), "-o", str(run), *train_args])
   if proc.returncode != 0:
-    return {**row, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
+    err = proc.stderr.strip().splitlines()
+    return {**row, "total_s": row["train_s"], "error": err[-1] if err else f"exit {proc.returncode}"}
   with np.load(run) as f:
     meta = json.loads(str(f["meta"]))
   rate = meta.get("steps_per_second") or 0.0
@@ -52,12 +53,12 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
   prune = subprocess.run([PY, "prune.py", "-", "-o", str(graph)], input=extract.stdout, capture_output=True,
                          text=True, cwd=HERE)
   row["prune_s"] = time.time() - start
+  row["total_s"] = row["train_s"] + row["prune_s"]
   if extract.returncode or prune.returncode:
     err = (extract.stderr or prune.stderr).strip().splitlines()
     return {**row, "error": err[-1] if err else "prune failed"}
   g = json.loads(graph.read_text())["graph"]
   row.update(g["prune"]["after"], verified=bool(g.get("verified", {}).get("correct")))
-  row["total_s"] = row["train_s"] + row["prune_s"]
   return row
 
 
@@ -66,7 +67,9 @@ def summarize(rows: list[dict]) -> list[dict]:
   for task in dict.fromkeys(r["task"] for r in rows):
     mine = [r for r in rows if r["task"] == task]
     ok = [r for r in mine if r["verified"]]
-    med = lambda key, rs=ok: statistics.median(r[key] for r in rs) if rs else None
+    def med(key, rs=ok):
+      values = [r[key] for r in rs if r.get(key) is not None]
+      return statistics.median(values) if values else None
     out.append({"task": task, "verified": f"{len(ok)}/{len(mine)}", "neurons": med("neurons"), "states": med("states"),
                 "edges": med("edges"), "total_s": med("total_s", mine), "train_s": med("train_s", mine),
                 "steps_per_s": med("steps_per_s", mine), "seqs_per_s": med("seqs_per_s", mine)})

@@ -1119,6 +1119,26 @@ def test_readout_an_unbounded_state_is_analog_not_a_machine(tmp_path):
   assert "analog" in (tmp_path / "fsm.svg").read_text()
 
 
+SMALLEST_MACHINE = {"delay1": 2, "delay2": 4, "loop3": 3, "replace111": 3, "gated": 4}  # states, worked by hand
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_examples_compute_their_task_and_read_out_exactly(path):
+  # examples/: the pruned graphs that `make examples` grew, one per task, shown in the README
+  g = graph.load_graph(str(path))
+  task = graph.task_of(g)
+  assert g["graph"]["verified"]["correct"]
+  x, y = task.sample(np.random.default_rng(11), 2000, 100)  # fresh sequences, longer than prune's check
+  assert np.all(graph.evaluate(g, x) * y > 0)
+  source, exp = assert_program_is_the_graph(g, {1: 12, 3: 4}[task.n_in], sampled=2000, steps=60)
+  fsm = readout.machine(g, exp)
+  if fsm["analog"]:
+    assert fsm["states"] is None or task.name == "parens"
+  else:  # a correct network's minimized machine is the task's smallest machine
+    assert fsm["states"] == SMALLEST_MACHINE[task.name]
+
+
 def test_readout_of_a_pruned_trained_network(trained_delay1):
   g = prune.prune(extract.extract(str(trained_delay1[0])), tasks.TASKS["delay1"], seed=0, sequences=500)
   source, exp = assert_program_is_the_graph(g, 14, sampled=2000)
