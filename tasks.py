@@ -41,6 +41,8 @@ DEFAULTS = {
   "reg_threshold": 0.025,  # t: |w| above which a weight counts as non-zero
   "reg_steepness": 10.0,  # s: how sharply the penalty turns on around t
   "reg_l1": 0.001,        # i_L1: a little plain L1, which gives unused weights a push to exactly zero
+  "reg_from": 0.0,        # the penalty is off for this fraction of the steps: learn first, then sparsify
+  "windows": 1,           # >1: sequences of windows * seq_len steps, trained one window at a time, the state carried
 }
 
 
@@ -159,22 +161,22 @@ def cpu(x):
 
 TASKS = {t.name: t for t in [
   Task(name="delay1", n_in=1, n_out=1, target=lambda x: shift(x, 1),
-       config={"cells": "4x2", "steps": 1000, "seq_len": 10}, about="y[n] = x[n-1], -1 at first"),
+       config={"cells": "1x1", "steps": 1000, "seq_len": 10}, about="y[n] = x[n-1], -1 at first"),
   Task(name="delay2", n_in=1, n_out=1, target=lambda x: shift(x, 2),
-       config={"cells": "4x2", "steps": 2000, "seq_len": 10},
+       config={"cells": "1x2", "steps": 2000, "seq_len": 10},
        about="y[n] = x[n-2], -1 for the first two steps"),
   Task(name="loop3", n_in=1, n_out=1, target=loop3,
        config={"cells": "4x2", "steps": 2000, "seq_len": 10, "lr": 0.03},
        about="-1, -1, +1 repeating; the input is ignored"),
   Task(name="parens", n_in=1, n_out=1, target=parens, inputs=parens_inputs,
-       config={"cells": "8x4", "steps": 5000, "seq_len": 40, "factor": 1.0},
+       config={"cells": "4x2", "steps": 5000, "seq_len": 40, "factor": 1.0},
        about="( is -1, ) is +1, valid prefixes up to depth 8; +1 when balanced"),
   Task(name="replace111", n_in=1, n_out=1, target=replace111,
-       config={"cells": "4x2", "steps": 2000, "seq_len": 10},
+       config={"cells": "1x1", "steps": 2000, "seq_len": 10},
        about="each +1 input makes the output +1 for 3 steps"),
   Task(name="gated", n_in=3, n_out=1, target=gated, inputs=gated_inputs,
-       config={"cells": "16x10,16x10", "steps": 25000, "seq_len": 40, "lr": 0.004, "leak": 0.01,
-               "reg_intensity": 0.1, "reg_steepness": 25.0},
+       config={"cells": "8x6", "steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "leak": 0.01,
+               "reg_from": 0.5},
        about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
   Task(name="cpu", n_in=3, n_out=1, target=cpu,
        config={"cells": "16x8,16x8", "steps": 20000, "seq_len": 40, "lr": 0.004},

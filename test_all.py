@@ -211,8 +211,9 @@ def test_delay1_trains_to_perfect_validation(tmp_path):
   assert train.accuracy(train.predict(weights, saved, x), y) == 1.0
 
 
-def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch):
-  cfg, task = small_config(steps=40), tasks.TASKS["replace111"]
+@pytest.mark.parametrize("windows", [1, 3])  # 3: interrupted in the middle of a sequence, its state carried
+def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, windows):
+  cfg, task = small_config(steps=40, windows=windows), tasks.TASKS["replace111"]
   train.train(task, "replace111", cfg, 7, tmp_path / "whole.npz", val_every=20, restarts=0)
   whole, _ = train.load_run(tmp_path / "whole.npz")
 
@@ -232,6 +233,23 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch):
   assert meta["steps_done"] == 40
   for k in train.weight_names([(4, 2)]):
     np.testing.assert_array_equal(resumed[k], whole[k], err_msg=k)
+
+
+def test_windows_carry_the_state_from_one_window_to_the_next():
+  # lr 0 and no penalty: the weights stay as initialised, so each window's loss must be that of the numpy RNN run
+  # over the whole sequence, restricted to the window (a reset to the initial state would give another loss)
+  cfg, task = small_config(steps=4, seq_len=4, windows=2, lr=0.0, reg_intensity=0.0, reg_l1=0.0), tasks.TASKS["delay2"]
+  arrays = train.init_weights(np.random.default_rng([3, 0]), 1, [(4, 2)], 1)
+  trainer = train.Trainer(task, cfg, 3, 0, arrays)
+  losses = [trainer.step(s)[0] for s in range(4)]
+  meta = {"factor": cfg["factor"], "leak": cfg["leak"], "cells": [(4, 2)]}
+  for first in (0, 2):
+    x, y = task.sample(train.batch_rng(3, 0, first), cfg["batch"], 8)
+    out = numpy_rnn(arrays, meta, x)
+    for window in (0, 1):
+      part = slice(4 * window, 4 * window + 4)
+      assert losses[first + window] == pytest.approx(np.mean((out[:, part] - y[:, part]) ** 2), rel=1e-4)
+  assert losses[1] != pytest.approx(np.mean((numpy_rnn(arrays, meta, x[:, 4:]) - y[:, 4:]) ** 2), rel=1e-4)
 
 
 def test_same_seed_same_weights_other_seed_other_weights(tmp_path):

@@ -122,16 +122,18 @@ def init_weights(rng: np.random.Generator, n_in: int, cells: list[tuple[int, int
   return w
 
 
-def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], factor: float, leak: float) -> Tensor:
-  """x (batch, length, n_in) -> y (batch, length, n_out), the network unrolled over time."""
+def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], factor: float, leak: float,
+            start: list[Tensor] | None = None) -> tuple[Tensor, list[Tensor]]:
+  """x (batch, length, n_in) -> (y (batch, length, n_out), each cell's state after the last step), the network
+  unrolled over time. start: each cell's state to begin from, instead of its trained initial state."""
   batch, length, _ = x.shape
-  layer_in = x
+  layer_in, final = x, []
   for k, (n_o, n_s) in enumerate(cells):
     kernel = w[f"cell{k}_output_kernel"].cat(w[f"cell{k}_recurrent_kernel"], dim=1)  # one matmul for both
     bias = w[f"cell{k}_output_bias"].cat(w[f"cell{k}_recurrent_bias"])
     n_x = kernel.shape[0] - n_s
     from_input = layer_in @ kernel[:n_x] + bias  # the input's share for every step at once
-    state = w[f"cell{k}_initial_state"].reshape(1, n_s).expand(batch, n_s)
+    state = (w[f"cell{k}_initial_state"].reshape(1, n_s) if start is None else start[k]).expand(batch, n_s)
     outputs = []
     for t in range(length):
       pre = from_input[:, t] + (state @ kernel[n_x:] if n_s else 0)
@@ -139,7 +141,8 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
       outputs.append(a[:, :n_o])
       state = a[:, n_o:]
     layer_in = Tensor.stack(*outputs, dim=1)
-  return layer_in @ w["dense_weight"] + w["dense_bias"]
+    final.append(state)
+  return layer_in @ w["dense_weight"] + w["dense_bias"], final
 
 
 def numpy_forward(w: dict[str, np.ndarray], cells: list[tuple[int, int]], factor: float, leak: float,
@@ -253,13 +256,16 @@ def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.nda
   """Run a trained network (tinygrad, with the activation.cl kernel) on x (batch, length, n_in)."""
   cells = [tuple(c) for c in meta["cells"]]
   w = {k: Tensor(weights[k]) for k in weight_names(cells)}
-  return forward(w, Tensor(np.asarray(x, np.float32)), cells, meta["factor"], meta["leak"]).numpy()
+  return forward(w, Tensor(np.asarray(x, np.float32)), cells, meta["factor"], meta["leak"])[0].numpy()
 
 
 # ---- training ----
 
-def schedule(step: int, total: int, lr: float, intensity: float) -> tuple[float, float]:
-  """The original's schedule, as fractions of the run (at 5000 steps: 500, 1000, 2500)."""
+def schedule(step: int, total: int, lr: float, intensity: float, reg_from: float = 0.0) -> tuple[float, float]:
+  """The original's schedule, as fractions of the run (at 5000 steps: 500, 1000, 2500); the penalty is off for the
+  first `reg_from` of the run (a hard task learns first, then sparsifies)."""
+  if step < reg_from * total:
+    intensity = 0.0
   if step >= 0.1 * total:
     lr, intensity = lr * 0.8, intensity * 0.8
   if step >= 0.2 * total:
@@ -275,7 +281,12 @@ def batch_rng(seed: int, attempt: int, step: int, stream: int = 0) -> np.random.
 
 
 class Trainer:
-  """Holds the weights as tensors, the optimizer and the compiled training and validation steps."""
+  """Holds the weights as tensors, the optimizer and the compiled training step.
+
+  With cfg["windows"] = W > 1, each batch of sequences is W * seq_len steps long and is trained on one window of
+  seq_len steps at a time, W steps in a row; each window starts from the states the previous one ended in (the
+  gradient does not flow back into it). The network then has to keep working from whatever state it has reached,
+  which a short unrolled sequence alone does not ask of it (gated learned its first 10 steps and failed after)."""
 
   def __init__(self, task, cfg: dict, seed: int, attempt: int, arrays: dict[str, np.ndarray]):
     self.task, self.cfg, self.seed, self.attempt = task, cfg, seed, attempt
@@ -285,6 +296,11 @@ class Trainer:
     self.opt = nn.optim.Adam([self.w[k] for k in self.names], lr=cfg["lr"], fused=True)  # one update kernel for all
     self.intensity = Tensor([float(cfg["reg_intensity"])]).contiguous().realize()
     self.rates = None  # (lr, intensity) currently in the tensors
+    self.windows, self.sequence = int(cfg.get("windows", 1)), None
+    # the state each cell ended the previous window in, and 1 when the current window continues a sequence, else 0
+    self.carry = [Tensor(arrays.get(f"carry{k}", np.zeros((cfg["batch"], n_s), np.float32))).contiguous().realize()
+                  for k, (_, n_s) in enumerate(self.cells)] if self.windows > 1 else []
+    self.continuing = input_buffer((1, 1))
     if "adam_m" in arrays:  # resuming: the optimizer's state too, so the run continues exactly
       for t, k in self.optimizer_state():
         t.assign(Tensor(arrays[k])).realize()
@@ -292,41 +308,53 @@ class Trainer:
     self.train_step = TinyJit(self._train_step)
     self.x, self.y = (input_buffer((cfg["batch"], cfg["seq_len"], n)) for n in (task.n_in, task.n_out))
 
-  def losses(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    c = self.cfg
-    out = forward(self.w, x, self.cells, c["factor"], c["leak"])
-    reg = sparsity_penalty(self.w, self.intensity, c["reg_threshold"], c["reg_steepness"], c["reg_l1"])
-    return (out - y).square().mean(), reg
+  def start_states(self) -> list[Tensor] | None:
+    if not self.carry:
+      return None
+    m = self.continuing
+    return [self.w[f"cell{k}_initial_state"].reshape(1, -1) * (1 - m) + c * m for k, c in enumerate(self.carry)]
 
   def _train_step(self, x: Tensor, y: Tensor) -> Tensor:
+    c = self.cfg
     with Context(TRAINING=1):
       self.opt.zero_grad()
-      loss, reg = self.losses(x, y)
+      out, final = forward(self.w, x, self.cells, c["factor"], c["leak"], self.start_states())
+      loss = (out - y).square().mean()
+      reg = sparsity_penalty(self.w, self.intensity, c["reg_threshold"], c["reg_steepness"], c["reg_l1"])
       (loss + reg).backward()
       both = Tensor.stack(loss, reg)
-      both.realize(*self.opt.schedule_step())  # realize the loss with the update, not after it
+      carried = [held.assign(s.detach()) for held, s in zip(self.carry, final)]  # none with one window
+      both.realize(*self.opt.schedule_step(), *carried)  # realize the loss with the update, not after it
     return both
 
   def step(self, step: int) -> tuple[float, float]:
-    rates = schedule(step, self.cfg["steps"], self.cfg["lr"], self.cfg["reg_intensity"])
+    cfg = self.cfg
+    rates = schedule(step, cfg["steps"], cfg["lr"], cfg["reg_intensity"], cfg.get("reg_from", 0.0))
     if rates != self.rates:  # only when the schedule moves: each assign is a small kernel launch of its own
       self.opt.lr.assign(Tensor([rates[0]], dtype=self.opt.lr.dtype)).realize()
       self.intensity.assign(Tensor([rates[1]])).realize()
       self.rates = rates
-    x, y = self.task.sample(batch_rng(self.seed, self.attempt, step), self.cfg["batch"], self.cfg["seq_len"])
-    copy_into(self.x, x)
-    copy_into(self.y, y)
+    first, window = step - step % self.windows, step % self.windows
+    if self.sequence is None or self.sequence[0] != first:  # a new batch of sequences (or a resumed run's)
+      self.sequence = (first, *self.task.sample(batch_rng(self.seed, self.attempt, first), cfg["batch"],
+                                                cfg["seq_len"] * self.windows))
+    cut = slice(window * cfg["seq_len"], (window + 1) * cfg["seq_len"])
+    copy_into(self.x, self.sequence[1][:, cut])
+    copy_into(self.y, self.sequence[2][:, cut])
+    copy_into(self.continuing, np.full((1, 1), float(window > 0)))
     loss, reg = self.train_step(self.x, self.y).numpy()
     return float(loss), float(reg)
 
-  def validate(self, step: int, batch: int = 1024) -> float:
+  def validate(self, step: int, batch: int = 4096) -> float:
     length = max(2 * self.cfg["seq_len"], VAL_MIN_LENGTH)  # a network that only fits short runs fails
     x, y = self.task.sample(batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
     w = {k: self.w[k].numpy() for k in self.names}
     return accuracy(numpy_forward(w, self.cells, self.cfg["factor"], self.cfg["leak"], x), y)
 
   def arrays(self) -> dict[str, np.ndarray]:
+    """The weights, the optimizer's state and the carried states: all that a resumed run needs."""
     out = {k: self.w[k].numpy() for k in self.names}
+    out.update((f"carry{k}", c.numpy()) for k, c in enumerate(self.carry))
     return {**out, **{k: t.numpy() for t, k in self.optimizer_state()}}
 
   def optimizer_state(self) -> list[tuple[Tensor, str]]:
@@ -468,6 +496,9 @@ def main():
   ap.add_argument("--reg-threshold", type=float, help="sparsity penalty t: |w| above which a weight counts")
   ap.add_argument("--reg-steepness", type=float, help="sparsity penalty s: how sharply it turns on around t")
   ap.add_argument("--reg-l1", type=float, help="sparsity penalty i_L1: plain L1 that pushes unused weights to 0")
+  ap.add_argument("--reg-from", type=float, help="fraction of the steps before the penalty turns on (0: at once)")
+  ap.add_argument("--windows", type=int, help="train on sequences of WINDOWS x seq-len steps, one window a step, the "
+                  "state carried from window to window (teaches a network to keep working on long sequences)")
   ap.add_argument("--restarts", type=int, default=3,
                   help="start over with fresh weights when validation is not 100%% by 40%% of the steps (default 3)")
   ap.add_argument("-o", "--out", help="output .npz (default runs/<task>-s<seed>.npz)")
@@ -479,14 +510,14 @@ def main():
     resume = load_run(args.resume) if args.resume else None
     task_spec = resume[1]["task"] if resume else args.task
     task = get_task(task_spec)
-    cfg = {k: resume[1][k] for k in DEFAULTS} if resume else task.settings()
+    cfg = {k: resume[1].get(k, v) for k, v in DEFAULTS.items()} if resume else task.settings()
     if resume:
       cfg["cells"] = ",".join(f"{o}x{s}" for o, s in resume[1]["cells"])
     for key in DEFAULTS:
       if getattr(args, key, None) is not None:
         cfg[key] = getattr(args, key)
     cfg["cells"] = ",".join(f"{o}x{s}" for o, s in parse_cells(cfg["cells"]))
-    for key in ("steps", "batch", "seq_len"):
+    for key in ("steps", "batch", "seq_len", "windows"):
       if cfg[key] < (0 if key == "steps" else 1):
         raise ValueError(f"--{key.replace('_', '-')} must be {'>= 0' if key == 'steps' else 'positive'}, "
                          f"not {cfg[key]}")
