@@ -45,6 +45,9 @@ examples: setup
 	  $(PY) train.py --task $$t --seed 0 -o runs/$$t-s0.npz && \
 	  $(PY) extract.py runs/$$t-s0.npz | $(PY) prune.py -o examples/$$t.json || exit 1; \
 	done
+	# replace111 grows a one-state analog counter by default; with two states it grows the write-up's boolean one
+	$(PY) train.py --task replace111 --cells 1x2 --seed 1 -o runs/replace111-1x2-s1.npz
+	$(PY) extract.py runs/replace111-1x2-s1.npz | $(PY) prune.py -o examples/replace111-boolean.json
 
 # docs/: the README's pictures, programs and machines, drawn from examples/ by render.py, and the page's screenshot.
 docs: setup

@@ -17,8 +17,8 @@ value a node takes is then known, so "this neuron is an AND gate" is a fact abou
 is boolean when its inputs and its output stay clearly away from 0 (|v| >= MARGIN) and the sign of its output is
 a function of the signs of its inputs (a neuron that is not boolean itself, one that outputs 0 at times, say, counts
 as wiring inside the gate it feeds). Other nodes (a counter) become arithmetic with the exact weights. The machine
-has the states' sign patterns as its states where the signs decide every move, else their exact values; when the
-search finds no end of new values, there is no machine to give and the analog states are reported instead.
+has as its states the signs of the state vectors when the signs decide every move, else their exact values; when
+neither does (and new values keep coming), there is no machine to give and the analog states are reported instead.
 """
 import itertools
 
@@ -581,26 +581,24 @@ def machine(graph: dict, exp: dict) -> dict:
   clear = np.array([is_clear(vectors[:, j]) for j in range(len(ids))], bool)
   analog = {ids[j]: len(np.unique(vectors[:, j])) for j in range(len(ids)) if not clear[j]}
   fsm = {"state_ids": ids, "analog": analog, "complete": exp["complete"], "symbols": exp["symbols"]}
-  if exp.get("gave_up") or len(vectors) > MAX_STATES:
+  outs = np.stack([exp["values"][o] > 0 for o in exp["output_ids"]], 1)
+  # First the states' signs, analog ones too: if they decide every output and every next sign pattern, they are the
+  # machine (an analog state that never repeats a value exactly can still only matter by its sign). Then, if the
+  # search reached an end: the signs of the clear states with the exact values of the others, then exact values.
+  candidates = [("signs", np.sign(vectors))]
+  if not (exp.get("gave_up") or len(vectors) > MAX_STATES):
+    candidates += [("values", np.where(clear, np.sign(vectors), vectors)), ("values", vectors)]
+  for option in candidates:
+    abstract, trans = abstraction(option[1], exp, outs)
+    if trans is not None:
+      how, keys = option
+      break
+  else:
     summary = "no finite state machine: " + ", ".join(f"{s} is analog ({c} distinct values)" for s, c in analog.items())
     return {**fsm, "states": None, "summary": summary, "detail": exp["how"], "note": f"{summary} ({exp['how']})"}
-  outs = np.stack([exp["values"][o] > 0 for o in exp["output_ids"]], 1)
-  # States binarized by sign where they are boolean; kept exact (a level of an analog state) elsewhere. That is only
-  # a machine if the sign patterns decide the outputs and the next pattern; if they do not, use the exact vectors.
-  keys = np.where(clear, np.sign(vectors), vectors)
-  for attempt in (keys, vectors):
-    _, abstract = np.unique(attempt, axis=0, return_inverse=True)
-    abstract = abstract.ravel()
-    trans = {}
-    for s, a, o, nx in zip(exp["state"], exp["symbol"], map(tuple, outs), exp["next"], strict=True):
-      key, val = (abstract[s], a), (o, abstract[nx] if nx >= 0 else -1)
-      if trans.setdefault(key, val) != val:
-        break
-    else:
-      break
-  exact = attempt is vectors
-  if exact:  # label the states by their values, not by signs that do not tell them apart
-    keys, clear = vectors, np.zeros_like(clear)
+  clear = np.ones_like(clear) if how == "signs" else clear & (keys == np.sign(vectors)).all(axis=0)
+  if how == "signs":
+    analog = fsm["analog"] = {}
   n = abstract.max() + 1
   first = [np.flatnonzero(abstract == q)[0] for q in range(n)]  # one exact vector per abstract state, for the label
   symbols = range(len(exp["symbols"]))
@@ -622,14 +620,30 @@ def machine(graph: dict, exp: dict) -> dict:
   rank = {b: r for r, b in enumerate(order)}
   members = [[] for _ in order]
   for q in range(n):
-    members[rank[block[q]]].append(keys[first[q]])
+    members[rank[block[q]]].append(np.where(clear, np.sign(vectors[first[q]]), vectors[first[q]]))
   edges = sorted((rank[q], a, o, rank.get(nx, -1)) for (q, a), (o, nx) in moves.items())
   summary = f"state machine: {len(members)} state{'' if len(members) == 1 else 's'}"
-  detail = (f"minimized from {n} {'' if exp['complete'] else 'seen '}{'' if analog or exact else 'sign '}patterns "
-            f"of the states{' (their signs alone do not decide the moves)' if exact else ''}; {exp['how']}"
+  detail = (f"minimized from {n} {'' if exp['complete'] else 'seen '}patterns of the states' {how}; {exp['how']}"
             + "".join(f"; {s} is analog: {c} distinct values" for s, c in analog.items()))
   return {**fsm, "clear": clear, "states": len(members), "blocks": [np.array(m) for m in members], "edges": edges,
           "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
+
+
+def abstraction(keys: np.ndarray, exp: dict, outs: np.ndarray) -> tuple[np.ndarray, dict | None]:
+  """The state vectors grouped by their keys (rows), and the moves of the groups: (group, symbol) -> (outputs, next
+  group), or None when two vectors of one group move differently, or when, on a sampled search, a group's move was
+  never seen to its end (next -1) by any of its vectors: then the keys do not make a machine."""
+  _, abstract = np.unique(keys, axis=0, return_inverse=True)
+  abstract = abstract.ravel()
+  trans = {}
+  for s, a, o, nx in sorted(zip(exp["state"], exp["symbol"], map(tuple, outs), exp["next"], strict=True),
+                            key=lambda m: m[3] < 0):  # the moves seen to their end first
+    key, val = (abstract[s], a), (o, abstract[nx] if nx >= 0 else -1)
+    if trans.setdefault(key, val) != val and not (nx < 0 and trans[key][0] == o):
+      return abstract, None
+  if exp["complete"] or all(nx >= 0 for _, nx in trans.values()):
+    return abstract, trans
+  return abstract, None  # keys whose moves lead out of what was seen: no closed machine (new values keep coming)
 
 
 def relabel(signatures: list, initial: int) -> list:
@@ -642,7 +656,7 @@ def state_label(rows: np.ndarray, clear: np.ndarray, ids: list) -> list[str]:
   """The state vectors one machine state stands for: '+-' (signs of boolean states) or values; for many, the range
   of each state's value."""
   def one(key):
-    parts = [("+" if v > 0 else "-") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
+    parts = [("+" if v > 0 else "-" if v < 0 else "0") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
     return "".join(parts) if clear.all() else " ".join(parts)
   if len(rows) <= 4:
     return [one(r) for r in rows]

@@ -323,7 +323,7 @@ class Trainer:
       reg = sparsity_penalty(self.w, self.intensity, c["reg_threshold"], c["reg_steepness"], c["reg_l1"])
       (loss + reg).backward()
       both = Tensor.stack(loss, reg)
-      carried = [held.assign(s.detach()) for held, s in zip(self.carry, final)]  # none with one window
+      carried = [held.assign(s.detach()) for held, s in zip(self.carry, final, strict=True)] if self.carry else []
       both.realize(*self.opt.schedule_step(), *carried)  # realize the loss with the update, not after it
     return both
 
