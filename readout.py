@@ -28,7 +28,7 @@ import numpy as np
 from graph import evaluate, levels, task_of
 from tasks import TaskError
 
-MARGIN = 0.5           # |value| >= MARGIN: a clear true (+) or false (-)
+MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
 MAX_STATES = 4096      # distinct state vectors the search visits before it calls the graph analog
 SAMPLES = (4096, 64)   # sequences x steps, for tasks with their own input sampler
 MAX_VARS = 6           # inputs of one expression in the program; wider ones keep their neurons as variables
@@ -579,7 +579,8 @@ def machine(graph: dict, exp: dict) -> dict:
   -> number of distinct values, for states that do not binarize), note (how it was found, in words)."""
   ids, vectors = exp["state_ids"], exp["states"]
   clear = np.array([is_clear(vectors[:, j]) for j in range(len(ids))], bool)
-  analog = {ids[j]: len(np.unique(vectors[:, j])) for j in range(len(ids)) if not clear[j]}
+  counts = [len(np.unique(vectors[:, j])) for j in range(len(ids))]
+  analog = {i: n for i, n, c in zip(ids, counts, clear, strict=True) if not c or n > 2}  # not just two values
   fsm = {"state_ids": ids, "analog": analog, "complete": exp["complete"], "symbols": exp["symbols"]}
   outs = np.stack([exp["values"][o] > 0 for o in exp["output_ids"]], 1)
   # First the states' signs, analog ones too: if they decide every output and every next sign pattern, they are the
