@@ -38,7 +38,7 @@ bench: setup
 
 # examples/: one pruned graph per task (TASK:SEED), grown by the same commands a user types (gated takes minutes).
 # loop3's seed 0 grows a quasi-periodic analog oscillator that no finite machine describes; seed 3 a boolean one.
-EXAMPLES := delay1:0 delay2:0 loop3:3 replace111:0 parens:0 gated:0
+EXAMPLES := delay1:0 delay2:0 loop3:3 replace111:0 parens:0 gated:0 cpu:1
 examples: setup
 	mkdir -p runs examples
 	for ts in $(EXAMPLES); do t=$${ts%:*}; s=$${ts#*:}; \

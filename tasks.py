@@ -179,7 +179,8 @@ TASKS = {t.name: t for t in [
                "reg_from": 0.5, "reg_intensity": 0.15},
        about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
   Task(name="cpu", n_in=3, n_out=1, target=cpu,
-       config={"cells": "16x8,16x8", "steps": 20000, "seq_len": 40, "lr": 0.004},
+       config={"cells": "8x6", "steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "reg_from": 0.5,
+               "reg_intensity": 0.15},
        about="mini CPU: [opcode, rx, operand] on two registers; y = value written"),
 ]}
 

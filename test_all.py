@@ -1146,7 +1146,7 @@ def test_readout_an_unbounded_state_is_analog_not_a_machine(tmp_path):
   assert "analog" in (tmp_path / "fsm.svg").read_text()
 
 
-SMALLEST_MACHINE = {"delay1": 2, "delay2": 4, "loop3": 3, "replace111": 3, "parens": 9, "gated": 4}  # by hand
+SMALLEST_MACHINE = {"delay1": 2, "delay2": 4, "loop3": 3, "replace111": 3, "parens": 9, "gated": 4, "cpu": 4}
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 
 

@@ -45,8 +45,9 @@ def run(xs):
   ys = []
   for x in xs:
     in0 = x[0] > 0
-    out0 = 1.25 * act(0.75 * c0_s0 + c0_s1)
-    ys.append((1 if out0 > 0 else -1,))
+    c0_o0 = act(0.75 * c0_s0 + c0_s1)
+    out0 = c0_o0 > 0
+    ys.append((1 if out0 else -1,))
     c0_s0, c0_s1 = act(-1.75 * c0_s1), act((1.75 if in0 else -1.75))
   return ys
 

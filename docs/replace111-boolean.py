@@ -45,8 +45,9 @@ def run(xs):
   ys = []
   for x in xs:
     in0 = x[0] > 0
-    out0 = -1.2 * act((0.6 if in0 else -0.6) + c0_s0)
-    ys.append((1 if out0 > 0 else -1,))
+    c0_o0 = act((0.6 if in0 else -0.6) + c0_s0)
+    out0 = not (c0_o0 > 0)
+    ys.append((1 if out0 else -1,))
     c0_s0, c0_s1 = act((0.4 if in0 else -0.4) + 1.2 * c0_s1 - 0.6), act((0.4 if in0 else -0.4) + 1.4)
   return ys
 
