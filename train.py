@@ -4,7 +4,8 @@ In:  a task from tasks.py (`--task replace111`, or `--task my_tasks.py:NAME` for
 Out: runs/<task>-s<seed>.npz (or -o PATH), its path printed as the last line on stdout, holding per cell k
      cell{k}_output_kernel, cell{k}_output_bias, cell{k}_recurrent_kernel, cell{k}_recurrent_bias,
      cell{k}_initial_state, then dense_weight, dense_bias, `meta` (JSON) and `history` (one row per validation:
-     step, loss, regularization loss, validation accuracy, weights above 0.01), plus the optimizer's state.
+     step, loss, regularization loss, validation accuracy, weights above 0.01), plus what a resumed run needs (the
+     optimizer's state; with --windows, the carried states; mid-run, the last weights that validated at 100%).
 
 The cell (one per layer, stacked per timestep), with c_t = concat(x_t, s_{t-1}) and A the activation of
 activation.cl:
