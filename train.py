@@ -301,7 +301,7 @@ class Trainer:
     # the state each cell ended the previous window in, and 1 when the current window continues a sequence, else 0
     self.carry = [Tensor(arrays.get(f"carry{k}", np.zeros((cfg["batch"], n_s), np.float32))).contiguous().realize()
                   for k, (_, n_s) in enumerate(self.cells)] if self.windows > 1 else []
-    self.continuing = input_buffer((1, 1))
+    self.continuing = input_buffer((1, 1)) if self.carry else None
     if "adam_m" in arrays:  # resuming: the optimizer's state too, so the run continues exactly
       for t, k in self.optimizer_state():
         t.assign(Tensor(arrays[k])).realize()
@@ -342,7 +342,8 @@ class Trainer:
     cut = slice(window * cfg["seq_len"], (window + 1) * cfg["seq_len"])
     copy_into(self.x, self.sequence[1][:, cut])
     copy_into(self.y, self.sequence[2][:, cut])
-    copy_into(self.continuing, np.full((1, 1), float(window > 0)))
+    if self.carry:
+      copy_into(self.continuing, np.full((1, 1), float(window > 0)))
     loss, reg = self.train_step(self.x, self.y).numpy()
     return float(loss), float(reg)
 
