@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from graph import GraphError, check_graph, is_number, read_input, save_graph
+from graph import GraphError, check_graph, is_number, json_safe, read_input, save_graph
 
 
 def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:
@@ -41,15 +41,6 @@ def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:
   if not isinstance(meta["task"], str) or not all(is_number(meta[k]) for k in ("factor", "leak")):
     raise GraphError(f"{name}: meta has a bad task, factor or leak")
   return arrays, json_safe(meta)
-
-
-def json_safe(v):
-  """NaN and infinities (a loss before the first step, say) become null: JSON has no NaN."""
-  if isinstance(v, dict):
-    return {k: json_safe(x) for k, x in v.items()}
-  if isinstance(v, list):
-    return [json_safe(x) for x in v]
-  return None if isinstance(v, float) and not np.isfinite(v) else v
 
 
 def cell_shapes(arrays: dict, meta: dict, name: str) -> list[tuple[int, int, int]]:
@@ -102,9 +93,9 @@ def history_of(arrays: dict, name: str) -> dict | None:
     return None
   if h.ndim != 2 or h.shape[1] not in (4, 5):
     raise GraphError(f"{name}: history has shape {h.shape}, expected (rows, 5)")
-  clean = lambda col: [float(v) if np.isfinite(v) else None for v in col]  # JSON has no NaN
   columns = ("loss", "reg_loss", "accuracy", "live")[:h.shape[1] - 1]
-  return {"step": [int(v) for v in h[:, 0]], **{c: clean(h[:, i + 1]) for i, c in enumerate(columns)}}
+  return {"step": [int(v) for v in h[:, 0]], **{c: json_safe(h[:, i + 1].astype(float).tolist())
+                                                 for i, c in enumerate(columns)}}
 
 
 def build_graph(arrays: dict, meta: dict, shapes: list[tuple[int, int, int]], history: dict | None) -> dict:

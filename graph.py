@@ -80,12 +80,18 @@ def read_input(path: str) -> tuple[bytes, str]:
 
 
 def write_output(data: bytes | str, path: str) -> None:
-  """Write to stdout for "-", else atomically: a temp file in the same folder, then renamed over the target."""
+  """Write to stdout for "-", else atomically (write_atomic)."""
   data = data.encode() if isinstance(data, str) else data
   if path == "-":
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
     return
+  write_atomic(path, data)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+  """A temp file in the same folder, then renamed over the target: a crash mid-write leaves the old file intact.
+  GraphError names the path when it cannot be written."""
   target = Path(path)
   try:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -103,6 +109,17 @@ def write_output(data: bytes | str, path: str) -> None:
     if isinstance(e, OSError):
       raise GraphError(f"{path}: cannot write it ({e.strerror or e})") from None
     raise
+
+
+def json_safe(v):
+  """A JSON-ready copy of v: NaN and infinities become null (JSON has none), numpy scalars plain numbers."""
+  if isinstance(v, dict):
+    return {k: json_safe(x) for k, x in v.items()}
+  if isinstance(v, (list, tuple)):
+    return [json_safe(x) for x in v]
+  if isinstance(v, np.generic):
+    v = v.item()
+  return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
 def load_graph(path: str) -> dict:
@@ -274,10 +291,12 @@ def compile_steps(graph: dict) -> dict:
                                if n["kind"] == "output"], np.int64)}
 
 
-def evaluate(graph: dict, x: np.ndarray, record: bool = False):
+def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | None = None):
   """Run the graph on x (batch, length, n_in) -> outputs (batch, length, n_out), in float64.
   With record=True also returns values: node id -> (batch, length) array of what the node gave at each step
-  (inputs: the input; states: the value they hold during the step; neurons and outputs: their result)."""
+  (inputs: the input; states: the value they hold during the step; neurons and outputs: their result).
+  start: state id -> (batch,) values to begin each sequence from instead of the state's init (one call then runs
+  many starting points at once); states left out start from their init."""
   x = np.asarray(x, np.float64)
   if x.ndim != 3:
     raise ValueError(f"inputs must have shape (batch, length, n_in), not {x.shape}")
@@ -285,20 +304,27 @@ def evaluate(graph: dict, x: np.ndarray, record: bool = False):
   need = max((i for _, i in c["inputs"]), default=-1) + 1
   if x.shape[2] < need:
     raise ValueError(f"the graph reads input {need - 1} but the inputs have only {x.shape[2]} per step")
+  pos = {nid: i for i, nid in enumerate(c["ids"])}
+  rows = np.array([pos[s] for s in start or {}], np.int64)
+  first = np.stack([np.broadcast_to(np.asarray(v, np.float64), len(x)) for v in (start or {}).values()]) \
+      if start else np.zeros((0, len(x)))
   act = graph["graph"]["activation"]
   # a few thousand sequences at a time: the working set stays in the CPU cache, which is ~3x faster for big batches
-  parts = [run_steps(c, x[i:i + CHUNK], act["factor"], act["leak"], record) for i in range(0, max(len(x), 1), CHUNK)]
+  parts = [run_steps(c, x[i:i + CHUNK], act["factor"], act["leak"], record, rows, first[:, i:i + CHUNK])
+           for i in range(0, max(len(x), 1), CHUNK)]
   y = np.concatenate([p[0] for p in parts])
   if not record:
     return y
   return y, {nid: np.concatenate([p[1][:, i] for p in parts]) for i, nid in enumerate(c["ids"])}
 
 
-def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool):
+def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool, start_rows: np.ndarray,
+              start: np.ndarray):
   """The time loop of evaluate for one chunk of sequences: (outputs, trace (batch, nodes, length) or None)."""
   batch, length, _ = x.shape
   v = np.zeros((len(c["ids"]), batch))  # the value of every node during the current step
   v[c["states"]] = c["init"]
+  v[start_rows] = start
   y = np.empty((batch, length, len(c["outputs"])))
   trace = np.empty((batch, len(c["ids"]), length)) if record else None
   for t in range(length):
@@ -312,6 +338,50 @@ def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool):
       trace[:, :, t] = v.T
     v[c["feedback_to"]] = v[c["feedback_from"]]  # the step advances: states take their recurrent neuron's value
   return y, trace
+
+
+# ---- what the stages ask of a graph ----
+
+def reachable(start, neighbours) -> set:
+  """Everything reachable from the nodes in `start` by following neighbours(node), start included: the one
+  depth-first search that dead-code removal and the readout share (iterative: no recursion limit)."""
+  seen, todo = set(start), list(start)
+  while todo:
+    for nxt in neighbours(todo.pop()):
+      if nxt not in seen:
+        seen.add(nxt)
+        todo.append(nxt)
+  return seen
+
+
+def live_nodes(graph: dict) -> set:
+  """The nodes some output depends on, now or at a later step: a search from the outputs back along the edges
+  (a state's incoming edge comes from its recurrent neuron, so the search crosses timesteps too)."""
+  incoming = {}
+  for e in graph["edges"]:
+    incoming.setdefault(e["target"], []).append(e["source"])
+  return reachable([n["id"] for n in graph["nodes"] if n["kind"] == "output"], lambda nid: incoming.get(nid, ()))
+
+
+def input_count(graph: dict, task=None) -> int:
+  """The width of an input step: the task's when it is known, else the run's (meta.n_in), else one past the
+  highest input node the graph still has (at least 1)."""
+  if task is not None:
+    return task.n_in
+  meta = graph["graph"].get("meta") or {}
+  if is_number(meta.get("n_in")) and meta["n_in"] >= 1:
+    return int(meta["n_in"])
+  return 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=0)
+
+
+def check_fits(graph: dict, task, name: str = "graph") -> None:
+  """GraphError when the graph cannot run on the task: it reads an input the task does not have, or its outputs
+  are not the task's."""
+  reads = 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=-1)
+  n_out = sum(n["kind"] == "output" for n in graph["nodes"])
+  if reads > task.n_in or n_out != task.n_out:
+    raise GraphError(f"{name}: the graph has {reads} inputs and {n_out} outputs, "
+                     f"task {task.name} has {task.n_in} and {task.n_out}")
 
 
 # ---- small helpers the stages share ----

@@ -7,30 +7,19 @@ Out: the text of an HTML page with no outside references: page.html (CSS and Jav
      can flip it and recompute everything downstream; test_all.py checks it against graph.evaluate in Chromium.
 
 render.py calls it for `-o NAME.html`:
-  text = page.html_page(graph, svg, inputs)   # inputs: (steps, n_in) array, or None for the task's sampler
+  text = page.html_page(graph, task, svg, inputs)  # task: tasks.Task or None; inputs: (steps, n_in) or None
 """
 import html
 import json
-import math
 import re
 from pathlib import Path
 
 import numpy as np
 
-from graph import COLOUR_STOPS, GraphError, size, task_of
+from graph import COLOUR_STOPS, GraphError, input_count, json_safe, size
 
 TEMPLATE = Path(__file__).with_name("page.html")
 MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
-
-
-def input_count(graph: dict, task) -> int:
-  """The width of an input step: the task's, else the run's, else one past the highest input node left."""
-  if task is not None:
-    return task.n_in
-  meta = graph["graph"].get("meta") or {}
-  if "n_in" in meta:
-    return int(meta["n_in"])
-  return 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=0)
 
 
 def expected_outputs(task, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -47,20 +36,10 @@ def expected_outputs(task, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
   return y[0], y[1:].reshape(steps, n_in, steps, -1)
 
 
-def clean_history(history: dict | None) -> dict | None:
-  """The training history with every non-number as null (JSON has no NaN)."""
-  if not isinstance(history, dict):
-    return None
-  ok = lambda v: isinstance(v, (int, float)) and math.isfinite(v)
-  return {k: [v if ok(v) else None for v in col] for k, col in history.items() if isinstance(col, list)}
-
-
-def page_data(graph: dict, inputs: np.ndarray | None, steps: int = 24, seed: int = 0, start: int = 0) -> dict:
-  """Everything the JavaScript needs, as plain JSON values."""
-  try:
-    task, note = task_of(graph), ""
-  except ValueError as e:  # e.g. a task file that is not on this machine: the page still runs, without expectations
-    task, note = None, f"No expected output: {e}."
+def page_data(graph: dict, task, inputs: np.ndarray | None, steps: int = 24, seed: int = 0, start: int = 0,
+              note: str = "") -> dict:
+  """Everything the JavaScript needs, as plain JSON values. task: the graph's task, or None when it is not
+  available (the page then runs without expected outputs, and shows `note`)."""
   n_in = input_count(graph, task)
   if inputs is None:
     rng = np.random.default_rng(seed)
@@ -81,17 +60,17 @@ def page_data(graph: dict, inputs: np.ndarray | None, steps: int = 24, seed: int
     "inputs": inputs.tolist(), "start": start,
     "expected": None if expected is None else expected.tolist(),
     "flipExpected": None if flips is None else flips.tolist(),
-    "history": clean_history(info.get("history")),
+    "history": json_safe(info.get("history")) if isinstance(info.get("history"), dict) else None,
     "colourStops": [[v, *rgb] for v, rgb in COLOUR_STOPS],
   }
 
 
-def html_page(graph: dict, svg: str, inputs: np.ndarray | None = None, steps: int = 24, seed: int = 0,
-              start: int = 0, title: str | None = None) -> str:
+def html_page(graph: dict, task, svg: str, inputs: np.ndarray | None = None, steps: int = 24, seed: int = 0,
+              start: int = 0, title: str | None = None, note: str = "") -> str:
   """The page's HTML. svg: dot's SVG of the graph, whose node and edge <title>s are the graph's ids (and "a->b").
   inputs: (steps, n_in), or None for `steps` steps from the task's own sampler with `seed`; the page opens at
   step `start`. Raises GraphError for inputs that do not fit the graph."""
-  data = page_data(graph, inputs, steps, seed, start)
+  data = page_data(graph, task, inputs, steps, seed, start, note)
   title = title or f"bonsai: {data['task']}"
   svg = svg[svg.find("<svg"):]  # no XML prolog or DOCTYPE inside HTML
   blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")  # nothing that could end the <script>

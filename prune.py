@@ -33,7 +33,19 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from graph import GraphError, activation, check_graph, evaluate, format_size, load_graph, save_graph, size, task_of
+from graph import (
+  GraphError,
+  activation,
+  check_fits,
+  check_graph,
+  evaluate,
+  format_size,
+  live_nodes,
+  load_graph,
+  save_graph,
+  size,
+  task_of,
+)
 from tasks import TaskError, get_task
 
 QUANT_STEPS = (1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
@@ -195,19 +207,10 @@ def fold_constants(graph: dict) -> tuple[dict, list[str]]:
 
 
 def remove_dead(graph: dict) -> dict:
-  """Keep only the neurons and states that some output depends on: a depth-first search from the outputs
-  over incoming edges (a state's incoming edge comes from its recurrent neuron). Inputs and outputs stay."""
-  incoming = {n["id"]: [] for n in graph["nodes"]}
-  for e in graph["edges"]:
-    incoming[e["target"]].append(e["source"])
-  seen = set()
-  stack = [n["id"] for n in graph["nodes"] if n["kind"] == "output"]
-  while stack:
-    nid = stack.pop()
-    if nid not in seen:
-      seen.add(nid)
-      stack.extend(incoming[nid])
-  keep = {n["id"] for n in graph["nodes"] if n["id"] in seen or n["kind"] in ("input", "output")}
+  """Keep only the neurons and states that some output depends on (graph.live_nodes: a depth-first search from the
+  outputs over incoming edges, a state's coming from its recurrent neuron). Inputs and outputs stay."""
+  live = live_nodes(graph)
+  keep = {n["id"] for n in graph["nodes"] if n["id"] in live or n["kind"] in ("input", "output")}
   g = copy_graph(graph)
   g["nodes"] = [n for n in g["nodes"] if n["id"] in keep]
   g["edges"] = [e for e in g["edges"] if e["source"] in keep and e["target"] in keep]
@@ -431,11 +434,7 @@ def main():
     task = get_task(args.task) if args.task else task_of(graph)
     if args.task:
       graph = {**graph, "graph": {**graph["graph"], "task": args.task}}
-    n_in = 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=-1)
-    n_out = sum(n["kind"] == "output" for n in graph["nodes"])
-    if n_in > task.n_in or n_out != task.n_out:
-      raise GraphError(f"{name}: the graph has {n_in} inputs and {n_out} outputs, "
-                       f"task {task.name} has {task.n_in} and {task.n_out}")
+    check_fits(graph, task, name)
     pruned = prune(graph, task, args.seed, args.sequences, args.length, not args.no_quantize, not args.no_greedy)
     save_graph(pruned, args.out)
   except (GraphError, TaskError) as e:

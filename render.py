@@ -26,21 +26,25 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-import page
-import readout
-from graph import GraphError, colour, evaluate, format_size, load_graph, size, write_output
+from graph import (
+  GraphError,
+  check_fits,
+  colour,
+  evaluate,
+  format_size,
+  input_count,
+  load_graph,
+  size,
+  task_of,
+  write_output,
+)
+from tasks import TaskError, get_task
 
 GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
 
 
 def fmt(v: float) -> str:
   return f"{v:.3g}"
-
-
-def input_count(graph: dict) -> int:
-  meta = graph["graph"].get("meta") or {}
-  nodes = 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=-1)
-  return int(meta.get("n_in", nodes))
 
 
 def parse_inputs(text: str, n_in: int) -> np.ndarray:
@@ -62,9 +66,9 @@ def parse_inputs(text: str, n_in: int) -> np.ndarray:
   return np.array(steps, np.float64)
 
 
-def values_at(graph: dict, text: str, step: int | None) -> tuple[dict[str, float], int, int]:
+def values_at(graph: dict, task, text: str, step: int | None) -> tuple[dict[str, float], int, int]:
   """The value of every node at one step when the graph runs on --inputs: (values, step, steps)."""
-  x = parse_inputs(text, input_count(graph))[None]
+  x = parse_inputs(text, input_count(graph, task))[None]
   steps = x.shape[1]
   t = steps - 1 if step is None else step
   if not 0 <= t < steps:
@@ -126,13 +130,18 @@ def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.D
   return dot
 
 
-def graphviz_output(graph: dict, suffix: str, inputs: str | None, step: int | None) -> bytes:
+def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: int | None) -> bytes:
   title = f"{graph['graph']['task']}: {format_size(size(graph))}"
   values = None
   if inputs:
-    values, t, steps = values_at(graph, inputs, step)
+    values, t, steps = values_at(graph, task, inputs, step)
     title += f"\nstep {t} of {steps}, inputs {inputs}"
   dot = draw(graph, values, title)
+  return dot_output(dot, suffix)
+
+
+def dot_output(dot: graphviz.Digraph, suffix: str) -> bytes:
+  """The DOT source (.dot), or what Graphviz's `dot` program makes of it (.svg .png .pdf)."""
   if suffix == ".dot":
     return dot.source.encode()
   try:
@@ -141,22 +150,44 @@ def graphviz_output(graph: dict, suffix: str, inputs: str | None, step: int | No
     raise GraphError("Graphviz's `dot` program was not found: install graphviz (apt install graphviz)") from None
 
 
-def readout_output(graph: dict, suffix: str, out: str | None, source: str) -> bytes:
+def readout_output(graph: dict, task, suffix: str, out: str | None, source: str) -> bytes:
   """readout.py's views of the graph: the program (.py), the gates (.txt), or the state machine (--fsm)."""
-  exp = readout.explore(graph)
+  import readout  # here: the pictures need only this file, graph.py and tasks.py
+  exp = readout.explore(graph, task)
   if suffix == ".py":
     return readout.program(graph, exp, Path(out).name, "<stdin>" if source == "-" else source).encode()
   if suffix == ".txt":
     return readout.report(graph, exp).encode()
   machine = readout.machine(graph, exp)
   print(f"render.py: {graph['graph']['task']}: {format_size(size(graph))}; {machine['note']}", file=sys.stderr)
-  dot = readout.machine_dot(machine, f"{graph['graph']['task']}: {format_size(size(graph))}")
-  if suffix == ".dot":
-    return dot.source.encode()
+  return dot_output(readout.machine_dot(machine, f"{graph['graph']['task']}: {format_size(size(graph))}"), suffix)
+
+
+def page_output(graph: dict, task, inputs: str | None, step: int | None, note: str) -> bytes:
+  """The interactive page (page.py): dot's SVG of the graph, animated over the inputs."""
+  import page  # here, like readout: only the page needs page.py and page.html
+  x = parse_inputs(inputs, input_count(graph, task)) if inputs else None
+  svg = graphviz_output(graph, task, ".svg", None, None).decode()
+  return page.html_page(graph, task, svg, x, start=step or 0, note=note).encode()
+
+
+def resolve_task(graph: dict, spec: str | None, name: str, needed: bool) -> tuple[object, str]:
+  """(task, note): the task of --task, else the one the graph names. A task that cannot be found is an error only
+  with --task; otherwise the outputs that use it go on without it (free ±1 inputs, no expected outputs), and
+  `note` says why, once, on stderr."""
+  if spec:
+    task = get_task(spec)
+    check_fits(graph, task, name)
+    return task, ""
   try:
-    return dot.pipe(format=suffix[1:])
-  except graphviz.ExecutableNotFound:
-    raise GraphError("Graphviz's `dot` program was not found: install graphviz (apt install graphviz)") from None
+    task = task_of(graph)
+  except TaskError as e:
+    note = f"No expected output: {e}. Name it with --task path/to/file.py:NAME."
+    if needed:
+      print(f"render.py: {name}: {note}", file=sys.stderr)
+    return None, note
+  check_fits(graph, task, name)
+  return task, ""
 
 
 def main():
@@ -172,32 +203,35 @@ def main():
                   "truth table and expression) (default: DOT to stdout)")
   ap.add_argument("--inputs", help="run the graph on these inputs and colour nodes by value, edges by value x weight "
                   "(.html: the page's inputs; default: a sample from the task)")
+  ap.add_argument("--task", help="the task the graph computes, instead of the one it names (e.g. "
+                  "path/to/my_tasks.py:NAME when rendering from another folder); used by .html, .py, .txt and --fsm")
   ap.add_argument("--step", type=int, help="the step (0-based) whose values colour the drawing (default: the last)")
   ap.add_argument("--fsm", action="store_true", help="draw the graph's state machine instead: every state it reaches, "
                   "minimized (arrows say inputs / outputs); the number of states also goes to stderr")
   args = ap.parse_args()
   suffix = Path(args.out).suffix.lower() if args.out else ".dot"
+  name = "<stdin>" if args.graph == "-" else args.graph
   try:
     if args.step is not None and not args.inputs:
       raise GraphError("--step needs --inputs: the values at a step depend on the inputs so far")
-    graph = load_graph(args.graph)
     if args.fsm and suffix not in GRAPHVIZ_FORMATS:
       raise GraphError(f"--fsm draws the state machine with Graphviz: use -o with {' '.join(GRAPHVIZ_FORMATS)}")
-    if args.fsm or suffix in (".py", ".txt"):
-      data = readout_output(graph, suffix, args.out, args.graph)
-    elif suffix in GRAPHVIZ_FORMATS:
-      data = graphviz_output(graph, suffix, args.inputs, args.step)
-    elif suffix == ".html":  # the interactive page (page.py): dot's SVG, animated over the inputs
-      x = parse_inputs(args.inputs, input_count(graph)) if args.inputs else None
-      data = page.html_page(graph, graphviz_output(graph, ".svg", None, None).decode(), x, start=args.step or 0)
-    else:
+    if suffix not in GRAPHVIZ_FORMATS + (".html", ".py", ".txt"):
       raise GraphError(f"{args.out}: unknown output format {suffix or '(no suffix)'}; "
                        f"use one of {' '.join(GRAPHVIZ_FORMATS)} .html .py .txt")
+    graph = load_graph(args.graph)
+    reads_out = args.fsm or suffix in (".py", ".txt")
+    task, note = resolve_task(graph, args.task, name, needed=reads_out or suffix == ".html")
+    if reads_out:
+      data = readout_output(graph, task, suffix, args.out, args.graph)
+    elif suffix == ".html":
+      data = page_output(graph, task, args.inputs, args.step, note)
+    else:
+      data = graphviz_output(graph, task, suffix, args.inputs, args.step)
     write_output(data, args.out or "-")
-  except GraphError as e:
+  except (GraphError, TaskError) as e:
     print(f"render.py: {e}", file=sys.stderr)
     sys.exit(2)
-
 
 if __name__ == "__main__":
   main()
