@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 KINDS = ("input", "state", "neuron", "output")
-CHUNK = 8192  # sequences evaluated together
+CHUNK = 8192  # sequences evaluated together, at most
+VALUES = 2 ** 20  # node values evaluated together, at most (nodes x sequences): a few MB, which stays in the cache
 FIELDS = {  # the fields each kind of node must have, besides id and kind
   "input": ("index",),
   "state": ("cell", "index", "init"),
@@ -263,7 +264,7 @@ def levels(graph: dict, name: str = "graph") -> dict[str, int]:
 # ---- the evaluator ----
 
 def compile_steps(graph: dict) -> dict:
-  """The graph as matrices: one (targets x nodes) weight matrix per dependency level, so that one timestep is a
+  """The graph as matrices: one (targets x sources) weight matrix per dependency level, so that one timestep is a
   handful of matrix products over the whole batch."""
   ids = [n["id"] for n in graph["nodes"]]
   pos = {nid: i for i, nid in enumerate(ids)}
@@ -273,11 +274,13 @@ def compile_steps(graph: dict) -> dict:
   for lvl in range(1, max(depth.values(), default=0) + 1):
     targets = [nid for nid in ids if depth[nid] == lvl]
     row = {nid: r for r, nid in enumerate(targets)}
-    w = np.zeros((len(targets), len(ids)))
-    for e in graph["edges"]:
-      if e["target"] in row and not e.get("feedback"):
-        w[row[e["target"]], pos[e["source"]]] = e["weight"]
-    stages.append({"rows": np.array([pos[t] for t in targets], np.int64), "w": w,
+    into = [e for e in graph["edges"] if e["target"] in row and not e.get("feedback")]
+    cols = sorted({pos[e["source"]] for e in into})  # only the nodes this level reads: cost grows with the edges
+    col = {c: k for k, c in enumerate(cols)}
+    w = np.zeros((len(targets), len(cols)))
+    for e in into:
+      w[row[e["target"]], col[pos[e["source"]]]] = e["weight"]
+    stages.append({"rows": np.array([pos[t] for t in targets], np.int64), "w": w, "cols": np.array(cols, np.int64),
                    "bias": np.array([node[t].get("bias", 0.0) for t in targets])[:, None],
                    "act": np.array([node[t]["kind"] == "neuron" for t in targets])[:, None]})
   feedback = [(pos[e["target"]], pos[e["source"]]) for e in graph["edges"] if e.get("feedback")]
@@ -309,9 +312,11 @@ def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | Non
   first = np.stack([np.broadcast_to(np.asarray(v, np.float64), len(x)) for v in (start or {}).values()]) \
       if start else np.zeros((0, len(x)))
   act = graph["graph"]["activation"]
-  # a few thousand sequences at a time: the working set stays in the CPU cache, which is ~3x faster for big batches
-  parts = [run_steps(c, x[i:i + CHUNK], act["factor"], act["leak"], record, rows, first[:, i:i + CHUNK])
-           for i in range(0, max(len(x), 1), CHUNK)]
+  # a few thousand sequences at a time (fewer for a big graph): the working set stays in the CPU cache, which
+  # measured ~3x faster for big batches, and a graph of thousands of neurons does not fill the memory
+  n = max(64, min(CHUNK, VALUES // len(c["ids"])))
+  parts = [run_steps(c, x[i:i + n], act["factor"], act["leak"], record, rows, first[:, i:i + n])
+           for i in range(0, max(len(x), 1), n)]
   y = np.concatenate([p[0] for p in parts])
   if not record:
     return y
@@ -331,7 +336,7 @@ def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool, 
     for row, col in c["inputs"]:
       v[row] = x[:, t, col]
     for s in c["stages"]:
-      z = s["w"] @ v + s["bias"]
+      z = s["w"] @ v[s["cols"]] + s["bias"]
       v[s["rows"]] = np.where(s["act"], activation(z, factor, leak), z)
     y[:, t] = v[c["outputs"]].T
     if record:
