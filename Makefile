@@ -1,11 +1,12 @@
-# make demo: grow a replace111 bonsai end to end.   make test: the test suite.   make bench: the benchmark.
-# Both set everything up on a fresh Debian/Ubuntu machine first: Debian packages, a .venv, the pip packages.
+# make demo: grow a replace111 bonsai end to end.   make test: the test suite (make quick: its fast part).
+# make bench: the benchmark.
+# All set everything up on a fresh Debian/Ubuntu machine first: Debian packages, a .venv, the pip packages.
 PY := .venv/bin/python
 APT_PACKAGES := clang graphviz pocl-opencl-icd ocl-icd-libopencl1 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN := runs/replace111-s0
 
-.PHONY: setup demo test bench lint clean examples docs
+.PHONY: setup demo test quick bench lint clean examples docs
 
 setup: .venv/.installed
 	@missing=""; \
@@ -32,6 +33,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q --durations=15 test_all.py
+
+# the tests that need no training, browser or OpenCL: seconds, for while you edit
+quick: setup
+	$(PY) -m pytest -q -m "not slow and not browser and not opencl" test_all.py
 
 bench: setup
 	$(PY) bench.py

@@ -84,8 +84,12 @@ def write_output(data: bytes | str, path: str) -> None:
   """Write to stdout for "-", else atomically (write_atomic)."""
   data = data.encode() if isinstance(data, str) else data
   if path == "-":
-    sys.stdout.buffer.write(data)
-    sys.stdout.flush()
+    try:
+      sys.stdout.buffer.write(data)
+      sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): end quietly, as a command-line tool does
+      os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's own flush at exit is silent
+      sys.exit(1)
     return
   write_atomic(path, data)
 
@@ -132,6 +136,8 @@ def load_graph(path: str) -> dict:
     raise GraphError(f"{name}: not a graph JSON file (binary data)") from None
   except json.JSONDecodeError as e:
     raise GraphError(f"{name}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}; truncated?)") from None
+  except RecursionError:
+    raise GraphError(f"{name}: not a graph (JSON nested too deeply)") from None
   check_graph(graph, name)
   return graph
 
@@ -369,14 +375,13 @@ def live_nodes(graph: dict) -> set:
 
 
 def input_count(graph: dict, task=None) -> int:
-  """The width of an input step: the task's when it is known, else the run's (meta.n_in), else one past the
-  highest input node the graph still has (at least 1)."""
+  """The width of an input step: the task's when it is known (check_fits says whether the graph fits it), else
+  the run's (meta.n_in) or one past the highest input node the graph has, whichever is more (at least 1)."""
   if task is not None:
     return task.n_in
   meta = graph["graph"].get("meta") or {}
-  if is_number(meta.get("n_in")) and meta["n_in"] >= 1:
-    return int(meta["n_in"])
-  return 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=0)
+  run = int(meta["n_in"]) if is_number(meta.get("n_in")) else 1
+  return max(run, 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=0))
 
 
 def check_fits(graph: dict, task, name: str = "graph") -> None:

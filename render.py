@@ -61,6 +61,8 @@ def parse_inputs(text: str, n_in: int) -> np.ndarray:
       steps = [[float(v) for v in step.split(":")] for step in text.split(",")]
     except ValueError:
       raise GraphError(f"--inputs {text!r}: not numbers like -1,1,1 or 1:-1:1,-1:1:1") from None
+    if not np.isfinite(steps).all():
+      raise GraphError(f"--inputs {text!r}: the inputs must be finite numbers")
   if any(len(s) != n_in for s in steps):
     raise GraphError(f"--inputs {text!r}: the graph has {n_in} input(s) per step; see --help for the format")
   return np.array(steps, np.float64)

@@ -28,22 +28,45 @@ from typing import Callable
 
 import numpy as np
 
-# Training settings every task starts from; a task's `config` overrides some of them.
-DEFAULTS = {
-  "cells": "8x4",         # outputs x states per cell, comma separated for a stack of cells
-  "steps": 3000,          # optimizer steps
-  "batch": 256,           # sequences per step, fresh every step
-  "seq_len": 20,          # training sequence length
-  "lr": 0.01,             # Adam learning rate
-  "factor": 0.5,          # activation: interpolation between the smooth (0) and piecewise-linear (1) curves
-  "leak": 0.1,            # activation: slope of the tails beyond |x| = 3
-  "reg_intensity": 0.05,  # i_T: weight of the tanh "is this weight non-zero" penalty
-  "reg_threshold": 0.025,  # t: |w| above which a weight counts as non-zero
-  "reg_steepness": 10.0,  # s: how sharply the penalty turns on around t
-  "reg_l1": 0.001,        # i_L1: a little plain L1, which gives unused weights a push to exactly zero
-  "reg_from": 0.0,        # the penalty is off for this fraction of the steps: learn first, then sparsify
-  "windows": 1,           # >1: sequences of windows * seq_len steps, trained one window at a time, the state carried
+# The training settings, name: (default, what it does). A task's `config` overrides some of the defaults, and
+# train.py makes each one a flag (--seq-len for seq_len) that overrides both.
+SETTINGS = {
+  "cells": ("8x4", "the network: OUTPUTSxSTATES per cell, comma separated for a stack, e.g. 8x4 or 16x10,16x10"),
+  "steps": (3000, "optimizer steps in all; training goes on after 100% accuracy, which is when the penalty prunes"),
+  "batch": (256, "sequences per step, freshly sampled every step"),
+  "seq_len": (20, "training sequence length; validation uses twice this, at least 100"),
+  "lr": (0.01, "Adam learning rate at the start; it steps down at 10%, 20% and 50% of the steps"),
+  "factor": (0.5, "activation: 0 smooth, 1 piecewise linear, in between a mix of the two curves"),
+  "leak": (0.1, "activation: slope of the tails beyond |x| = 3"),
+  "reg_intensity": (0.05, "sparsity penalty i_T: weight of its tanh term, which counts the weights above t"),
+  "reg_threshold": (0.025, "sparsity penalty t: |w| above which a weight counts as non-zero"),
+  "reg_steepness": (10.0, "sparsity penalty s: how sharply it turns on around t"),
+  "reg_l1": (0.001, "sparsity penalty i_L1: a little plain L1, which gives unused weights a push to exactly 0"),
+  "reg_from": (0.0, "fraction of the steps before the penalty turns on: learn first, then sparsify (0: at once)"),
+  "windows": (1, "above 1: train on sequences of WINDOWS x seq_len steps, one window a step, the state carried "
+                 "from window to window (teaches a network to keep working on long sequences)"),
 }
+DEFAULTS = {k: v for k, (v, _) in SETTINGS.items()}
+
+
+def parse_cells(spec: str) -> list[tuple[int, int]]:
+  """'16x10,16x10' -> [(16, 10), (16, 10)]: outputs x states per cell."""
+  try:
+    cells = [tuple(int(v) for v in part.lower().split("x")) for part in str(spec).split(",")]
+  except ValueError:
+    cells = []
+  if not cells or any(len(c) != 2 or c[0] < 1 or c[1] < 0 for c in cells):
+    raise ValueError(f"--cells {spec!r} is not a list like 8x4 or 16x10,16x10 (outputs x states, outputs >= 1)")
+  return cells
+
+
+def check_settings(cfg: dict) -> dict:
+  """cfg with its cells written out plainly (8x4,4x2); ValueError, naming the flag, for a setting out of range."""
+  cfg = {**cfg, "cells": ",".join(f"{o}x{s}" for o, s in parse_cells(cfg["cells"]))}
+  for key in ("steps", "batch", "seq_len", "windows"):
+    if cfg[key] < (0 if key == "steps" else 1):
+      raise ValueError(f"--{key.replace('_', '-')} must be {'>= 0' if key == 'steps' else 'positive'}, not {cfg[key]}")
+  return cfg
 
 
 class TaskError(ValueError):

@@ -23,7 +23,19 @@ def act(x, factor=1.0, leak=0.1):
     linear = x - 2
   else:
     linear = 1 + leak * (x - 3)
-  return linear
+  if x <= -3:
+    smooth = -1 + leak * (x + 3)
+  elif x <= -2:
+    smooth = (x + 3) ** 4 - 1
+  elif x <= 0:
+    smooth = 1 - (x + 1) ** 4
+  elif x <= 2:
+    smooth = (x - 1) ** 4 - 1
+  elif x <= 3:
+    smooth = 1 - (x - 3) ** 4
+  else:
+    smooth = 1 + leak * (x - 3)
+  return factor * linear + (1 - factor) * smooth
 
 
 def run(xs):
