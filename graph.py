@@ -177,9 +177,15 @@ def check_graph(graph, name: str = "graph") -> None:
   act = top.get("activation")
   if not isinstance(act, dict) or not all(is_number(act.get(k)) for k in ("factor", "leak")):
     bad("missing or malformed graph.activation (needs numbers factor and leak)")
+  kind_of = check_nodes(graph["nodes"], bad)
+  check_edges(graph["edges"], kind_of, bad)
+  levels(graph, name)  # raises on a cycle
 
+
+def check_nodes(nodes: list, bad) -> dict[str, str]:
+  """The checks of check_graph on the nodes (bad(problem) raises); returns node id -> kind."""
   kind_of = {}
-  for i, node in enumerate(graph["nodes"]):
+  for i, node in enumerate(nodes):
     if not isinstance(node, dict) or not isinstance(node.get("id"), str):
       bad(f"node {i} has no string id")
     nid = node["id"]
@@ -192,21 +198,25 @@ def check_graph(graph, name: str = "graph") -> None:
         bad(f"node {nid!r} is missing key {field!r}")
       value = node[field]
       ok = value in ("output", "recurrent") if field == "role" else (
-        is_number(value) if field in ("bias", "init") else isinstance(value, int) and value >= 0)
+        is_number(value) if field in ("bias", "init") else type(value) is int and value >= 0)
       if not ok:
         bad(f"node {nid!r} has a bad {field}: {value!r}")
     kind_of[nid] = node["kind"]
 
   for kind in ("input", "output"):
-    indices = sorted(n["index"] for n in graph["nodes"] if n["kind"] == kind)
+    indices = sorted(n["index"] for n in nodes if n["kind"] == kind)
     if len(set(indices)) != len(indices):
       bad(f"two {kind} nodes share an index")
-  outs = sorted(n["index"] for n in graph["nodes"] if n["kind"] == "output")
+  outs = sorted(n["index"] for n in nodes if n["kind"] == "output")
   if not outs or outs != list(range(len(outs))):
     bad(f"the output nodes must have indices 0..n-1, found {outs}")
+  return kind_of
 
+
+def check_edges(edges: list, kind_of: dict[str, str], bad) -> None:
+  """The checks of check_graph on the edges (bad(problem) raises)."""
   seen, into_state = set(), {}
-  for i, edge in enumerate(graph["edges"]):
+  for i, edge in enumerate(edges):
     if not isinstance(edge, dict) or not all(k in edge for k in ("source", "target", "weight")):
       bad(f"edge {i} needs source, target and weight")
     src, dst, w = edge["source"], edge["target"], edge["weight"]
@@ -230,7 +240,6 @@ def check_graph(graph, name: str = "graph") -> None:
       if dst in into_state:
         bad(f"state {dst!r} has two incoming edges ({into_state[dst]} and {src})")
       into_state[dst] = src
-  levels(graph, name)  # raises on a cycle
 
 
 def levels(graph: dict, name: str = "graph") -> dict[str, int]:
