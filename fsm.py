@@ -72,7 +72,8 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
     paths = np.array(list(itertools.product(range(len(symbols)), repeat=depth)))  # lexicographic: row p is path p
     start = {s: np.repeat([r[j] for r in roots], len(paths)) for j, s in enumerate(state_ids)}
     _, vals = evaluate(graph, np.tile(symbols[paths], (len(roots), 1, 1)), record=True, start=start)
-    after = state_vectors(vals, [rec.get(s, s) for s in state_ids], slice(None)).reshape(-1, depth, len(init))
+    after = state_vectors(vals, [rec.get(s, s) for s in state_ids], slice(None)).reshape(
+      len(roots) * len(paths), depth, len(init))  # explicit sizes: a graph may have no state at all
     at, rows, steps = {done + j: (j * len(paths), 0) for j in range(len(roots))}, [], []  # vector -> its first path
     while at.get(done, (0, depth))[1] < depth:  # the next vector's moves were run: take them
       row, t = at.pop(done)

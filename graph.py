@@ -5,6 +5,10 @@ Out: plain dicts and numpy arrays:
   graph = load_graph("bonsai.json")            # validated dict, or GraphError naming the file and the problem
   y = evaluate(graph, x)                       # x (batch, length, n_in) of ±1 -> y (batch, length, n_out)
   y, values = evaluate(graph, x, record=True)  # values[node_id]: (batch, length), what that node gave at each step
+  y = evaluate(graph, x, start={"c0_s1": s})   # each sequence b starts with state c0_s1 at s[b], not at its init
+And what the stages share: save_graph, write_output and write_atomic (a file is written whole or not at all),
+reachable and live_nodes (the one depth-first search), input_count and check_fits (a graph against its task),
+json_safe (NaN to null), size, colour and task_of.
 
 The file is networkx node-link JSON (networkx.node_link_graph(data, edges="edges") reads it):
   {"directed": true, "multigraph": false,
@@ -17,7 +21,7 @@ The file is networkx node-link JSON (networkx.node_link_graph(data, edges="edges
    "edges": [{"source": "in0", "target": "c0_o3", "weight": 1.5},
              {"source": "c0_r1", "target": "c0_s1", "weight": 1.0, "feedback": true}, ...]}
 
-One timestep: every state gives its current value (its "init" at step 0), every neuron computes
+One timestep: every state gives its current value (at step 0 its "init", or start's), every neuron computes
 A(bias + sum of weight * source) in dependency order, every output computes bias + sum of weight * source
 (no activation), and then every state with a feedback edge takes the value of its recurrent neuron.
 """

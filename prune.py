@@ -3,8 +3,8 @@
 In:  a graph JSON from extract.py (a file, or stdin).
 Out: the pruned graph JSON (-o FILE, or stdout) with graph.prune (what was done) and graph.verified (how the
      result was checked), and one summary line on stderr. Exit 1 if the graph is not correct on its task: it is
-     refused when it fails on the first few hundred test sequences, or when no cut of it passes them all (a big
-     graph is cut first and then checked in full, not checked in full first: most of it is usually dead).
+     refused when it fails on the first few hundred test sequences, or when no clipped version of it passes them
+     all (the graph is cut first and then checked in full, not checked in full first: most of it is usually dead).
 
 Steps, each kept only while the graph stays correct:
   1. clip: the largest threshold t such that every weight with |w| <= t can be set to 0 (the edge removed);
@@ -222,15 +222,16 @@ def remove_dead(graph: dict) -> dict:
 
 # ---- the search ----
 
-def largest_clip(graph: dict, part: str, sets: list[dict]) -> tuple[float, dict]:
+def largest_clip(graph: dict, part: str, sets: list[dict], checked: bool = False) -> tuple[float, dict]:
   """The largest threshold that keeps the graph correct. Correctness is not monotone in the threshold, so every
-  distinct |value| is a candidate, largest first, and the first that passes wins (0: nothing clipped)."""
+  distinct |value| is a candidate, largest first, and the first that passes wins (0: nothing clipped). checked: the
+  graph passed a full check already; if not, and nothing passes, Incorrect says where it fails."""
   for threshold in sorted({abs(h[k]) for h, k in parameters(graph, part) if h[k] != 0}, reverse=True):
     g = clip(graph, part, threshold)
     if passes(g, sets):
       return float(threshold), g
-  g = clip(graph, part, 0.0)  # exact zeros still go: an edge of weight 0 is no edge
-  if not passes(g, sets):  # the graph as given was never checked in full: it is cut first, then checked
+  g = clip(graph, part, 0.0)  # exact zeros still go: an edge of weight 0 is no edge, and computes nothing
+  if not checked and not passes(g, sets):  # the graph as given was never checked in full: it is cut, then checked
     raise Incorrect(check(g, sets))
   return 0.0, g
 
@@ -363,14 +364,17 @@ def greedy(graph: dict, sets: list[dict]) -> tuple[dict, dict]:
 
 def prune(graph: dict, task, seed: int = 0, sequences: int = 5000, length: int = 60,
           quantization: bool = True, greedy_pass: bool = True) -> dict:
-  """The pruned graph, with graph.prune and graph.verified filled in; raises Incorrect if the input is wrong."""
+  """The pruned graph, with graph.prune and graph.verified filled in. Raises Incorrect when the graph fails the
+  screen (the first few hundred test sequences), or when neither it nor any clipped version of it passes them all.
+  Only the result is checked on every sequence: a big graph is cut first and checked after, since most of it is
+  usually dead, and a graph wrong on some rare sequence may so give a smaller graph that is right on all of them."""
   sets = test_sets(task, seed, sequences, length)
   if not passes(graph, sets, screen=True):  # a wrong graph is refused at once; a right one is checked once cut
     raise Incorrect(check(graph, sets))
   g = graph
   clipped = {}
-  for part in ("weights", "biases", "inits"):
-    clipped[part], g = largest_clip(g, part, sets)
+  for part in ("weights", "biases", "inits"):  # after the weights, g has passed a full check
+    clipped[part], g = largest_clip(g, part, sets, checked=part != "weights")
   g, folded = try_fold(remove_dead(g), sets)
   step = None
   if quantization:

@@ -61,10 +61,10 @@ def parse_inputs(text: str, n_in: int) -> np.ndarray:
       steps = [[float(v) for v in step.split(":")] for step in text.split(",")]
     except ValueError:
       raise GraphError(f"--inputs {text!r}: not numbers like -1,1,1 or 1:-1:1,-1:1:1") from None
-    if not np.isfinite(steps).all():
-      raise GraphError(f"--inputs {text!r}: the inputs must be finite numbers")
   if any(len(s) != n_in for s in steps):
     raise GraphError(f"--inputs {text!r}: the graph has {n_in} input(s) per step; see --help for the format")
+  if not np.isfinite(steps).all():
+    raise GraphError(f"--inputs {text!r}: the inputs must be finite numbers")
   return np.array(steps, np.float64)
 
 
@@ -206,7 +206,8 @@ def main():
   ap.add_argument("--inputs", help="run the graph on these inputs and colour nodes by value, edges by value x weight "
                   "(.html: the page's inputs; default: a sample from the task)")
   ap.add_argument("--task", help="the task the graph computes, instead of the one it names (e.g. "
-                  "path/to/my_tasks.py:NAME when rendering from another folder); used by .html, .py, .txt and --fsm")
+                  "path/to/my_tasks.py:NAME when rendering from another folder): it gives the inputs' width, the "
+                  "page's expected output, and the inputs that .py, .txt and --fsm explore")
   ap.add_argument("--step", type=int, help="the step (0-based) whose values colour the drawing (default: the last)")
   ap.add_argument("--fsm", action="store_true", help="draw the graph's state machine instead: every state it reaches, "
                   "minimized (arrows say inputs / outputs); the number of states also goes to stderr")
@@ -223,7 +224,11 @@ def main():
                        f"use one of {' '.join(GRAPHVIZ_FORMATS)} .html .py .txt")
     graph = load_graph(args.graph)
     reads_out = args.fsm or suffix in (".py", ".txt")
-    task, note = resolve_task(graph, args.task, name, needed=reads_out or suffix == ".html")
+    task, note = None, ""
+    if args.task or args.inputs or reads_out or suffix == ".html":  # a plain drawing needs no task
+      task, note = resolve_task(graph, args.task, name, needed=reads_out or suffix == ".html")
+    if args.task:
+      graph = {**graph, "graph": {**graph["graph"], "task": args.task}}
     if reads_out:
       data = readout_output(graph, task, suffix, args.out, args.graph)
     elif suffix == ".html":
@@ -234,6 +239,7 @@ def main():
   except (GraphError, TaskError) as e:
     print(f"render.py: {e}", file=sys.stderr)
     sys.exit(2)
+
 
 if __name__ == "__main__":
   main()

@@ -49,23 +49,39 @@ SETTINGS = {
 DEFAULTS = {k: v for k, (v, _) in SETTINGS.items()}
 
 
+MAX_WEIGHTS = 10_000_000  # a network above this would not fit in memory for a batch, let alone train on a CPU
+
+
 def parse_cells(spec: str) -> list[tuple[int, int]]:
   """'16x10,16x10' -> [(16, 10), (16, 10)]: outputs x states per cell."""
   try:
     cells = [tuple(int(v) for v in part.lower().split("x")) for part in str(spec).split(",")]
   except ValueError:
     cells = []
-  if not cells or any(len(c) != 2 or c[0] < 1 or c[1] < 0 for c in cells):
-    raise ValueError(f"--cells {spec!r} is not a list like 8x4 or 16x10,16x10 (outputs x states, outputs >= 1)")
+  if not cells or any(len(c) != 2 or c[0] < 1 or c[1] < 1 for c in cells):
+    raise ValueError(f"--cells {spec!r} is not a list like 8x4 or 16x10,16x10 (outputs x states, each at least 1)")
   return cells
 
 
-def check_settings(cfg: dict) -> dict:
+def check_settings(cfg: dict, n_in: int = 1, n_out: int = 1) -> dict:
   """cfg with its cells written out plainly (8x4,4x2); ValueError, naming the flag, for a setting out of range."""
   cfg = {**cfg, "cells": ",".join(f"{o}x{s}" for o, s in parse_cells(cfg["cells"]))}
+  size, width = 0, n_in
+  for o, s in parse_cells(cfg["cells"]):
+    size, width = size + (width + s) * (o + s), o
+  if size + width * n_out > MAX_WEIGHTS:
+    raise ValueError(f"--cells {cfg['cells']}: {size + width * n_out:,} weights, more than {MAX_WEIGHTS:,}")
   for key in ("steps", "batch", "seq_len", "windows"):
-    if cfg[key] < (0 if key == "steps" else 1):
-      raise ValueError(f"--{key.replace('_', '-')} must be {'>= 0' if key == 'steps' else 'positive'}, not {cfg[key]}")
+    if type(cfg[key]) is not int or cfg[key] < 1:
+      raise ValueError(f"--{key.replace('_', '-')} must be a positive whole number, not {cfg[key]!r}")
+  ranges = {"lr": (0, None), "factor": (0, 1), "leak": (0, None), "reg_intensity": (0, None),
+            "reg_threshold": (0, None), "reg_steepness": (0, None), "reg_l1": (0, None), "reg_from": (0, 1)}
+  for key, (low, high) in ranges.items():
+    v = cfg[key]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < low or \
+        (high is not None and v > high) or (key == "lr" and v == 0):
+      where = f"between {low} and {high}" if high is not None else "above 0" if key == "lr" else f"at least {low}"
+      raise ValueError(f"--{key.replace('_', '-')} must be a finite number {where}, not {v!r}")
   return cfg
 
 
@@ -218,13 +234,49 @@ def load_task_file(path: str, attr: str) -> Task:
   try:
     spec.loader.exec_module(module)
   except Exception as e:  # the user's code: report what broke, not a traceback into our loader
-    raise TaskError(f"task file {path} failed to load: {type(e).__name__}: {e}") from None
+    raise TaskError(f"task file {path} failed to load: {one_line(e)}") from None
   task = getattr(module, attr, None)
   if task is None:
     raise TaskError(f"task file {path} has no {attr}")
   if not (hasattr(task, "target") and hasattr(task, "n_in") and hasattr(task, "sample")):
     raise TaskError(f"{path}:{attr} is a {type(task).__name__}, not a Task")
+  return check_task(task, f"task {path}:{attr}")
+
+
+def check_task(task: Task, where: str) -> Task:
+  """The task, once a small batch has gone through its sampler and its target: TaskError, naming `where`, when
+  n_in or n_out is not a positive whole number, a call raises, or a shape or a value is wrong (every stage runs
+  the task on (batch, length, n_in) arrays of ±1 and compares with ±1 targets). Runs before anything is trained."""
+  for key in ("n_in", "n_out"):
+    value = getattr(task, key, None)
+    if type(value) is not int or value < 1:
+      raise TaskError(f"{where}: {key} must be a positive whole number, not {value!r}")
+  batch, length = 16, 12
+  x = checked_call(where, "input sampler", lambda: task.sample_inputs(np.random.default_rng(0), batch, length),
+                   (batch, length, task.n_in))
+  checked_call(where, "target", lambda: task.target(x.astype(np.float32)), (batch, length, task.n_out))
   return task
+
+
+def checked_call(where: str, what: str, call, shape: tuple[int, ...]) -> np.ndarray:
+  """call()'s result as float64, or TaskError when it raises or is not an array of ±1 of this shape."""
+  try:
+    a = np.asarray(call(), dtype=np.float64)
+  except Exception as e:  # the user's code, or an answer that is no array of numbers
+    raise TaskError(f"{where}: its {what} failed: {one_line(e)}") from None
+  if a.shape != shape:
+    raise TaskError(f"{where}: its {what} gave shape {a.shape} for {shape[0]} sequences of {shape[1]} steps, "
+                    f"not {shape}")
+  wrong = a[(a != 1) & (a != -1)]
+  if wrong.size:
+    raise TaskError(f"{where}: its {what} gave {wrong[0]:g}; every value must be +1 or -1")
+  return a
+
+
+def one_line(e: BaseException) -> str:
+  """An exception as one line: its type and the first line of its message."""
+  text = str(e).strip().splitlines()
+  return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
 
 def get_task(spec: str) -> Task:

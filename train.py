@@ -14,11 +14,11 @@ Training goes on long after the network is perfect: that is when the penalty pru
 "grokking"-like phase), so the default schedule runs a fixed number of steps.
 """
 import argparse
-import io
-import json
+import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +30,11 @@ if os.environ["DEV"].split(":")[0] == "CPU":  # tinygrad's newer CPU command que
   os.environ.setdefault("HCQ2", "1")           # 686 replace111 steps/s against 274 without it (HCQ2=0 turns it off)
 from tinygrad import Context, Device, Tensor, TinyJit, nn  # noqa: E402
 
-from graph import GraphError, write_atomic  # noqa: E402
+import runfile  # noqa: E402
+from graph import GraphError  # noqa: E402
 from graph import activation as graph_activation  # noqa: E402
 from kernel import activation, copy_into, input_buffer  # noqa: E402
+from runfile import PERFECT, RunError, load_run, save_run, weight_names  # noqa: E402, F401
 from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, get_task, parse_cells  # noqa: E402
 
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
@@ -44,19 +46,11 @@ VAL_MIN_LENGTH = 100
 # ---- the model: plain dict of weights, named as in the .npz ----
 
 def init_weights(rng: np.random.Generator, n_in: int, cells: list[tuple[int, int]], n_out: int) -> dict:
-  """Fresh weights (numpy float32, named as in the .npz) for n_in inputs, the cells and n_out outputs."""
-  glorot = lambda fan_in, fan_out: rng.normal(0, np.sqrt(2 / (fan_in + fan_out)), (fan_in, fan_out)).astype(np.float32)
-  small = lambda n, scale: rng.normal(0, scale, n).astype(np.float32)
+  """Fresh weights (numpy float32, named as in the .npz): glorot-normal kernels, small random biases and states."""
   w = {}
-  for k, (n_o, n_s) in enumerate(cells):
-    w[f"cell{k}_output_kernel"] = glorot(n_in + n_s, n_o)
-    w[f"cell{k}_output_bias"] = small(n_o, 0.1)
-    w[f"cell{k}_recurrent_kernel"] = glorot(n_in + n_s, n_s)
-    w[f"cell{k}_recurrent_bias"] = small(n_s, 0.1)
-    w[f"cell{k}_initial_state"] = small(n_s, 0.5)
-    n_in = n_o
-  w["dense_weight"] = glorot(n_in, n_out)
-  w["dense_bias"] = small(n_out, 0.1)
+  for name, shape in runfile.weight_shapes(n_in, cells, n_out).items():
+    scale = np.sqrt(2 / sum(shape)) if len(shape) == 2 else 0.5 if name.endswith("initial_state") else 0.1
+    w[name] = rng.normal(0, scale, shape).astype(np.float32)
   return w
 
 
@@ -149,6 +143,16 @@ def schedule(step: int, total: int, lr: float, intensity: float, reg_from: float
   return lr, intensity
 
 
+def sample(task: Task, rng: np.random.Generator, batch: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+  """task.sample(rng, batch, length), its shapes checked (tasks.check_task tried one small batch before training;
+  a task whose shapes change with the length would otherwise be copied past the input buffers' end)."""
+  x, y = task.sample(rng, batch, length)
+  for what, a, n in (("input sampler", x, task.n_in), ("target", y, task.n_out)):
+    if a.shape != (batch, length, n):
+      raise TaskError(f"task {task.name}: its {what} gave shape {a.shape}, not {(batch, length, n)}")
+  return x, y
+
+
 def batch_rng(seed: int, attempt: int, step: int, stream: int = 0) -> np.random.Generator:
   # one generator per step, derived from (seed, attempt, step): a resumed run sees the very same batches
   return np.random.default_rng([seed, attempt, stream, step])
@@ -216,8 +220,8 @@ class Trainer:
       self.rates = rates
     first, window = step - step % self.windows, step % self.windows
     if self.sequence is None or self.sequence[0] != first:  # a new batch of sequences (or a resumed run's)
-      self.sequence = (first, *self.task.sample(batch_rng(self.seed, self.attempt, first), cfg["batch"],
-                                                cfg["seq_len"] * self.windows))
+      self.sequence = (first, *sample(self.task, batch_rng(self.seed, self.attempt, first), cfg["batch"],
+                                      cfg["seq_len"] * self.windows))
     cut = slice(window * cfg["seq_len"], (window + 1) * cfg["seq_len"])
     copy_into(self.x, self.sequence[1][:, cut])
     copy_into(self.y, self.sequence[2][:, cut])
@@ -229,7 +233,7 @@ class Trainer:
   def validate(self, step: int, batch: int = 4096) -> float:
     """Accuracy on fresh sequences, longer than the training ones, computed in numpy from the current weights."""
     length = max(2 * self.cfg["seq_len"], VAL_MIN_LENGTH)  # a network that only fits short runs fails
-    x, y = self.task.sample(batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
+    x, y = sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
     w = {k: self.w[k].numpy() for k in self.names}
     return accuracy(numpy_forward(w, self.cells, self.cfg["factor"], self.cfg["leak"], x), y)
 
@@ -264,6 +268,7 @@ class Run:
   best: tuple[int, dict] | None = None  # (step, arrays) of the last 100% validation
   start: float = 0.0  # time.time() when train() began
   resumed_at: int = 0  # the step this process began at
+  signal: int | None = None  # a Ctrl-C or SIGTERM that came while training, acted on between steps
 
 
 def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
@@ -277,10 +282,24 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
     run.history = [list(r) for r in arrays.get("history", np.zeros((0, 5)))]
     if run.meta.get("perfect_step") is not None:  # a checkpoint carries its last perfect weights, to fall back on
       run.best = run.meta["perfect_step"], {k[len(PERFECT):]: v for k, v in arrays.items() if k.startswith(PERFECT)}
+    run.meta.update(run.cfg, task=run.task_spec, cells=[list(c) for c in cells])  # e.g. more --steps than before
   else:
-    run.meta = {"task": run.task_spec, "n_in": task.n_in, "n_out": task.n_out, "seed": run.seed, **run.cfg,
-                "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0}
+    run.meta = {"task": run.task_spec, "task_name": task.name, "n_in": task.n_in, "n_out": task.n_out,
+                "seed": run.seed, **run.cfg, "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0}
+    if ":" in run.task_spec:  # a task file: where it was, so that a resume from another folder finds it again
+      run.meta["task_file"] = str(Path(run.task_spec.rsplit(":", 1)[0]).resolve())
   run.start, run.resumed_at = time.time(), run.meta["steps_done"]
+  with signals_noted(run):
+    trainer = attempts(run, arrays if resume else None, cells)
+  live, total = live_weights(trainer.w)
+  progress(f"done: {run.meta['steps_done']} steps in {time.time() - run.start:.1f}s, "
+           f"val {run.meta['val_accuracy']:.1%}, {live}/{total} weights above {LIVE}", final=True)
+  return run.meta
+
+
+def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Trainer":
+  """Train, starting over with fresh weights while the run is stuck; returns the trainer of the attempt that ends."""
+  task = run.task
   while True:  # one pass per attempt, until one reaches the last step
     if run.meta["steps_done"] == 0:  # a fresh start (or restart): new weights, an empty history
       arrays = init_weights(np.random.default_rng([run.seed, run.meta["attempt"]]), task.n_in, cells, task.n_out)
@@ -293,10 +312,27 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
              f"{run.meta['attempt'] + 1}/{run.restarts} with fresh weights", final=True)
     run.meta.update(attempt=run.meta["attempt"] + 1, steps_done=0)
     run.resumed_at = 0
-  live, total = live_weights(trainer.w)
-  progress(f"done: {run.meta['steps_done']} steps in {time.time() - run.start:.1f}s, "
-           f"val {run.meta['val_accuracy']:.1%}, {live}/{total} weights above {LIVE}", final=True)
-  return run.meta
+  return trainer
+
+
+@contextlib.contextmanager
+def signals_noted(run: Run):
+  """While training, Ctrl-C and SIGTERM only note themselves in run.signal, and run_steps acts on them between
+  steps: a checkpoint then holds exactly the steps that completed (their validation too), however often they come."""
+  def note(signum, frame):
+    if run.signal is None:
+      progress("interrupted: stopping after the current step", final=True)
+    run.signal = signum
+
+  if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+    yield
+    return
+  before = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+  try:
+    yield
+  finally:
+    for s, handler in before.items():
+      signal.signal(s, handler)
 
 
 def run_steps(run: Run, trainer: Trainer) -> bool:
@@ -316,13 +352,15 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
 
   try:
     while step < cfg["steps"]:
+      if run.signal is not None:
+        raise KeyboardInterrupt
       tick = time.perf_counter()
       loss, reg = trainer.step(step)
       step += 1
       if step > run.resumed_at + 5:  # the first steps compile the kernels: the rate is that of the steps after them
         timed, busy = timed + 1, busy + time.perf_counter() - tick
       if not np.isfinite(loss):
-        raise RuntimeError(f"loss became {loss} at step {step}: try a lower --lr")
+        raise RunError(f"loss became {loss} at step {step}: try a lower --lr")
       if step % run.val_every and step != cfg["steps"]:
         continue
       acc = trainer.validate(step)
@@ -376,50 +414,7 @@ def versions() -> dict:
           "tinygrad": getattr(tinygrad, "__version__", "0.14.0"), "device": Device.DEFAULT}
 
 
-# ---- the run file ----
-
-PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
-
-
-class RunError(ValueError):
-  """A run file that cannot be used; printed as one line, exit 2."""
-
-
-def weight_names(cells: list[tuple[int, int]]) -> list[str]:
-  """The names of the weights of a network of these cells, in the order of the optimizer's state."""
-  names = [f"cell{k}_{part}" for k in range(len(cells)) for part in
-           ("output_kernel", "output_bias", "recurrent_kernel", "recurrent_bias", "initial_state")]
-  return names + ["dense_weight", "dense_bias"]
-
-
-def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
-  """Write arrays and meta (as JSON) to path atomically: a crash mid-write leaves the previous file intact.
-  graph.GraphError names the path when it cannot be written."""
-  path.parent.mkdir(parents=True, exist_ok=True)
-  data = io.BytesIO()
-  np.savez(data, **arrays, meta=np.array(json.dumps(meta)))
-  write_atomic(path, data.getvalue())
-
-
-def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-  """(weights and optimizer state, meta) from a .npz that train.py wrote."""
-  try:
-    with np.load(path, allow_pickle=False) as f:
-      arrays = {k: f[k] for k in f.files}
-    meta = json.loads(str(arrays.pop("meta")))
-    cells = [tuple(c) for c in meta["cells"]]
-  except FileNotFoundError:
-    raise RunError(f"{path}: no such file") from None
-  except (OSError, ValueError, KeyError, EOFError) as e:  # not a zip, truncated, no or bad meta
-    raise RunError(f"{path}: not a run file from train.py ({type(e).__name__}: {e})") from None
-  missing = [k for k in weight_names(cells) if k not in arrays]
-  if missing:
-    raise RunError(f"{path}: missing {', '.join(missing)}")
-  bad = [k for k in weight_names(cells) if not np.all(np.isfinite(arrays[k]))]
-  if bad:
-    raise RunError(f"{path}: NaN or infinite values in {', '.join(bad)}")
-  return arrays, meta
-
+# ---- the run file (runfile.py) ----
 
 def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.ndarray:
   """Run a trained network (tinygrad, with the activation.cl kernel) on x (batch, length, n_in)."""
@@ -433,7 +428,8 @@ def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.nda
 def parse_args() -> argparse.Namespace:
   """The command line: the task, seed and files, and a flag for every setting of tasks.SETTINGS."""
   ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  ap.add_argument("--task", default="replace111", help="task name (python tasks.py lists them) or path/file.py:NAME")
+  ap.add_argument("--task", help="task name (python tasks.py lists them) or path/file.py:NAME (default replace111; "
+                  "with --resume, the run's own)")
   ap.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same weights")
   ap.add_argument("--restarts", type=int, default=3,
                   help="start over with fresh weights when validation is not 100%% by 40%% of the steps (default 3)")
@@ -448,29 +444,51 @@ def parse_args() -> argparse.Namespace:
   return ap.parse_args()
 
 
+def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
+  """The run the command line asks for, with every part checked before anything is compiled: RunError, TaskError
+  or ValueError, each one line, for a bad flag, task, run file or output path."""
+  flags = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+  resume = load_run(args.resume) if args.resume else None
+  if resume:
+    meta = resume[1]
+    task, spec = runfile.resumed_task(args.task, meta, args.resume)
+    cfg = {**{k: meta.get(k, v) for k, v in DEFAULTS.items()}, "cells": ",".join(f"{o}x{s}" for o, s in meta["cells"])}
+    if "cells" in flags and parse_cells(flags["cells"]) != parse_cells(cfg["cells"]):
+      raise RunError(f"{args.resume}: the run's cells are {cfg['cells']}; --cells {flags['cells']} contradicts them")
+    if (task.n_in, task.n_out) != (meta.get("n_in"), meta.get("n_out")):
+      raise RunError(f"{args.resume}: the run has {meta.get('n_in')} inputs and {meta.get('n_out')} outputs, "
+                     f"task {task.name} {task.n_in} and {task.n_out}")
+    seed = meta["seed"]
+  else:
+    spec = args.task or "replace111"
+    task, cfg, seed = get_task(spec), None, args.seed
+    cfg = task.settings()
+  cfg = check_settings({**cfg, **flags}, task.n_in, task.n_out)
+  if resume and resume[1]["steps_done"] > cfg["steps"]:
+    raise RunError(f"{args.resume}: the run has done {resume[1]['steps_done']} steps, more than --steps "
+                   f"{cfg['steps']}; give more steps to train on")
+  if seed < 0 or args.restarts < 0:
+    raise ValueError(f"--{'seed' if seed < 0 else 'restarts'} must be 0 or more")
+  name = Path(spec.split(":")[-1]).name if ":" in spec else spec
+  out = Path(args.out or args.resume or f"runs/{name}-s{seed}.npz")
+  runfile.check_output(out)
+  return Run(task, spec, cfg, seed, out, restarts=args.restarts), resume
+
+
 def main():
   args = parse_args()
-  signal.signal(signal.SIGTERM, signal.default_int_handler)  # a killed run checkpoints like Ctrl-C
   try:
-    resume = load_run(args.resume) if args.resume else None
-    task_spec = resume[1]["task"] if resume else args.task
-    task = get_task(task_spec)
-    cfg = {k: resume[1].get(k, v) for k, v in DEFAULTS.items()} if resume else task.settings()
-    if resume:
-      cfg["cells"] = ",".join(f"{o}x{s}" for o, s in resume[1]["cells"])
-    cfg = check_settings({**cfg, **{k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}})
-  except (TaskError, RunError, ValueError) as e:
+    run, resume = settle(args)
+    if resume and resume[1]["steps_done"] == run.cfg["steps"]:  # nothing to do: the file stays as it is
+      progress(f"{run.out}: finished already ({run.cfg['steps']} steps); more --steps trains on", final=True)
+    else:
+      train(run, resume)
+  except (TaskError, RunError, GraphError, ValueError) as e:  # GraphError: the run file cannot be written
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)
-  name = Path(task_spec.split(":")[-1]).name if ":" in task_spec else task_spec
-  out = Path(args.out or (args.resume if args.resume else f"runs/{name}-s{args.seed}.npz"))
-  seed = resume[1]["seed"] if resume else args.seed
-  try:
-    train(Run(task, task_spec, cfg, seed, out, restarts=args.restarts), resume)
-  except GraphError as e:  # the run file cannot be written
-    print(f"train.py: {e}", file=sys.stderr)
-    sys.exit(2)
-  print(out)
+  except KeyboardInterrupt:  # before training began: nothing to save
+    sys.exit(130)
+  print(run.out)
 
 
 if __name__ == "__main__":

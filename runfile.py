@@ -1,0 +1,119 @@
+"""The run file of train.py: one .npz of a network's weights, its settings and its progress.
+
+In:  arrays (weights, optimizer state, history) and meta (a JSON-ready dict); or the path of a run file.
+Out: save_run(path, arrays, meta) writes atomically; load_run(path) -> (arrays, meta), or RunError naming the file
+     and the problem (not a run file, truncated, a bad checksum, missing or mis-shaped arrays, NaN weights, a meta
+     that disagrees with the arrays); resumed_task finds a run's task again, check_output whether a run can be saved.
+"""
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from graph import write_atomic
+from tasks import TASKS, Task, get_task
+
+PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
+
+
+class RunError(ValueError):
+  """A run file that cannot be used or written; printed as one line, exit 2."""
+
+
+def weight_shapes(n_in: int, cells: list[tuple[int, int]], n_out: int) -> dict[str, tuple[int, ...]]:
+  """The name and shape of every weight of a network, in the order of the optimizer's state."""
+  shapes = {}
+  for k, (n_o, n_s) in enumerate(cells):
+    shapes.update({f"cell{k}_output_kernel": (n_in + n_s, n_o), f"cell{k}_output_bias": (n_o,),
+                   f"cell{k}_recurrent_kernel": (n_in + n_s, n_s), f"cell{k}_recurrent_bias": (n_s,),
+                   f"cell{k}_initial_state": (n_s,)})
+    n_in = n_o
+  return {**shapes, "dense_weight": (n_in, n_out), "dense_bias": (n_out,)}
+
+
+def weight_names(cells: list[tuple[int, int]]) -> list[str]:
+  """The names of the weights of a network of these cells, in the order of the optimizer's state."""
+  return list(weight_shapes(1, cells, 1))
+
+
+def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+  """Write arrays and meta (as JSON) to path atomically: a crash mid-write leaves the previous file intact.
+  graph.GraphError names the path when it cannot be written."""
+  path.parent.mkdir(parents=True, exist_ok=True)
+  data = io.BytesIO()
+  np.savez(data, **arrays, meta=np.array(json.dumps(meta)))
+  write_atomic(path, data.getvalue())
+
+
+def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+  """(weights, optimizer state and history; meta) from a .npz that train.py wrote, every array checked."""
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      arrays = {k: f[k] for k in f.files}
+    meta = json.loads(str(arrays.pop("meta")))
+  except FileNotFoundError:
+    raise RunError(f"{path}: no such file") from None
+  except (OSError, ValueError, KeyError, EOFError, AttributeError, zipfile.BadZipFile) as e:
+    # not a zip, truncated, a bad checksum, a .npy, no meta or a meta that is not JSON
+    raise RunError(f"{path}: not a run file from train.py ({type(e).__name__}: {e})") from None
+  shapes = expected_shapes(meta, path)
+  for k, shape in shapes.items():
+    if k not in arrays:
+      raise RunError(f"{path}: missing {k}")
+    if arrays[k].shape != shape or not np.issubdtype(arrays[k].dtype, np.floating):
+      raise RunError(f"{path}: {k} has shape {arrays[k].shape} ({arrays[k].dtype}), its meta says {shape}")
+    if not np.all(np.isfinite(arrays[k])):
+      raise RunError(f"{path}: NaN or infinite values in {k}")
+  total = sum(int(np.prod(s)) for s in shapes.values())
+  for k in ("adam_m", "adam_v"):  # the optimizer's moments: one flat vector for all the weights
+    if k in arrays and arrays[k].shape != (total,):
+      raise RunError(f"{path}: {k} has shape {arrays[k].shape}, expected ({total},)")
+  return arrays, meta
+
+
+def expected_shapes(meta, path) -> dict[str, tuple[int, ...]]:
+  """The weights' shapes that the run's meta implies; RunError for a meta without the keys a run needs."""
+  ok = lambda v: type(v) is int and v >= 0
+  try:
+    cells = [tuple(c) for c in meta["cells"]]
+    if not (cells and all(len(c) == 2 and all(ok(v) and v > 0 for v in c) for c in cells)):
+      raise ValueError("cells")
+    for key in ("n_in", "n_out", "seed", "steps_done", "attempt"):
+      if not ok(meta[key]):
+        raise ValueError(key)
+    if not isinstance(meta["task"], str):
+      raise ValueError("task")
+  except (KeyError, TypeError, ValueError) as e:
+    raise RunError(f"{path}: its meta has no valid {str(e).strip(chr(39))}") from None
+  return weight_shapes(meta["n_in"], cells, meta["n_out"])
+
+
+def resumed_task(given: str | None, meta: dict, path: str) -> tuple[Task, str]:
+  """(task, spec) of a run being resumed: --task when given (it must be the run's own task), else the run's, looked
+  up where it was given (a relative task file also beside the run file, and where it was when training began)."""
+  spec = given or meta["task"]
+  if not given and ":" in spec and spec not in TASKS:
+    file, attr = spec.rsplit(":", 1)
+    places = [file, str(Path(path).parent / file), meta.get("task_file")]
+    spec = next((f"{p}:{attr}" for p in places if p and Path(p).is_file()), spec)
+  task = get_task(spec)
+  expected = meta.get("task_name") or (meta["task"] if ":" not in meta["task"] else task.name)
+  if task.name != expected:
+    raise RunError(f"{path}: the run is of task {expected}; --task {given} is task {task.name}")
+  return task, spec
+
+
+def check_output(out: Path) -> None:
+  """RunError unless the run file can be written: not a folder, in a folder that exists (or can be made) and takes
+  new files. train.py checks this before training, so that a run never ends in an error when it is saved."""
+  if out.is_dir():
+    raise RunError(f"{out}: is a folder; -o takes a file name, e.g. {out / 'run.npz'}")
+  try:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=out.parent):
+      pass
+  except OSError as e:
+    raise RunError(f"{out}: cannot write there ({e.strerror or e})") from None
