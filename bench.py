@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+import graph
 from tasks import TASKS
 
 HERE = Path(__file__).resolve().parent
@@ -83,6 +84,35 @@ def markdown(rows: list[dict], columns: list[str]) -> str:
   return "\n".join(lines + ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows])
 
 
+def padded_graph(neurons: int, seed: int = 0) -> dict:
+  """examples/delay1.json with `neurons` more neurons that read its input and state with random weights and feed the
+  output with weights below 1e-4: a big graph whose first clip leaves the bonsai (prune's scaling benchmark)."""
+  g = graph.load_graph(str(HERE / "examples" / "delay1.json"))
+  rng = np.random.default_rng(seed)
+  sources = [n["id"] for n in g["nodes"] if n["kind"] in ("input", "state")]
+  for j in range(neurons):
+    nid = f"c0_o{100 + j}"
+    g["nodes"].insert(-1, {"id": nid, "kind": "neuron", "role": "output", "cell": 0, "index": 100 + j,
+                           "bias": float(rng.normal(0, 0.1))})
+    g["edges"] += [{"source": s, "target": nid, "weight": float(rng.normal(0, 0.5))} for s in sources]
+    g["edges"].append({"source": nid, "target": "out0", "weight": float(rng.uniform(-1e-4, 1e-4))})
+  return g
+
+
+def prune_scaling(sizes: list[int], work: Path) -> list[dict]:
+  """prune.py's wall time on padded graphs of each size, as a user runs it."""
+  rows = []
+  for n in sizes:
+    path = work / f"padded-{n}.json"
+    graph.save_graph(padded_graph(n), str(path))
+    proc, seconds = timed([PY, "prune.py", str(path), "-o", str(work / f"padded-{n}-pruned.json")])
+    after = json.loads((work / f"padded-{n}-pruned.json").read_text())["graph"]["prune"] if not proc.returncode else {}
+    rows.append({"neurons": n + 2, "edges": graph.size(graph.load_graph(str(path)))["edges"], "prune_s": seconds,
+                 "after": graph.format_size(after["after"]) if after else proc.stderr.strip()[-200:]})
+    print(f"prune.py on {n + 2} neurons: {seconds:.1f}s -> {rows[-1]['after']}", file=sys.stderr, flush=True)
+  return rows
+
+
 RUN_COLUMNS = ["task", "seed", "verified", "neurons", "states", "edges", "train_s", "prune_s", "first_perfect_step",
                "attempts", "steps_per_s", "seqs_per_s", "error"]
 SUMMARY_COLUMNS = ["task", "verified", "neurons", "states", "edges", "total_s", "train_s", "steps_per_s", "seqs_per_s"]
@@ -95,6 +125,8 @@ def main():
   ap.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (default 1)")
   ap.add_argument("--quick", action="store_true", help="a short check: 2 seeds of delay1 and replace111")
   ap.add_argument("--out", default="bench-results", help="folder for bench.md and bench.json")
+  ap.add_argument("--prune", metavar="N,N", help="instead: time prune.py on delay1's bonsai padded with N neurons "
+                  "that do not matter, for each N (e.g. 1000,3000)")
   ap.add_argument("train_args", nargs="*", help="extra train.py flags after --, e.g. -- --steps 1000")
   args = ap.parse_args()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
@@ -108,6 +140,13 @@ def main():
   out = Path(args.out)
   out.mkdir(parents=True, exist_ok=True)
   work = Path(tempfile.mkdtemp(prefix="bench-", dir=out))
+  if args.prune:
+    if not all(n.isdigit() for n in args.prune.split(",")):
+      print(f"bench.py: --prune {args.prune!r} is not a list of sizes like 1000,3000", file=sys.stderr)
+      sys.exit(2)
+    rows = prune_scaling([int(n) for n in args.prune.split(",")], work)
+    print(markdown(rows, ["neurons", "edges", "prune_s", "after"]))
+    return
   jobs = [(t, s) for t in names for s in range(seeds)]
   env_threads = {"NUM_CPU_THREADS": "1"} if args.jobs > 1 else {}
   os.environ.update(env_threads)  # parallel runs each on one core rather than fighting over both

@@ -93,11 +93,13 @@ def expected_shapes(meta, path) -> dict[str, tuple[int, ...]]:
 
 def resumed_task(given: str | None, meta: dict, path: str) -> tuple[Task, str]:
   """(task, spec) of a run being resumed: --task when given (it must be the run's own task), else the run's, looked
-  up where it was given (a relative task file also beside the run file, and where it was when training began)."""
+  up where it was given (a relative task file also beside the run file or one folder up, and where it was when
+  training began)."""
   spec = given or meta["task"]
   if not given and ":" in spec and spec not in TASKS:
     file, attr = spec.rsplit(":", 1)
-    places = [file, str(Path(path).parent / file), meta.get("task_file")]
+    run_dir = Path(path).parent  # a project moved with its runs: the task file beside them, or one folder up
+    places = [file, str(run_dir / file), str(run_dir.parent / file), meta.get("task_file")]
     spec = next((f"{p}:{attr}" for p in places if p and Path(p).is_file()), spec)
   task = get_task(spec)
   expected = meta.get("task_name") or (meta["task"] if ":" not in meta["task"] else task.name)

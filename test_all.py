@@ -276,6 +276,54 @@ def test_an_interrupt_at_any_moment_resumes_exactly(tmp_path, monkeypatch, windo
     assert_same_run(out, tmp_path / "whole.npz")
 
 
+MY_TASK = """
+from tasks import Task, pm1, shift
+AND_PREV = Task(name="and_prev", n_in=1, n_out=1, target=lambda x: pm1((x > 0) & (shift(x, 1) > 0)))
+"""
+
+
+@pytest.mark.slow
+def test_resume_keeps_a_finished_run_refuses_contradictions_and_finds_its_task_file(tmp_path):
+  project = tmp_path / "project"
+  project.mkdir()
+  (project / "my_tasks.py").write_text(MY_TASK)
+  small = ["--steps", "30", "--batch", "16", "--seq-len", "6", "--cells", "2x1"]
+  assert run_script(ROOT / "train.py", "--task", "my_tasks.py:AND_PREV", *small, "-o", "runs/r.npz",
+                    cwd=project).returncode == 0
+  run = project / "runs" / "r.npz"
+  done = run.read_bytes()
+  for args, words in ((["--steps", "10"], ["30 steps, more than --steps 10"]),
+                      (["--task", "delay1"], ["the run is of task and_prev", "task delay1"]),
+                      (["--cells", "4x2"], ["cells are 2x1; --cells 4x2 contradicts"])):
+    assert_clean_error(run_script(ROOT / "train.py", "--resume", "runs/r.npz", *args, cwd=project), *words)
+  proc = run_script(ROOT / "train.py", "--resume", "runs/r.npz", cwd=project)
+  assert proc.returncode == 0 and b"finished already" in proc.stderr, proc.stderr
+  assert run.read_bytes() == done  # never restarted, never rewritten
+  moved = tmp_path / "moved"
+  project.rename(moved)  # the task file is found beside the run's folder, from any folder
+  proc = run_script(ROOT / "train.py", "--resume", moved / "runs" / "r.npz", "--steps", "40", cwd=tmp_path)
+  assert proc.returncode == 0, proc.stderr
+  assert train.load_run(moved / "runs" / "r.npz")[1]["steps_done"] == 40
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_on_the_command_line_then_resume_gives_the_uninterrupted_run(tmp_path):
+  import signal
+  args = ["--task", "delay1", "--steps", "3000", "--cells", "2x1", "--seq-len", "6", "--batch", "32"]
+  assert run_script("train.py", *args, "-o", tmp_path / "whole.npz").returncode == 0
+  proc = subprocess.Popen([PY, "train.py", *args, "-o", tmp_path / "part.npz"], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+  first = proc.stderr.readline()  # the first validation's line: training is under way
+  assert first.startswith("step 250/3000"), first
+  proc.send_signal(signal.SIGINT)
+  proc.send_signal(signal.SIGINT)
+  rest = proc.stderr.read()
+  assert proc.wait(timeout=300) == 130 and "Traceback" not in rest, rest
+  assert "resume with: python train.py --resume" in rest.strip().splitlines()[-1]
+  assert run_script("train.py", "--resume", tmp_path / "part.npz").returncode == 0
+  assert_same_run(tmp_path / "part.npz", tmp_path / "whole.npz")
+
+
 @pytest.mark.slow
 def test_windows_carry_the_state_from_one_window_to_the_next():
   # lr 0 and no penalty: the weights stay as initialised, so each window's loss must be that of the numpy RNN run
@@ -419,10 +467,17 @@ NO_OUT = Task(name="no_out", n_in=1, n_out=0, target=lambda x: x)
   (["--task", "bad_tasks.py:SAMPLER"], ["its input sampler gave shape"]),
   (["--task", "bad_tasks.py:NO_IN"], ["n_in must"]),
   (["--task", "bad_tasks.py:NO_OUT"], ["n_out must be a positive whole number, not 0"]),
+  (["--resume", "truncated.npz"], ["truncated.npz: not a run file"]), (["--resume", "crc.npz"], ["crc.npz: not a run"]),
+  (["--resume", "no_meta.npz"], ["no_meta.npz: its meta has no valid seed"]),
 ])
 def test_train_checks_every_input_before_it_compiles(args, words, tmp_path, monkeypatch, capsys):
   (tmp_path / "bad_tasks.py").write_text(BAD_TASKS)
   (tmp_path / "folder").mkdir()
+  random_run(tmp_path / "no_meta.npz", n_in=1, n_out=1)  # weights, but not the progress a run file records
+  whole = (tmp_path / "no_meta.npz").read_bytes()
+  (tmp_path / "truncated.npz").write_bytes(whole[:len(whole) // 2])
+  (tmp_path / "crc.npz").write_bytes(whole[:100] + bytes([whole[100] ^ 1]) + whole[101:])  # a bad checksum
+  made = sorted(p.name for p in tmp_path.iterdir())
   monkeypatch.chdir(tmp_path)
   monkeypatch.setattr(train.Trainer, "__init__", lambda *a: pytest.fail("it compiled before checking its input"))
   monkeypatch.setattr(sys, "argv", ["train.py", "--task", "delay1", *args] + ([] if "-o" in args else ["-o", "x.npz"]))
@@ -431,7 +486,7 @@ def test_train_checks_every_input_before_it_compiles(args, words, tmp_path, monk
   err = capsys.readouterr().err
   lines = err.strip().splitlines()
   assert e.value.code == 2 and len(lines) == 1 and all(w in lines[0] for w in words), err
-  assert sorted(p.name for p in tmp_path.iterdir()) == ["bad_tasks.py", "folder"]  # no run file, no temporary file
+  assert sorted(p.name for p in tmp_path.iterdir()) == made  # no run file, no temporary file, nothing changed
 
 
 # ---- graph: extract, the evaluator, prune, render ----
@@ -749,6 +804,14 @@ def test_graph_bad_stdin_is_one_clear_line(tmp_path):
   assert_clean_error(run_script("prune.py", stdin=b"{\"nodes\": [}"), "<stdin>", "not valid JSON")
   assert_clean_error(run_script("extract.py", "-", stdin=b""), "<stdin>", "empty input")
   assert not os.listdir(tmp_path)
+
+
+def test_prune_cuts_a_big_graph_down_to_its_bonsai():
+  import bench
+  big = bench.padded_graph(300)  # bench.py --prune times the same on thousands of neurons
+  pruned = prune.prune(big, tasks.TASKS["delay1"])
+  assert graph.size(big)["neurons"] == 302 and graph.size(pruned) == {"neurons": 2, "states": 1, "edges": 2}
+  assert pruned["graph"]["verified"]["correct"]
 
 
 def test_prune_refuses_a_graph_that_only_the_full_check_shows_wrong():
