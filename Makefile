@@ -32,11 +32,11 @@ demo: setup
 	fi
 
 test: setup
-	$(PY) -m pytest -q --durations=15 test_all.py
+	$(PY) -m pytest -q --durations=15 test_all.py test_fuzz.py
 
 # the tests that need no training, browser or OpenCL: seconds, for while you edit
 quick: setup
-	$(PY) -m pytest -q -m "not slow and not browser and not opencl" test_all.py
+	$(PY) -m pytest -q -m "not slow and not browser and not opencl" test_all.py test_fuzz.py
 
 bench: setup
 	$(PY) bench.py
@@ -69,4 +69,4 @@ lint: setup
 	.venv/bin/ruff check .
 
 clean:
-	rm -rf runs .pytest_cache .ruff_cache __pycache__
+	rm -rf runs .pytest_cache .ruff_cache .hypothesis __pycache__

@@ -23,7 +23,7 @@ def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:
   try:
     with np.load(io.BytesIO(data), allow_pickle=False) as f:
       arrays = {k: f[k] for k in f.files}
-  except AttributeError:  # np.load gave a plain array: a .npy file, not an archive
+  except (AttributeError, TypeError):  # np.load gave a plain array: a .npy file, not an archive
     raise GraphError(f"{name}: not a .npz archive (a single .npy array?)") from None
   except Exception as e:  # not a zip, truncated, a pickle, a broken member: all mean "not a run file"
     raise GraphError(f"{name}: not a readable .npz run file ({type(e).__name__}: {e})") from None
@@ -33,6 +33,8 @@ def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:
     meta = json.loads(str(arrays.pop("meta")))
   except json.JSONDecodeError as e:
     raise GraphError(f"{name}: meta is not JSON ({e.msg})") from None
+  except (RecursionError, ValueError):  # nested too deeply, or an array that is no text
+    raise GraphError(f"{name}: meta is not a run's JSON") from None
   if not isinstance(meta, dict):
     raise GraphError(f"{name}: meta is not a JSON object")
   for key in ("task", "factor", "leak"):
@@ -40,6 +42,9 @@ def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:
       raise GraphError(f"{name}: meta is missing key {key!r}")
   if not isinstance(meta["task"], str) or not all(is_number(meta[k]) for k in ("factor", "leak")):
     raise GraphError(f"{name}: meta has a bad task, factor or leak")
+  cells = meta.get("cells", [])
+  if not isinstance(cells, list) or not all(isinstance(c, list) and len(c) == 2 for c in cells):
+    raise GraphError(f"{name}: meta has bad cells {cells!r} (a list of [outputs, states])")
   return arrays, json_safe(meta)
 
 
@@ -49,7 +54,7 @@ def cell_shapes(arrays: dict, meta: dict, name: str) -> list[tuple[int, int, int
     if key not in arrays:
       raise GraphError(f"{name}: missing key {key!r}")
     a = arrays[key]
-    if not np.issubdtype(a.dtype, np.number):
+    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
       raise GraphError(f"{name}: {key} is not numeric ({a.dtype})")
     if not np.all(np.isfinite(a)):
       raise GraphError(f"{name}: {key} holds NaN or infinite values")
@@ -93,6 +98,9 @@ def history_of(arrays: dict, name: str) -> dict | None:
     return None
   if h.ndim != 2 or h.shape[1] not in (4, 5):
     raise GraphError(f"{name}: history has shape {h.shape}, expected (rows, 5)")
+  if not np.issubdtype(h.dtype, np.floating) and not np.issubdtype(h.dtype, np.integer) or \
+      not np.all(np.isfinite(h[:, 0])) or np.any(np.abs(h[:, 0]) > 2 ** 53):
+    raise GraphError(f"{name}: history is not numbers, with whole step numbers in its first column")
   columns = ("loss", "reg_loss", "accuracy", "live")[:h.shape[1] - 1]
   return {"step": [int(v) for v in h[:, 0]], **{c: json_safe(h[:, i + 1].astype(float).tolist())
                                                  for i, c in enumerate(columns)}}

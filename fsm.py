@@ -22,6 +22,7 @@ import numpy as np
 
 from formula import patterns
 from graph import evaluate, input_count, live_nodes
+from tasks import checked_sample
 
 MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
 MAX_STATES = 4096      # distinct state vectors the search visits before it calls the graph analog
@@ -102,7 +103,7 @@ def sampled(graph, task, n_in, state_ids, init, rng, gave_up: int) -> dict:
   number of state vectors after which breadth_first stopped, 0 if it did not run)."""
   batch, length = SAMPLES
   if task is not None:
-    x = task.sample_inputs(rng, batch, length).astype(np.float64)
+    x = checked_sample(task, rng, batch, length)[0].astype(np.float64)
   else:
     x = rng.choice([-1.0, 1.0], size=(batch, length, n_in))
   x = np.concatenate([x, x[:, -1:]], axis=1)  # one step more shows the state after the last real step

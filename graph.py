@@ -28,6 +28,7 @@ A(bias + sum of weight * source) in dependency order, every output computes bias
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -160,8 +161,14 @@ def save_graph(graph: dict, path: str) -> None:
 
 # ---- validation ----
 
-def is_number(v) -> bool:
-  return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+MAX_VALUE = 1e9  # no weight, bias or initial state is bigger: a graph that says so is broken, not a bonsai
+MAX_INDEX = 65535  # inputs, outputs, cells, neurons: a bigger index is a broken file, not a wide network
+NODE_ID = re.compile(r"(in|out)\d+|c\d+_[sro]\d+")  # in0, out0, c0_s1, c0_r1, c0_o3: the names extract.py gives
+
+
+def is_number(v, limit: float = MAX_VALUE) -> bool:
+  """A plain finite number no bigger than limit (JSON's true, and integers too big for a float, are not)."""
+  return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= limit
 
 
 def check_graph(graph, name: str = "graph") -> None:
@@ -176,8 +183,10 @@ def check_graph(graph, name: str = "graph") -> None:
     if not isinstance(graph.get(key), typ):
       bad(f"missing or malformed key {key!r}")
   top = graph["graph"]
-  if not isinstance(top.get("task"), str) or not top["task"]:
-    bad("missing key graph.task (the task name)")
+  if not isinstance(top.get("task"), str) or not top["task"] or not top["task"].isprintable():
+    bad("missing key graph.task (the task name, one line)")
+  if not isinstance(top.get("meta", {}), dict):
+    bad("graph.meta must be an object")
   act = top.get("activation")
   if not isinstance(act, dict) or not all(is_number(act.get(k)) for k in ("factor", "leak")):
     bad("missing or malformed graph.activation (needs numbers factor and leak)")
@@ -193,6 +202,8 @@ def check_nodes(nodes: list, bad) -> dict[str, str]:
     if not isinstance(node, dict) or not isinstance(node.get("id"), str):
       bad(f"node {i} has no string id")
     nid = node["id"]
+    if not NODE_ID.fullmatch(nid):  # ids become names in the drawings and in the programs render.py writes
+      bad(f"node id {nid!r} is not a name like in0, out0, c0_s1, c0_r1 or c0_o3")
     if nid in kind_of:
       bad(f"node id {nid!r} appears twice")
     if node.get("kind") not in KINDS:
@@ -202,7 +213,7 @@ def check_nodes(nodes: list, bad) -> dict[str, str]:
         bad(f"node {nid!r} is missing key {field!r}")
       value = node[field]
       ok = value in ("output", "recurrent") if field == "role" else (
-        is_number(value) if field in ("bias", "init") else type(value) is int and value >= 0)
+        is_number(value) if field in ("bias", "init") else type(value) is int and 0 <= value <= MAX_INDEX)
       if not ok:
         bad(f"node {nid!r} has a bad {field}: {value!r}")
     kind_of[nid] = node["kind"]
@@ -226,7 +237,7 @@ def check_edges(edges: list, kind_of: dict[str, str], bad) -> None:
     src, dst, w = edge["source"], edge["target"], edge["weight"]
     where = f"edge {i} ({src} -> {dst})"
     for end in (src, dst):
-      if end not in kind_of:
+      if not isinstance(end, str) or end not in kind_of:
         bad(f"{where} is dangling: there is no node {end!r}")
     if not is_number(w):
       bad(f"{where} has a bad weight {w!r}")
@@ -393,7 +404,7 @@ def input_count(graph: dict, task=None) -> int:
   if task is not None:
     return task.n_in
   meta = graph["graph"].get("meta") or {}
-  run = int(meta["n_in"]) if is_number(meta.get("n_in")) else 1
+  run = meta["n_in"] if type(meta.get("n_in")) is int and 1 <= meta["n_in"] <= MAX_INDEX else 1
   return max(run, 1 + max((n["index"] for n in graph["nodes"] if n["kind"] == "input"), default=0))
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from graph import COLOUR_STOPS, GraphError, input_count, json_safe, size
+from tasks import checked_sample, checked_target
 
 TEMPLATE = Path(__file__).with_name("page.html")
 MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
@@ -27,12 +28,12 @@ def expected_outputs(task, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
   input i at step t is negated (None when that table would be too big). One batched call of task.target."""
   steps, n_in = x.shape
   if steps * n_in > MAX_FLIP_TABLE:
-    return np.asarray(task.target(x[None]), np.float64)[0], None
+    return checked_target(task, x[None]).astype(np.float64)[0], None
   batch = np.repeat(x[None], 1 + steps * n_in, axis=0)
   for t in range(steps):
     for i in range(n_in):
       batch[1 + t * n_in + i, t, i] *= -1
-  y = np.asarray(task.target(batch), np.float64)
+  y = checked_target(task, batch).astype(np.float64)
   return y[0], y[1:].reshape(steps, n_in, steps, -1)
 
 
@@ -43,7 +44,7 @@ def page_data(graph: dict, task, inputs: np.ndarray | None, steps: int = 24, see
   n_in = input_count(graph, task)
   if inputs is None:
     rng = np.random.default_rng(seed)
-    inputs = task.sample_inputs(rng, 1, steps)[0] if task else rng.choice([-1.0, 1.0], size=(steps, n_in))
+    inputs = checked_sample(task, rng, 1, steps)[0][0] if task else rng.choice([-1.0, 1.0], size=(steps, n_in))
   inputs = np.asarray(inputs, np.float64)
   if inputs.ndim != 2 or inputs.shape[1] != n_in or len(inputs) == 0:
     raise GraphError(f"the inputs have shape {inputs.shape}; the page needs (steps, {n_in}) for this graph")
@@ -51,7 +52,8 @@ def page_data(graph: dict, task, inputs: np.ndarray | None, steps: int = 24, see
     raise GraphError("the inputs must be finite numbers")
   if not 0 <= start < len(inputs):
     raise GraphError(f"--step {start}: the inputs have steps 0..{len(inputs) - 1}")
-  expected, flips = expected_outputs(task, inputs) if task else (None, None)
+  known = task is not None and np.isin(inputs, (-1.0, 1.0)).all()  # the task is defined on ±1 inputs only
+  expected, flips = expected_outputs(task, inputs) if known else (None, None)
   info = graph["graph"]
   return {
     "task": str(info["task"]), "about": getattr(task, "about", ""), "note": note,

@@ -48,7 +48,7 @@ from graph import (
   size,
   task_of,
 )
-from tasks import TaskError, get_task
+from tasks import TaskError, checked_sample, checked_target, get_task
 
 QUANT_STEPS = (1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
 EXHAUSTIVE_MAX = 2 ** 16  # enumerate every input sequence when there are at most this many
@@ -79,13 +79,13 @@ def all_sequences(n_in: int, length: int) -> np.ndarray:
 
 def test_sets(task, seed: int, sequences: int, length: int) -> list[dict]:
   """The inputs and targets a graph must get right: sampled ones, and all of them when they are few enough."""
-  x = task.sample_inputs(np.random.default_rng(seed), sequences, length)
-  sets = [{"name": "sampled", "x": x, "y": np.asarray(task.target(x), np.float64), "seed": seed}]
+  x, y = checked_sample(task, np.random.default_rng(seed), sequences, length)  # TaskError: the task is broken
+  sets = [{"name": "sampled", "x": x, "y": y.astype(np.float64), "seed": seed}]
   n = exhaustive_length(task)
   if n:
     x = all_sequences(task.n_in, n)
     x = x[np.random.default_rng(seed).permutation(len(x))]  # shuffled: the screen of passes() takes the first ones
-    sets.append({"name": "exhaustive", "x": x, "y": np.asarray(task.target(x), np.float64)})
+    sets.append({"name": "exhaustive", "x": x, "y": checked_target(task, x).astype(np.float64)})
   return sets
 
 

@@ -13,7 +13,7 @@ the sign of their weight; with --inputs every node is coloured by its value at -
 source value x weight, as the graph computes them (graph.evaluate).
 
   python render.py bonsai.json -o bonsai.svg
-  python render.py bonsai.json --inputs "-1,1,1,-1" --step 2 -o step2.png     # one input per step
+  python render.py bonsai.json --inputs=-1,1,1,-1 --step 2 -o step2.png  # one input per step ('=': it starts with -)
   python render.py gated.json --inputs "1:-1:1,-1:1:1" -o gated.svg          # three inputs per step, ':' apart
   python render.py gated.json --inputs "+-,-+,++" -o gated.svg                # the same two steps as signs
   python render.py bonsai.json -o bonsai.py && python bonsai.py 1 -1 -1       # the graph as a program
@@ -152,17 +152,18 @@ def dot_output(dot: graphviz.Digraph, suffix: str) -> bytes:
     raise GraphError("Graphviz's `dot` program was not found: install graphviz (apt install graphviz)") from None
 
 
-def readout_output(graph: dict, task, suffix: str, out: str | None, source: str) -> bytes:
-  """readout.py's views of the graph: the program (.py), the gates (.txt), or the state machine (--fsm)."""
+def readout_output(graph: dict, task, suffix: str, out: str | None, source: str) -> tuple[bytes, str]:
+  """readout.py's views of the graph: the program (.py), the gates (.txt), or the state machine (--fsm); and a line
+  for stderr (the machine's size, for --fsm)."""
   import readout  # here: the pictures need only this file, graph.py and tasks.py
   exp = readout.explore(graph, task)
   if suffix == ".py":
-    return readout.program(graph, exp, Path(out).name, "<stdin>" if source == "-" else source).encode()
+    return readout.program(graph, exp, Path(out).name, "<stdin>" if source == "-" else source).encode(), ""
   if suffix == ".txt":
-    return readout.report(graph, exp).encode()
+    return readout.report(graph, exp).encode(), ""
   machine = readout.machine(graph, exp)
-  print(f"render.py: {graph['graph']['task']}: {format_size(size(graph))}; {machine['note']}", file=sys.stderr)
-  return dot_output(readout.machine_dot(machine, f"{graph['graph']['task']}: {format_size(size(graph))}"), suffix)
+  title = f"{graph['graph']['task']}: {format_size(size(graph))}"
+  return dot_output(readout.machine_dot(machine, title), suffix), f"{title}; {machine['note']}"
 
 
 def page_output(graph: dict, task, inputs: str | None, step: int | None, note: str) -> bytes:
@@ -173,10 +174,10 @@ def page_output(graph: dict, task, inputs: str | None, step: int | None, note: s
   return page.html_page(graph, task, svg, x, start=step or 0, note=note).encode()
 
 
-def resolve_task(graph: dict, spec: str | None, name: str, needed: bool) -> tuple[object, str]:
+def resolve_task(graph: dict, spec: str | None, name: str) -> tuple[object, str]:
   """(task, note): the task of --task, else the one the graph names. A task that cannot be found is an error only
   with --task; otherwise the outputs that use it go on without it (free ±1 inputs, no expected outputs), and
-  `note` says why, once, on stderr."""
+  `note` says why (main prints it when `needed`, once the output is written)."""
   if spec:
     task = get_task(spec)
     check_fits(graph, task, name)
@@ -184,10 +185,7 @@ def resolve_task(graph: dict, spec: str | None, name: str, needed: bool) -> tupl
   try:
     task = task_of(graph)
   except TaskError as e:
-    note = f"No expected output: {e}. Name it with --task path/to/file.py:NAME."
-    if needed:
-      print(f"render.py: {name}: {note}", file=sys.stderr)
-    return None, note
+    return None, f"No expected output: {e}. Name it with --task path/to/file.py:NAME."
   check_fits(graph, task, name)
   return task, ""
 
@@ -224,18 +222,22 @@ def main():
                        f"use one of {' '.join(GRAPHVIZ_FORMATS)} .html .py .txt")
     graph = load_graph(args.graph)
     reads_out = args.fsm or suffix in (".py", ".txt")
-    task, note = None, ""
+    task, note, told = None, "", []
     if args.task or args.inputs or reads_out or suffix == ".html":  # a plain drawing needs no task
-      task, note = resolve_task(graph, args.task, name, needed=reads_out or suffix == ".html")
+      task, note = resolve_task(graph, args.task, name)
+      told = [f"{name}: {note}"] if note and (reads_out or suffix == ".html") else []
     if args.task:
       graph = {**graph, "graph": {**graph["graph"], "task": args.task}}
     if reads_out:
-      data = readout_output(graph, task, suffix, args.out, args.graph)
+      data, summary = readout_output(graph, task, suffix, args.out, args.graph)
+      told += [summary] if summary else []
     elif suffix == ".html":
       data = page_output(graph, task, args.inputs, args.step, note)
     else:
       data = graphviz_output(graph, task, suffix, args.inputs, args.step)
     write_output(data, args.out or "-")
+    for line in told:  # after the output, so that a failure to write it is the only line
+      print(f"render.py: {line}", file=sys.stderr)
   except (GraphError, TaskError) as e:
     print(f"render.py: {e}", file=sys.stderr)
     sys.exit(2)

@@ -233,7 +233,7 @@ def load_task_file(path: str, attr: str) -> Task:
   sys.path.insert(0, str(Path(__file__).resolve().parent))  # so the user's file can `from tasks import Task`
   try:
     spec.loader.exec_module(module)
-  except Exception as e:  # the user's code: report what broke, not a traceback into our loader
+  except (Exception, SystemExit) as e:  # the user's code: report what broke, not a traceback into our loader
     raise TaskError(f"task file {path} failed to load: {one_line(e)}") from None
   task = getattr(module, attr, None)
   if task is None:
@@ -251,15 +251,26 @@ def check_task(task: Task, where: str) -> Task:
     value = getattr(task, key, None)
     if type(value) is not int or value < 1:
       raise TaskError(f"{where}: {key} must be a positive whole number, not {value!r}")
-  batch, length = 16, 12
-  x = checked_call(where, "input sampler", lambda: task.sample_inputs(np.random.default_rng(0), batch, length),
-                   (batch, length, task.n_in))
-  checked_call(where, "target", lambda: task.target(x.astype(np.float32)), (batch, length, task.n_out))
+  checked_sample(task, np.random.default_rng(0), 16, 12, where)
   return task
 
 
+def checked_sample(task: Task, rng: np.random.Generator, batch: int, length: int, where: str = "") -> tuple:
+  """task.sample(rng, batch, length) as float32 arrays, or TaskError when the task's code raises or gives anything
+  but ±1 of shapes (batch, length, n_in) and (batch, length, n_out). Every stage samples through this."""
+  x = checked_call(where or f"task {task.name}", "input sampler", lambda: task.sample_inputs(rng, batch, length),
+                   (batch, length, task.n_in))
+  return x, checked_target(task, x, where)
+
+
+def checked_target(task: Task, x: np.ndarray, where: str = "") -> np.ndarray:
+  """task.target(x) as float32, or TaskError when it raises or is not ±1 of shape (batch, length, n_out)."""
+  shape = x.shape[:2] + (task.n_out,)
+  return checked_call(where or f"task {task.name}", "target", lambda: task.target(x.copy()), shape)
+
+
 def checked_call(where: str, what: str, call, shape: tuple[int, ...]) -> np.ndarray:
-  """call()'s result as float64, or TaskError when it raises or is not an array of ±1 of this shape."""
+  """call()'s result as float32, or TaskError when it raises or is not an array of ±1 of this shape."""
   try:
     a = np.asarray(call(), dtype=np.float64)
   except Exception as e:  # the user's code, or an answer that is no array of numbers
@@ -270,17 +281,19 @@ def checked_call(where: str, what: str, call, shape: tuple[int, ...]) -> np.ndar
   wrong = a[(a != 1) & (a != -1)]
   if wrong.size:
     raise TaskError(f"{where}: its {what} gave {wrong[0]:g}; every value must be +1 or -1")
-  return a
+  return a.astype(np.float32)
 
 
 def one_line(e: BaseException) -> str:
   """An exception as one line: its type and the first line of its message."""
   text = str(e).strip().splitlines()
-  return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+  return f"{type(e).__name__}: {text[0][:300]}" if text else type(e).__name__
 
 
 def get_task(spec: str) -> Task:
   """A built-in task by name, or `path/to/file.py:NAME` for a Task defined in your own file."""
+  if not isinstance(spec, str) or not spec.isprintable():
+    raise TaskError(f"unknown task {spec!r}: a task name is one line of text")
   if spec in TASKS:
     return TASKS[spec]
   if ":" in spec:
@@ -309,7 +322,11 @@ def main():
   except TaskError as e:
     print(f"tasks.py: {e}", file=sys.stderr)
     sys.exit(2)
-  x, y = task.sample(np.random.default_rng(args.seed), 1, args.length)
+  try:
+    x, y = checked_sample(task, np.random.default_rng(args.seed), 1, args.length)
+  except TaskError as e:
+    print(f"tasks.py: {e}", file=sys.stderr)
+    sys.exit(2)
   for i in range(task.n_in):
     print(f"in{i}:  {fmt(x[0, :, i])}")
   for i in range(task.n_out):

@@ -35,7 +35,7 @@ from graph import GraphError  # noqa: E402
 from graph import activation as graph_activation  # noqa: E402
 from kernel import activation, copy_into, input_buffer  # noqa: E402
 from runfile import PERFECT, RunError, load_run, save_run, weight_names  # noqa: E402, F401
-from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, get_task, parse_cells  # noqa: E402
+from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, checked_sample, get_task, parse_cells  # noqa: E402
 
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
 # Validation runs on sequences twice the training length and at least this long: longer than the 60 steps prune.py
@@ -143,16 +143,6 @@ def schedule(step: int, total: int, lr: float, intensity: float, reg_from: float
   return lr, intensity
 
 
-def sample(task: Task, rng: np.random.Generator, batch: int, length: int) -> tuple[np.ndarray, np.ndarray]:
-  """task.sample(rng, batch, length), its shapes checked (tasks.check_task tried one small batch before training;
-  a task whose shapes change with the length would otherwise be copied past the input buffers' end)."""
-  x, y = task.sample(rng, batch, length)
-  for what, a, n in (("input sampler", x, task.n_in), ("target", y, task.n_out)):
-    if a.shape != (batch, length, n):
-      raise TaskError(f"task {task.name}: its {what} gave shape {a.shape}, not {(batch, length, n)}")
-  return x, y
-
-
 def batch_rng(seed: int, attempt: int, step: int, stream: int = 0) -> np.random.Generator:
   # one generator per step, derived from (seed, attempt, step): a resumed run sees the very same batches
   return np.random.default_rng([seed, attempt, stream, step])
@@ -220,7 +210,7 @@ class Trainer:
       self.rates = rates
     first, window = step - step % self.windows, step % self.windows
     if self.sequence is None or self.sequence[0] != first:  # a new batch of sequences (or a resumed run's)
-      self.sequence = (first, *sample(self.task, batch_rng(self.seed, self.attempt, first), cfg["batch"],
+      self.sequence = (first, *checked_sample(self.task, batch_rng(self.seed, self.attempt, first), cfg["batch"],
                                       cfg["seq_len"] * self.windows))
     cut = slice(window * cfg["seq_len"], (window + 1) * cfg["seq_len"])
     copy_into(self.x, self.sequence[1][:, cut])
@@ -233,7 +223,7 @@ class Trainer:
   def validate(self, step: int, batch: int = 4096) -> float:
     """Accuracy on fresh sequences, longer than the training ones, computed in numpy from the current weights."""
     length = max(2 * self.cfg["seq_len"], VAL_MIN_LENGTH)  # a network that only fits short runs fails
-    x, y = sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
+    x, y = checked_sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
     w = {k: self.w[k].numpy() for k in self.names}
     return accuracy(numpy_forward(w, self.cells, self.cfg["factor"], self.cfg["leak"], x), y)
 
