@@ -6,7 +6,7 @@ APT_PACKAGES := clang graphviz pocl-opencl-icd ocl-icd-libopencl1 chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RUN := runs/replace111-s0
 
-.PHONY: setup demo test quick bench lint clean examples docs
+.PHONY: setup demo test quick mutants bench lint clean examples docs
 
 setup: .venv/.installed
 	@missing=""; \
@@ -37,6 +37,10 @@ test: setup
 # the tests that need no training, browser or OpenCL: seconds, for while you edit
 quick: setup
 	$(PY) -m pytest -q -m "not slow and not browser and not opencl" test_all.py test_fuzz.py
+
+# the tests against deliberate bugs: each of mutants.py's small mutations must make its tests fail
+mutants: setup
+	$(PY) mutants.py
 
 bench: setup
 	$(PY) bench.py

@@ -1503,3 +1503,214 @@ def test_render_inputs_of_uneven_steps_are_one_line(tmp_path):
   for out in ("x.svg", "x.html"):
     proc = run_script("render.py", tmp_path / "g.json", "--inputs", "1:1:1,1", "-o", tmp_path / out)
     assert_clean_error(proc, "3 input(s) per step")
+
+
+# ---- tests that catch what the mutation run (mutants.py) let through before ----
+# Each compares a stage with something computed independently: the validation evaluator with the tinygrad model and
+# graph.evaluate at factors and leaks other than the defaults, a CLI run's settings with what its first steps must
+# have computed, the kernel's backward with finite differences under a random upstream gradient, the examples'
+# machines with the README's table.
+
+def cells_in_numpy(w: dict, cells: list, factor: float, leak: float, x: np.ndarray, start: list | None = None):
+  """The write-up's cells in float64 with the formula tables' activation, from `start` (each cell's state; default
+  its trained initial state): (y, each cell's state after the last step)."""
+  layer, final = np.asarray(x, np.float64), []
+  for k, (_, n_s) in enumerate(cells):
+    s0 = w[f"cell{k}_initial_state"] if start is None else start[k]
+    s = np.broadcast_to(np.asarray(s0, np.float64), (len(layer), n_s))
+    outs = []
+    for t in range(layer.shape[1]):
+      c = np.concatenate([layer[:, t], s], axis=1)
+      outs.append(table_activation(c @ w[f"cell{k}_output_kernel"] + w[f"cell{k}_output_bias"], factor, leak)[0])
+      s = table_activation(c @ w[f"cell{k}_recurrent_kernel"] + w[f"cell{k}_recurrent_bias"], factor, leak)[0]
+    layer = np.stack(outs, axis=1)
+    final.append(s)
+  return layer @ w["dense_weight"] + w["dense_bias"], final
+
+
+def penalty_in_numpy(w: dict, intensity: float, threshold: float, steepness: float, l1: float) -> float:
+  """The README's sparsity penalty, summed over every kernel (biases and initial states are free)."""
+  return sum(float(np.mean(intensity * (np.tanh((np.abs(v) - threshold) * steepness) - np.tanh(-threshold * steepness))
+                           + l1 * np.abs(v)))
+             for k, v in w.items() if k.endswith("_kernel") or k == "dense_weight")
+
+
+# ---- validation: train.numpy_forward against the tinygrad model and the graph evaluator ----
+
+@pytest.mark.slow
+def test_validation_evaluator_is_the_model_and_the_graph_at_every_factor_and_leak(tmp_path):
+  # Big random weights (pre-activations well beyond |x| = 3, so the tails and their leak count), two stacked cells;
+  # factors and leaks away from the defaults. A validation that ignored the factor or the leak would pass a network
+  # that prune then refuses.
+  cells, n_in, n_out = [(4, 2), (3, 2)], 3, 1
+  rng = np.random.default_rng(21)
+  w = {k: (v * (2.5 if v.ndim == 2 else 5.0)).astype(np.float32)
+       for k, v in train.init_weights(rng, n_in, cells, n_out).items()}
+  x = rng.choice([-1.0, 1.0], size=(16, 8, n_in)).astype(np.float32)
+  for factor in (0.0, 0.3, 1.0):
+    for leak in (0.0, 0.1, 0.5):
+      meta = {"task": "gated", "n_in": n_in, "n_out": n_out, "cells": [list(c) for c in cells], "factor": factor,
+              "leak": leak}
+      path = tmp_path / f"f{factor}-l{leak}.npz"
+      np.savez(path, **w, meta=np.array(json.dumps(meta)))
+      g = extract.extract(str(path))
+      assert g["graph"]["activation"] == {"factor": factor, "leak": leak}
+      want, values = graph.evaluate(g, x, record=True)
+      neurons = np.concatenate([values[n["id"]].ravel() for n in g["nodes"] if n["kind"] == "neuron"])
+      if leak > 0:  # |A(x)| > 1 only where |x| > 3: the tails were reached
+        assert np.abs(neurons).max() > 1.2, (factor, leak)
+      where = f"factor {factor} leak {leak}"
+      np.testing.assert_allclose(train.numpy_forward(w, cells, factor, leak, x), want, rtol=0, atol=1e-9, err_msg=where)
+      np.testing.assert_allclose(cells_in_numpy(w, cells, factor, leak, x)[0], want, rtol=0, atol=1e-9, err_msg=where)
+      # float32 against float64, through steep quartic pieces and two cells: errors up to ~1e-3 here
+      np.testing.assert_allclose(train.predict(w, meta, x), want, rtol=1e-3, atol=3e-3, err_msg=where)
+
+
+# ---- train.py's command line: every setting reaches the run, and the run computes with it ----
+
+FLAGS = {"steps": 1, "batch": 8, "seq_len": 3, "lr": 0.02, "cells": "2x1", "factor": 0.7, "leak": 0.2,
+         "reg_intensity": 0.1, "reg_threshold": 0.03, "reg_steepness": 5.0, "reg_l1": 0.002, "reg_from": 0.5,
+         "windows": 2}
+SEED = 4
+
+
+@pytest.mark.slow
+def test_every_flag_reaches_the_run_and_a_resume_through_main_keeps_them(tmp_path):
+  # One step of delay1 with every setting off its default, then `--resume --steps 2`. What the two steps computed is
+  # checked from the weights alone, in numpy: step 0's loss is that of the initial weights on the first window (seed,
+  # batch, seq-len, windows, cells, factor, leak), its penalty only the L1 part (reg-from: off for the first half),
+  # Adam's first move of every weight is lr; step 1 continues the sequence from the carried state with the saved
+  # weights and settings, the penalty now on (intensity, threshold, steepness), and the history goes on.
+  task = tasks.TASKS["delay1"]
+  assert set(FLAGS) == set(tasks.SETTINGS)  # a new setting needs a value here
+  assert all(v != task.settings()[k] for k, v in FLAGS.items()), "each flag must differ from delay1's own setting"
+  out = tmp_path / "run.npz"
+  args = [a for k, v in FLAGS.items() for a in (f"--{k.replace('_', '-')}", v)]
+  proc = run_script("train.py", "--task", "delay1", "--seed", SEED, "--restarts", 0, *args, "-o", out)
+  assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+  first, meta = train.load_run(out)
+  cells = [(2, 1)]
+  assert meta["task"] == "delay1" and meta["seed"] == SEED and meta["steps_done"] == 1 and meta["cells"] == [[2, 1]]
+  for k, v in FLAGS.items():
+    if k != "cells":
+      assert meta[k] == v, k
+
+  f, leak, n = FLAGS["factor"], FLAGS["leak"], FLAGS["seq_len"]
+  w0 = train.init_weights(np.random.default_rng([SEED, 0]), 1, cells, 1)
+  x, y = task.sample(train.batch_rng(SEED, 0, 0), FLAGS["batch"], n * FLAGS["windows"])
+  out0, (carry,) = cells_in_numpy(w0, cells, f, leak, x[:, :n])
+  assert meta["loss"] == pytest.approx(np.mean((out0 - y[:, :n]) ** 2), rel=1e-5)
+  assert meta["reg_loss"] == pytest.approx(penalty_in_numpy(w0, 0.0, 0.03, 5.0, FLAGS["reg_l1"]), rel=1e-4)
+  w1 = {k: first[k] for k in w0}
+  assert max(np.abs(w1[k] - w0[k]).max() for k in w0) == pytest.approx(FLAGS["lr"], rel=1e-4)  # Adam: lr * sign(g)
+  assert first["carry0"].shape == (FLAGS["batch"], 1)
+  np.testing.assert_allclose(first["carry0"], carry, atol=1e-5)
+  np.testing.assert_array_equal(first["history"][:, 0], [1])
+
+  proc = run_script("train.py", "--resume", out, "--steps", 2)
+  assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+  second, meta = train.load_run(out)
+  assert meta["steps_done"] == 2 and meta["seed"] == SEED and meta["cells"] == [[2, 1]]
+  for k, v in {**FLAGS, "steps": 2}.items():
+    if k != "cells":
+      assert meta[k] == v, k
+  out1, (carry,) = cells_in_numpy(w1, cells, f, leak, x[:, n:2 * n], start=[first["carry0"]])
+  assert meta["loss"] == pytest.approx(np.mean((out1 - y[:, n:2 * n]) ** 2), rel=1e-5)
+  intensity = FLAGS["reg_intensity"] * 0.8 * 0.6  # step 1 of 2: past 10% and 20% of the steps
+  assert meta["reg_loss"] == pytest.approx(penalty_in_numpy(w1, intensity, *[FLAGS[k] for k in (
+    "reg_threshold", "reg_steepness", "reg_l1")]), rel=1e-4)
+  np.testing.assert_allclose(second["carry0"], carry, atol=1e-5)
+  np.testing.assert_array_equal(second["history"][:, 0], [1, 2])
+  np.testing.assert_array_equal(second["history"][0], first["history"][0])
+
+
+# ---- activation.cl: the backward against finite differences, with an upstream gradient that is not 1 ----
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", DEVICES)
+def test_kernel_backward_is_dy_times_the_finite_difference(device):
+  # kernel_values gives the gradient of sum(dy * A(x)): dy * A'(x), with dy random (a backward that dropped dy, or
+  # took another element's, would give A'(x) with dy = 1). A'(x) from central differences of the kernel's own
+  # forward (float32) and of the formula tables (float64), at points away from the breakpoints.
+  rng = np.random.default_rng(3)
+  x = rng.uniform(-4.5, 4.5, 600)
+  x = x[np.min(np.abs(x[:, None] - BREAKPOINTS[None]), axis=1) > 0.01].astype(np.float32)
+  dy = rng.normal(0, 2, x.shape).astype(np.float32)
+  h = np.float32(1e-3)
+  for f in (0.0, 0.3, 1.0):
+    for leak in (0.0, 0.1, 1.0):
+      _, dx = kernel_values(device, x, f, leak, dy)
+      up, _ = kernel_values(device, x + h, f, leak)
+      down, _ = kernel_values(device, x - h, f, leak)
+      numeric = (up.astype(np.float64) - down) / (2 * h)
+      bad = np.abs(dx - dy * numeric) > 3e-3 * np.abs(dy) + 1e-4
+      assert not bad.any(), (f, leak, x[bad][:5], dx[bad][:5], (dy * numeric)[bad][:5])
+      x64 = x.astype(np.float64)
+      exact = (table_activation(x64 + 1e-6, f, leak)[0] - table_activation(x64 - 1e-6, f, leak)[0]) / 2e-6
+      np.testing.assert_allclose(dx, dy * exact, rtol=1e-4, atol=1e-4, err_msg=f"f={f} leak={leak}")
+
+
+# ---- prune.py: the final check is a real check ----
+
+def test_prune_final_check_refuses_a_graph_its_own_steps_broke(monkeypatch):
+  # Every edit of prune is checked, so only a bug in prune itself can break the graph: the final check must then
+  # refuse to write it. Here the greedy pass is made to hand back delay1 with its input negated.
+  wrong = delay1_graph()
+  wrong["edges"][0]["weight"] = 1.0  # r0 = A(x) = -x: the output is -x[n-1]
+  monkeypatch.setattr(prune, "greedy", lambda g, sets: (wrong, {"edges": [], "nodes": [], "zeroed": [], "folded": [],
+                                                                  "tried": 0}))
+  with pytest.raises(RuntimeError, match="fails its final check"):
+    prune.prune(delay1_graph(), tasks.TASKS["delay1"], sequences=200, length=20)
+  assert prune.prune(delay1_graph(), tasks.TASKS["delay1"], sequences=200, length=20, greedy_pass=False)
+
+
+def test_prune_clip_takes_the_largest_threshold_that_passes():
+  # delay1 plus two edges that change no sign (weights 0.05 and 0.3): clipping at 0.05 and at 0.3 both pass, at 1
+  # everything goes. The largest passing threshold, 0.3, removes both extras at once.
+  g = delay1_graph(extra_edges=[edge("in0", "c0_o0", 0.05), edge("c0_s0", "out0", 0.3)])
+  sets = prune.test_sets(tasks.TASKS["delay1"], 0, 200, 20)
+  assert prune.passes(prune.clip(g, "weights", 0.05), sets) and not prune.passes(prune.clip(g, "weights", 1.0), sets)
+  threshold, clipped = prune.largest_clip(g, "weights", sets)
+  assert threshold == 0.3
+  assert sorted((e["source"], e["target"]) for e in clipped["edges"]) == \
+    sorted((e["source"], e["target"]) for e in delay1_graph()["edges"])
+
+
+# ---- examples/: each machine pinned to the README's table ----
+
+def readme_machines() -> dict[str, dict]:
+  """The README's table under "Machines read out of `examples/`": example -> graph size, machine read out (states,
+  or None with the number of analog states), whether it was sampled, and the task's smallest machine."""
+  section = (ROOT / "README.md").read_text().split("Machines read out of `examples/`", 1)[1].split("\n#", 1)[0]
+  words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+  table = {}
+  for name, neurons, states, edges, machine, smallest in re.findall(
+      r"^\| ([\w-]+) \| (\d+) / (\d+) / (\d+) \| ([^|]+) \| (\d+)[^|]*\|$", section, re.M):
+    row = {"size": {"neurons": int(neurons), "states": int(states), "edges": int(edges)},
+           "sampled": "sampled" in machine, "smallest": int(smallest)}
+    count = re.match(r"(\d+) states?\b", machine.strip())
+    analog = re.match(r"none: (\w+) analog states?\b", machine.strip())
+    assert count or analog, f"README: cannot read the machine of {name}: {machine!r}"
+    row.update(states=int(count[1]), analog=0) if count else row.update(states=None, analog=words[analog[1]])
+    table[name] = row
+  return table
+
+
+def test_readme_machine_table_lists_every_example():
+  assert sorted(readme_machines()) == sorted(p.stem for p in EXAMPLES)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_machine_is_the_one_in_the_readme(path):
+  want = readme_machines()[path.stem]
+  g = graph.load_graph(str(path))
+  task = graph.task_of(g)
+  assert graph.size(g) == want["size"]
+  assert want["smallest"] == SMALLEST_MACHINE[task.name]
+  exp = readout.explore(g, task)
+  fsm = readout.machine(g, exp)
+  assert fsm["states"] == want["states"], fsm["note"]
+  if want["states"] is None:  # no machine: exactly the analog states the README names
+    assert len(fsm["analog"]) == want["analog"], fsm["note"]
+  else:  # a correct network's machine is the task's smallest one
+    assert want["states"] == want["smallest"] and exp["complete"] != want["sampled"], fsm["note"]

@@ -1,0 +1,316 @@
+"""Check that the tests catch deliberate bugs: apply each of a curated list of small mutations to a copy of the repo,
+one at a time, and run the tests that should catch it.
+
+In:  this repo (its tracked files and the untracked ones git does not ignore), and the MUTANTS below: file, exact old
+     text, new text, the pytest -k expression of the tests that should fail, and what the bug is.
+Out: one line per mutant as it finishes (caught, MISSED, error, timeout), then "caught N/M"; exit 0 when every mutant
+     was caught, 1 when one was not, 2 when a mutation no longer applies or the tests fail without any.
+
+  python mutants.py                         # all of them against test_all.py (minutes)
+  python mutants.py --only drop-dy          # one
+  python mutants.py --list                  # what there is
+  python mutants.py --tests test_all.py
+  python mutants.py --only drop-dy -k finite_differences   # would these other tests catch it?
+
+A mutant is caught when pytest fails (exit 1). Any other outcome counts as missed: exit 5 (no test matched -k),
+2 to 4 (the mutated code did not even import: a broken mutation, not a caught bug), a timeout. Before the mutants,
+the union of their -k expressions runs once on the unmutated copy (--no-baseline skips it): a test that fails
+anyway would make every mutant look caught. A developer tool, not part of `make test`.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+  name: str
+  file: str
+  old: str
+  new: str
+  tests: str  # pytest -k expression
+  about: str
+
+
+M = Mutant
+MUTANTS = [
+  # ---- the bugs of the first mutation run that the tests let through ----
+  M("validation-leak-0", "train.py",
+    "      outputs.append(graph_activation(c @ w_o + b_o, factor, leak))\n"
+    "      state = graph_activation(c @ w_r + b_r, factor, leak)",
+    "      outputs.append(graph_activation(c @ w_o + b_o, factor, 0.0))\n"
+    "      state = graph_activation(c @ w_r + b_r, factor, 0.0)",
+    "validation_evaluator", "train.numpy_forward (the validation evaluator) forces the leak to 0"),
+  M("resume-ignores-settings", "train.py",
+    "cfg = {**{k: meta.get(k, v) for k, v in DEFAULTS.items()}, \"cells\":",
+    "cfg = {**task.settings(), \"cells\":",
+    "flag_reaches or ctrl_c_twice", "--resume takes the task's settings, not the run's"),
+  M("resume-empty-history", "train.py",
+    "run.history = [list(r) for r in arrays.get(\"history\", np.zeros((0, 5)))]",
+    "run.history = []",
+    "flag_reaches or interrupt_at_any_moment", "--resume starts an empty history"),
+  M("ignore-seq-len", "train.py",
+    "flags = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}",
+    "flags = {k: getattr(args, k) for k in DEFAULTS if k != \"seq_len\" and getattr(args, k) is not None}",
+    "flag_reaches", "main() ignores --seq-len"),
+  M("ignore-windows", "train.py",
+    "self.windows, self.sequence = int(cfg.get(\"windows\", 1)), None",
+    "self.windows, self.sequence = 1, None",
+    "flag_reaches or windows_carry", "the trainer ignores --windows"),
+  M("ignore-reg-from", "train.py",
+    "cfg[\"reg_intensity\"], cfg.get(\"reg_from\", 0.0))",
+    "cfg[\"reg_intensity\"], 0.0)",
+    "flag_reaches", "the schedule ignores --reg-from (the penalty is on from the start)"),
+  M("drop-dy", "activation.cl",
+    "dx[i] = ameo_grad(x[i], FACTOR, LEAK) * dy[i];",
+    "dx[i] = ameo_grad(x[i], FACTOR, LEAK);",
+    "finite_difference and CPU", "the kernel's backward drops the upstream gradient dy"),
+  M("act-mix-swapped", "readout.py",
+    "  return factor * linear + (1 - factor) * smooth",
+    "  return (1 - factor) * linear + factor * smooth",
+    "act_is_the_graphs_activation", "generated programs' act() swaps the mix (the same at factor 0.5)"),
+  M("sampled-machines-vanish", "fsm.py",
+    "  if not (exp[\"complete\"] or np.all(high >= 0)):",
+    "  if not exp[\"complete\"]:",
+    "machine_is_the_one_in_the_readme", "no machine from a sampled search: gated's 4 states vanish"),
+  # ---- activation.cl and kernel.py ----
+  M("kernel-mix-swapped", "activation.cl",
+    "return factor * ameo_linear(x, leak) + (1.0f - factor) * ameo_smooth(x, leak);",
+    "return (1.0f - factor) * ameo_linear(x, leak) + factor * ameo_smooth(x, leak);",
+    "kernel_matches_the_formula_tables and CPU", "activation.cl swaps the mix of the linear and smooth forms"),
+  M("kernel-grad-middle-sign", "activation.cl",
+    "  if (x <= 1.0f) return -1.0f;",
+    "  if (x <= 1.0f) return 1.0f;",
+    "finite_difference and CPU", "the linear form's derivative has the wrong sign in the middle piece"),
+  M("kernel-smooth-tail-no-leak", "activation.cl",
+    "  if (x <= -3.0f) return -1.0f + leak * (x + 3.0f);",
+    "  if (x <= -3.0f) return -1.0f;",
+    "kernel_matches_the_formula_tables and CPU", "the smooth form's left tail has no leak"),
+  M("kernel-factor-leak-swapped", "kernel.py",
+    "#define FACTOR {float(factor)!r}f\\n#define LEAK {float(leak)!r}f\\n",
+    "#define FACTOR {float(leak)!r}f\\n#define LEAK {float(factor)!r}f\\n",
+    "kernel_matches_the_formula_tables and CPU", "kernel.py swaps the factor and the leak"),
+  M("kernel-backward-reads-x", "kernel.py",
+    "custom_kernel(pre, Tensor(dy).contiguous(), fxn=kernel)",
+    "custom_kernel(pre, pre, fxn=kernel)",
+    "finite_difference and CPU", "the backward multiplies by x instead of dy"),
+  # ---- train.py ----
+  M("forward-drops-bias", "train.py",
+    "from_input = layer_in @ kernel[:n_x] + bias",
+    "from_input = layer_in @ kernel[:n_x]",
+    "extract_and_evaluate_match_numpy or validation_evaluator", "forward() drops the cell biases"),
+  M("penalty-offset-sign", "train.py",
+    "step = ((a - threshold) * steepness).tanh() - float(np.tanh(-threshold * steepness))",
+    "step = ((a - threshold) * steepness).tanh() + float(np.tanh(-threshold * steepness))",
+    "sparsity_penalty or flag_reaches", "the penalty's offset has the wrong sign"),
+  M("schedule-penalty-no-step-down", "train.py",
+    "lr, intensity = lr * 0.6, intensity * 0.6",
+    "lr, intensity = lr * 0.6, intensity",
+    "flag_reaches", "the penalty does not step down at 20% of the steps"),
+  M("windows-never-continue", "train.py",
+    "np.full((1, 1), float(window > 0))",
+    "np.full((1, 1), float(window < 0))",
+    "windows_carry or flag_reaches", "every window starts from the initial state, none from the carried one"),
+  M("restart-same-weights", "train.py",
+    "init_weights(np.random.default_rng([run.seed, run.meta[\"attempt\"]])",
+    "init_weights(np.random.default_rng([run.seed, 0])",
+    "stuck_run_restarts", "a restart draws the first attempt's weights again"),
+  M("no-perfect-fallback", "train.py",
+    "if acc < 1.0 and run.best is not None:",
+    "if False:",
+    "last_perfect_weights", "a run that ends below 100% does not go back to its last perfect weights"),
+  M("resume-fresh-adam", "train.py",
+    "if \"adam_m\" in arrays:",
+    "if False:",
+    "interrupt_at_any_moment", "a resumed run starts Adam afresh"),
+  # ---- graph.py ----
+  M("graph-tail-fixed-leak", "graph.py",
+    "np.where(a > 3, 1 + leak * (a - 3), inner)",
+    "np.where(a > 3, 1 + 0.1 * (a - 3), inner)",
+    "graph_activation_matches", "the evaluator's activation always uses leak 0.1"),
+  M("evaluate-ignores-feedback", "graph.py",
+    "v[c[\"feedback_to\"]] = v[c[\"feedback_from\"]]",
+    "v[c[\"feedback_to\"]] = v[c[\"feedback_to\"]]",
+    "graph_evaluate_steps_states", "the evaluator never feeds the recurrent neurons back into the states"),
+  M("evaluate-activates-outputs", "graph.py",
+    "\"act\": np.array([node[t][\"kind\"] == \"neuron\" for t in targets])",
+    "\"act\": np.array([node[t][\"kind\"] != \"input\" for t in targets])",
+    "graph_evaluate_steps_states or xor_and_mux", "the evaluator puts the dense outputs through the activation"),
+  # ---- tasks.py ----
+  M("delay-off-by-one", "tasks.py",
+    "Task(name=\"delay2\", n_in=1, n_out=1, target=lambda x: shift(x, 2),",
+    "Task(name=\"delay2\", n_in=1, n_out=1, target=lambda x: shift(x, 3),",
+    "delays_and_loop", "delay2 delays by three steps"),
+  M("shift-pads-plus-one", "tasks.py",
+    "pad = -np.ones_like(x[:, :n])",
+    "pad = np.ones_like(x[:, :n])",
+    "delays_and_loop", "the delays start with +1 instead of -1"),
+  M("replace111-window-2", "tasks.py",
+    "counter = np.where(x[:, t, 0] > 0, 3, counter)",
+    "counter = np.where(x[:, t, 0] > 0, 2, counter)",
+    "replace111_example or replace111_a_one", "replace111 holds +1 for two steps, not three"),
+  M("gated-and-is-or", "tasks.py",
+    "(\"AND\", lambda a, b: a & b),",
+    "(\"AND\", lambda a, b: a | b),",
+    "gated_modes", "gated's AND mode computes OR"),
+  # ---- extract.py ----
+  M("extract-rows-swapped", "extract.py",
+    "connect(arrays[f\"cell{k}_output_kernel\"], cell_inputs + states, outputs)",
+    "connect(arrays[f\"cell{k}_output_kernel\"], states + cell_inputs, outputs)",
+    "extract_and_evaluate_match_numpy or validation_evaluator",
+    "extract reads the output kernel's rows in the wrong order (states before inputs)"),
+  M("extract-init-from-bias", "extract.py",
+    "for p in (\"initial_state\", \"recurrent_bias\", \"output_bias\")",
+    "for p in (\"recurrent_bias\", \"recurrent_bias\", \"output_bias\")",
+    "extract_and_evaluate_match_numpy", "extract takes the initial states from the recurrent biases"),
+  # ---- prune.py ----
+  M("prune-skips-final-check", "prune.py",
+    "  if final[\"first_failure\"]:  # every edit above",
+    "  if False:  # every edit above",
+    "final_check", "prune writes its graph without acting on the final check"),
+  M("quantize-floor", "prune.py",
+    "round(float(np.round(holder[key] / step)) * step, 10)",
+    "round(float(np.floor(holder[key] / step)) * step, 10)",
+    "no_quantize", "quantize rounds down instead of to the nearest step"),
+  M("clip-smallest-first", "prune.py",
+    "if h[k] != 0}, reverse=True):",
+    "if h[k] != 0}):",
+    "clip_search or clip_takes_the_largest", "the clip search takes the smallest passing threshold, not the largest"),
+  M("dead-code-kept", "prune.py",
+    "keep = {n[\"id\"] for n in graph[\"nodes\"] if n[\"id\"] in live or n[\"kind\"] in (\"input\", \"output\")}",
+    "keep = {n[\"id\"] for n in graph[\"nodes\"]}",
+    "exactly_the_dead or live_nodes_cross", "dead-code removal removes nothing"),
+  M("greedy-trusts-screen", "prune.py",
+    "    if kept and not passes(g, sets):",
+    "    if False:",
+    "only_the_screen_passes", "the greedy pass keeps edits that only the screen checked"),
+  M("fold-wrong-sign", "prune.py",
+    "node[e[\"target\"]][\"bias\"] += e[\"weight\"] * const[e[\"source\"]]",
+    "node[e[\"target\"]][\"bias\"] -= e[\"weight\"] * const[e[\"source\"]]",
+    "folds_constant", "constant folding subtracts what it should add"),
+  # ---- fsm.py and readout.py ----
+  M("minimize-never-splits", "fsm.py",
+    "    if max(new) == max(block):",
+    "    if True:",
+    "program_and_machine_of_the_writeup or machine_is_the_one_in_the_readme",
+    "the machine's minimization never splits a block (states told apart by their outputs only)"),
+  M("program-weight-sign", "readout.py",
+    "return (\"-\" if w < 0 else \"+\"), text",
+    "return (\"+\" if w < 0 else \"-\"), text",
+    "program_and_machine_of_the_writeup", "generated programs write every weight with the opposite sign"),
+]
+
+
+def repo_files() -> list[str]:
+  """The tracked files that exist, and the untracked ones git does not ignore."""
+  out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                       capture_output=True, check=True).stdout.decode()
+  return sorted({f for f in out.split("\0") if f and (ROOT / f).is_file()})
+
+
+def copy_repo(target: Path) -> None:
+  """The repo's files (repo_files(), listed anew: others may be editing it) copied into target."""
+  for f in repo_files():
+    (target / f).parent.mkdir(parents=True, exist_ok=True)
+    try:
+      shutil.copy2(ROOT / f, target / f)
+    except FileNotFoundError:  # removed since it was listed
+      pass
+
+
+def stale(mutants: list[Mutant]) -> list[str]:
+  """Why each mutation that no longer applies to the repo as it is does not (its old text must occur exactly once)."""
+  problems = []
+  for m in mutants:
+    path = ROOT / m.file
+    count = path.read_text().count(m.old) if path.is_file() else -1
+    if count != 1:
+      where = "the file is missing" if count < 0 else f"the old text occurs {count} times"
+      problems.append(f"{m.name}: {m.file}: {where}: {m.old!r}")
+  return problems
+
+
+def run_tests(folder: Path, tests: list[str], expr: str, timeout: float) -> tuple[str, float, str]:
+  """pytest -k expr on the copy in folder: (outcome, seconds, the end of its output)."""
+  cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests, "-k", expr]
+  env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+  start = time.time()
+  try:
+    proc = subprocess.run(cmd, cwd=folder, capture_output=True, timeout=timeout, env=env)
+  except subprocess.TimeoutExpired:
+    return "timeout", time.time() - start, ""
+  outcome = {0: "passed", 1: "failed", 5: "no tests"}.get(proc.returncode, f"error {proc.returncode}")
+  return outcome, time.time() - start, (proc.stdout + proc.stderr).decode(errors="replace")[-1500:]
+
+
+def main():
+  ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  ap.add_argument("--only", metavar="NAME", action="append", help="run this mutant only (repeatable)")
+  ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+  ap.add_argument("--tests", nargs="+", default=["test_all.py"], metavar="FILE",
+                  help="the test files to run (default test_all.py)")
+  ap.add_argument("-k", dest="expr", metavar="EXPR", help="run this -k expression for every mutant instead of its own "
+                  "(e.g. to see whether other tests catch it)")
+  ap.add_argument("--timeout", type=float, default=600, help="seconds per pytest run (default 600)")
+  ap.add_argument("--no-baseline", action="store_true", help="skip the run of the tests on the unmutated copy")
+  ap.add_argument("-v", "--verbose", action="store_true", help="show pytest's output for mutants that are not caught")
+  args = ap.parse_args()
+  names = [m.name for m in MUTANTS]
+  assert len(set(names)) == len(names), "two mutants share a name"
+  if args.list:
+    for m in MUTANTS:
+      print(f"{m.name:<30} {m.file:<14} -k {m.tests!r:<70} {m.about}")
+    return
+  unknown = sorted(set(args.only or []) - set(names))
+  if unknown:
+    print(f"mutants.py: no mutant named {', '.join(unknown)} (--list lists them)", file=sys.stderr)
+    sys.exit(2)
+  chosen = [m for m in MUTANTS if not args.only or m.name in args.only]
+  if args.expr:
+    chosen = [Mutant(m.name, m.file, m.old, m.new, args.expr, m.about) for m in chosen]
+  problems = stale(chosen)
+  if problems:
+    print("mutants.py: these mutations no longer apply (update their old text):\n  " + "\n  ".join(problems),
+          file=sys.stderr)
+    sys.exit(2)
+
+  if not args.no_baseline:
+    with tempfile.TemporaryDirectory(prefix="mutant-base-") as tmp:
+      copy_repo(Path(tmp))
+      expr = " or ".join(f"({m.tests})" for m in chosen)
+      outcome, seconds, tail = run_tests(Path(tmp), args.tests, expr, args.timeout)
+    print(f"baseline (no mutation): {outcome} in {seconds:.0f} s", flush=True)
+    if outcome != "passed":
+      print(f"mutants.py: the tests do not pass without a mutation, so no mutant can be judged:\n{tail}",
+            file=sys.stderr)
+      sys.exit(2)
+
+  print(f"{'mutant':<30} {'file':<14} {'result':<10} {'time':>5}  bug", flush=True)
+  missed = []
+  for m in chosen:
+    with tempfile.TemporaryDirectory(prefix=f"mutant-{m.name}-") as tmp:
+      folder = Path(tmp)
+      copy_repo(folder)
+      path = folder / m.file
+      path.write_text(path.read_text().replace(m.old, m.new, 1))
+      outcome, seconds, tail = run_tests(folder, args.tests, m.tests, args.timeout)
+    result = "caught" if outcome == "failed" else "MISSED" if outcome == "passed" else outcome
+    print(f"{m.name:<30} {m.file:<14} {result:<10} {seconds:>4.0f}s  {m.about}", flush=True)
+    if result != "caught":
+      missed.append(m.name)
+      if args.verbose:
+        print("    " + tail.replace("\n", "\n    "), flush=True)
+  print(f"caught {len(chosen) - len(missed)}/{len(chosen)}" + (f"; not caught: {', '.join(missed)}" if missed else ""))
+  sys.exit(1 if missed else 0)
+
+
+if __name__ == "__main__":
+  main()
