@@ -11,7 +11,9 @@ Each run is the same command a user types (train.py, then extract.py | prune.py)
 """
 import argparse
 import json
+import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import graph
-from tasks import TASKS
+from tasks import TaskError, get_task
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -37,9 +39,10 @@ def timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float]:
 
 
 def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
-  """One bonsai: train, then extract | prune. Returns a row of the table."""
-  run, graph = workdir / f"{task}-s{seed}.npz", workdir / f"{task}-s{seed}.json"
-  row = {"task": task, "seed": seed, "verified": False}
+  """One bonsai: train, then extract | prune. Returns a row of the table (task: a name, or path/file.py:NAME)."""
+  name = task.rsplit(":", 1)[-1]
+  run, graph = workdir / f"{name}-s{seed}.npz", workdir / f"{name}-s{seed}.json"
+  row = {"task": name, "seed": seed, "verified": False}
   proc, row["train_s"] = timed([PY, "train.py", "--task", task, "--seed", str(seed), "-o", str(run), *train_args])
   if proc.returncode != 0:
     err = proc.stderr.strip().splitlines()
@@ -63,7 +66,9 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
   return row
 
 
-def summarize(rows: list[dict]) -> list[dict]:
+def summarize(rows: list[dict], smallest: dict[str, int | None]) -> list[dict]:
+  """Per task: seeds verified, median sizes (over verified seeds) and times (over all); the smallest machine's
+  state count and the boolean states it needs, ceil(log2 of it), when the task declares it."""
   out = []
   for task in dict.fromkeys(r["task"] for r in rows):
     mine = [r for r in rows if r["task"] == task]
@@ -71,8 +76,10 @@ def summarize(rows: list[dict]) -> list[dict]:
     def med(key, rs=ok):
       values = [r[key] for r in rs if r.get(key) is not None]
       return statistics.median(values) if values else None
+    k = smallest.get(task)
     out.append({"task": task, "verified": f"{len(ok)}/{len(mine)}", "neurons": med("neurons"), "states": med("states"),
-                "edges": med("edges"), "total_s": med("total_s", mine), "train_s": med("train_s", mine),
+                "edges": med("edges"), "machine": k, "bool_states": math.ceil(math.log2(k)) if k else None,
+                "total_s": med("total_s", mine), "train_s": med("train_s", mine),
                 "steps_per_s": med("steps_per_s", mine), "seqs_per_s": med("seqs_per_s", mine)})
   return out
 
@@ -115,12 +122,15 @@ def prune_scaling(sizes: list[int], work: Path) -> list[dict]:
 
 RUN_COLUMNS = ["task", "seed", "verified", "neurons", "states", "edges", "train_s", "prune_s", "first_perfect_step",
                "attempts", "steps_per_s", "seqs_per_s", "error"]
-SUMMARY_COLUMNS = ["task", "verified", "neurons", "states", "edges", "total_s", "train_s", "steps_per_s", "seqs_per_s"]
+SUMMARY_COLUMNS = ["task", "verified", "neurons", "states", "edges", "machine", "bool_states", "total_s", "train_s",
+                   "steps_per_s", "seqs_per_s"]
+SUITE = HERE / "examples" / "suite.py"
 
 
 def main():
   ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  ap.add_argument("--tasks", default=",".join(SIMPLE + ["gated"]), help="comma separated task names")
+  ap.add_argument("--tasks", default=",".join(SIMPLE + ["gated"]), help="comma separated: task names, "
+                  "path/file.py:NAME, or suite (every task of examples/suite.py)")
   ap.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per task (default 5)")
   ap.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (default 1)")
   ap.add_argument("--quick", action="store_true", help="a short check: 2 seeds of delay1 and replace111")
@@ -130,11 +140,15 @@ def main():
   ap.add_argument("train_args", nargs="*", help="extra train.py flags after --, e.g. -- --steps 1000")
   args = ap.parse_args()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
+  suite = re.findall(r"^([A-Z_0-9]+) = Task\(", SUITE.read_text(), re.M)
+  names = [m for n in names for m in ([f"examples/suite.py:{s}" for s in suite] if n == "suite" else [n])]
   seeds = 2 if args.quick else args.seeds
-  unknown = [n for n in names if n not in TASKS]
-  if unknown or seeds < 1 or args.jobs < 1:
-    print(f"bench.py: {'unknown task ' + ', '.join(unknown) if unknown else '--seeds and --jobs must be >= 1'}",
-          file=sys.stderr)
+  try:
+    found = {n.rsplit(":", 1)[-1]: get_task(n) for n in names}
+    if seeds < 1 or args.jobs < 1:
+      raise TaskError("--seeds and --jobs must be >= 1")
+  except TaskError as e:
+    print(f"bench.py: {e}", file=sys.stderr)
     sys.exit(2)
 
   out = Path(args.out)
@@ -157,7 +171,7 @@ def main():
       size = f"{row.get('neurons')}/{row.get('states')}/{row.get('edges')}"
       print(f"{row['task']:<11} seed {row['seed']}: {'verified' if row['verified'] else 'FAILED'} {size} "
             f"in {row.get('total_s', row['train_s']):.0f}s {row.get('error', '')}", file=sys.stderr, flush=True)
-  summary = summarize(rows)
+  summary = summarize(rows, {r["task"]: found[r["task"]].states for r in rows if r["task"] in found})
   table = (f"Per task (medians over verified seeds; times over all seeds):\n\n{markdown(summary, SUMMARY_COLUMNS)}\n\n"
            f"Per run:\n\n{markdown(rows, RUN_COLUMNS)}\n")
   print(table)

@@ -98,6 +98,7 @@ class Task:
   inputs: Callable[[np.random.Generator, int, int], np.ndarray] | None = None  # None: uniform random ±1
   config: dict | None = field(default=None)
   about: str = ""  # one line for `python tasks.py`
+  states: int | None = None  # the number of states of the smallest machine that computes the task, when known
 
   def sample_inputs(self, rng: np.random.Generator, batch: int, length: int) -> np.ndarray:
     if self.inputs is not None:
@@ -199,25 +200,25 @@ def cpu(x):
 
 
 TASKS = {t.name: t for t in [
-  Task(name="delay1", n_in=1, n_out=1, target=lambda x: shift(x, 1),
+  Task(name="delay1", states=2, n_in=1, n_out=1, target=lambda x: shift(x, 1),
        config={"cells": "1x1", "steps": 1000, "seq_len": 10}, about="y[n] = x[n-1], -1 at first"),
-  Task(name="delay2", n_in=1, n_out=1, target=lambda x: shift(x, 2),
+  Task(name="delay2", states=4, n_in=1, n_out=1, target=lambda x: shift(x, 2),
        config={"cells": "1x2", "steps": 2000, "seq_len": 10},
        about="y[n] = x[n-2], -1 for the first two steps"),
-  Task(name="loop3", n_in=1, n_out=1, target=loop3,
+  Task(name="loop3", states=3, n_in=1, n_out=1, target=loop3,
        config={"cells": "4x2", "steps": 2000, "seq_len": 10, "lr": 0.03},
        about="-1, -1, +1 repeating; the input is ignored"),
-  Task(name="parens", n_in=1, n_out=1, target=parens, inputs=parens_inputs,
+  Task(name="parens", states=9, n_in=1, n_out=1, target=parens, inputs=parens_inputs,
        config={"cells": "4x2", "steps": 5000, "seq_len": 40, "factor": 1.0, "reg_from": 0.3, "reg_intensity": 0.15},
        about="( is -1, ) is +1, valid prefixes up to depth 8; +1 when balanced"),
-  Task(name="replace111", n_in=1, n_out=1, target=replace111,
+  Task(name="replace111", states=3, n_in=1, n_out=1, target=replace111,
        config={"cells": "1x1", "steps": 2000, "seq_len": 10},
        about="each +1 input makes the output +1 for 3 steps"),
-  Task(name="gated", n_in=3, n_out=1, target=gated, inputs=gated_inputs,
+  Task(name="gated", states=4, n_in=3, n_out=1, target=gated, inputs=gated_inputs,
        config={"cells": "8x6", "steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "leak": 0.01,
                "reg_from": 0.5, "reg_intensity": 0.15},
        about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
-  Task(name="cpu", n_in=3, n_out=1, target=cpu,
+  Task(name="cpu", states=4, n_in=3, n_out=1, target=cpu,
        config={"cells": "8x6", "steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "reg_from": 0.5,
                "reg_intensity": 0.15},
        about="mini CPU: [opcode, rx, operand] on two registers; y = value written"),

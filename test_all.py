@@ -1714,3 +1714,28 @@ def test_example_machine_is_the_one_in_the_readme(path):
     assert len(fsm["analog"]) == want["analog"], fsm["note"]
   else:  # a correct network's machine is the task's smallest one
     assert want["states"] == want["smallest"] and exp["complete"] != want["sampled"], fsm["note"]
+
+
+# ---- tasks' declared smallest machines ----
+
+def distinguishable_states(task: tasks.Task) -> int:
+  """How many states the task's own outputs tell apart (Myhill-Nerode): two input prefixes are one state when every
+  suffix gives the same outputs after them. Prefixes and suffixes of every length up to a bound (2^16 sequences)."""
+  prefix_len, suffix_len = {1: (8, 8), 2: (4, 4), 3: (3, 2)}[task.n_in]
+  symbols = np.array(list(itertools.product([-1.0, 1.0], repeat=task.n_in)), np.float32)
+  futures = set()
+  for p in range(prefix_len + 1):
+    steps = np.array(list(itertools.product(range(len(symbols)), repeat=p + suffix_len)))
+    y = task.target(symbols[steps].reshape(len(steps), p + suffix_len, task.n_in))[:, p:]  # prefix-major order
+    futures |= {row.tobytes() for row in (y > 0).reshape(len(symbols) ** p, -1)}
+  return len(futures)
+
+
+SUITE = [tasks.get_task(f"{ROOT / 'examples' / 'suite.py'}:{name}") for name in
+         re.findall(r"^([A-Z_0-9]+) = Task\(", (ROOT / "examples" / "suite.py").read_text(), re.M)]
+
+
+@pytest.mark.parametrize("task", [t for t in tasks.TASKS.values() if t.name != "parens"] + SUITE, ids=lambda t: t.name)
+def test_each_task_declares_its_smallest_machine(task):
+  # parens runs on valid prefixes only, which this count over every input sequence does not know about
+  assert task.states == distinguishable_states(task)
