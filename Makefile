@@ -23,7 +23,7 @@ setup: .venv/.installed
 	touch $@
 
 demo: setup
-	$(PY) train.py --task replace111 --seed 0 -o $(RUN).npz
+	$(PY) train.py --task replace111 --seed 0 --force -o $(RUN).npz
 	@if [ -f extract.py ] && [ -f prune.py ] && [ -f render.py ]; then \
 	  $(PY) extract.py $(RUN).npz -o $(RUN).json && \
 	  $(PY) prune.py $(RUN).json -o $(RUN)-pruned.json && \
@@ -51,11 +51,11 @@ EXAMPLES := delay1:0 delay2:0 loop3:3 replace111:0 parens:0 gated:0 cpu:1
 examples: setup
 	mkdir -p runs examples
 	for ts in $(EXAMPLES); do t=$${ts%:*}; s=$${ts#*:}; \
-	  $(PY) train.py --task $$t --seed $$s -o runs/$$t-s$$s.npz && \
+	  $(PY) train.py --task $$t --seed $$s --force -o runs/$$t-s$$s.npz && \
 	  $(PY) extract.py runs/$$t-s$$s.npz | $(PY) prune.py -o examples/$$t.json || exit 1; \
 	done
 	# replace111 grows a one-state analog counter by default; with two states it grows the write-up's boolean one
-	$(PY) train.py --task replace111 --cells 1x2 --seed 1 -o runs/replace111-1x2-s1.npz
+	$(PY) train.py --task replace111 --cells 1x2 --seed 1 --force -o runs/replace111-1x2-s1.npz
 	$(PY) extract.py runs/replace111-1x2-s1.npz | $(PY) prune.py -o examples/replace111-boolean.json
 
 # docs/: the README's pictures, programs and machines, drawn from examples/ by render.py, and the page's screenshot.

@@ -110,6 +110,8 @@ def write_atomic(path: str | Path, data: bytes) -> None:
   try:
     with os.fdopen(fd, "wb") as f:
       f.write(data)
+      f.flush()
+      os.fsync(f.fileno())  # on disk before the rename: a crash then leaves the old file or the new one, never none
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the permissions of a normal file
@@ -163,7 +165,7 @@ def save_graph(graph: dict, path: str) -> None:
 
 MAX_VALUE = 1e9  # no weight, bias or initial state is bigger: a graph that says so is broken, not a bonsai
 MAX_INDEX = 65535  # inputs, outputs, cells, neurons: a bigger index is a broken file, not a wide network
-NODE_ID = re.compile(r"(in|out)\d+|c\d+_[sro]\d+")  # in0, out0, c0_s1, c0_r1, c0_o3: the names extract.py gives
+NODE_ID = re.compile(r"(in|out)[0-9]+|c[0-9]+_[sro][0-9]+")  # in0 out0 c0_s1 c0_r1 c0_o3: extract.py's names
 
 
 def is_number(v, limit: float = MAX_VALUE) -> bool:

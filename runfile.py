@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from graph import write_atomic
-from tasks import TASKS, Task, get_task
+from tasks import DEFAULTS, TASKS, Task, get_task, parse_cells
 
 PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
 
@@ -68,9 +68,16 @@ def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     if not np.all(np.isfinite(arrays[k])):
       raise RunError(f"{path}: NaN or infinite values in {k}")
   total = sum(int(np.prod(s)) for s in shapes.values())
-  for k in ("adam_m", "adam_v"):  # the optimizer's moments: one flat vector for all the weights
-    if k in arrays and arrays[k].shape != (total,):
-      raise RunError(f"{path}: {k} has shape {arrays[k].shape}, expected ({total},)")
+  expected = {"adam_m": (total,), "adam_v": (total,), "adam_b1_t": (1,), "adam_b2_t": (1,)}  # one flat vector
+  if meta.get("perfect_step") is not None:  # the last perfect weights, to fall back on
+    expected.update({PERFECT + k: s for k, s in shapes.items()})
+  for k, shape in expected.items():
+    if (k in arrays or k.startswith(PERFECT)) and (k not in arrays or arrays[k].shape != shape):
+      raise RunError(f"{path}: {k} is {'missing' if k not in arrays else arrays[k].shape}, expected shape {shape}")
+  if "history" in arrays and (arrays["history"].ndim != 2 or arrays["history"].shape[1] != 5):
+    raise RunError(f"{path}: history has shape {arrays['history'].shape}, expected (rows, 5)")
+  if not isinstance(meta.get("task_file", ""), str):
+    raise RunError(f"{path}: its meta has no valid task_file")
   return arrays, meta
 
 
@@ -104,8 +111,37 @@ def resumed_task(given: str | None, meta: dict, path: str) -> tuple[Task, str]:
   task = get_task(spec)
   expected = meta.get("task_name") or (meta["task"] if ":" not in meta["task"] else task.name)
   if task.name != expected:
-    raise RunError(f"{path}: the run is of task {expected}; --task {given} is task {task.name}")
+    raise RunError(f"{path}: the run is of task {expected}; {given or meta['task']} is task {task.name}")
   return task, spec
+
+
+def resumed_settings(path, meta: dict, task: Task, cells: str | None, seed: int | None) -> dict:
+  """The settings of a run being resumed, from its meta; RunError for --cells or --seed that contradict the run, or
+  a task of other inputs and outputs."""
+  cfg = {**{k: meta.get(k, v) for k, v in DEFAULTS.items()}, "cells": ",".join(f"{o}x{s}" for o, s in meta["cells"])}
+  given = {"cells": cells and ",".join(f"{o}x{s}" for o, s in parse_cells(cells)), "seed": seed,
+           "inputs and outputs": (task.n_in, task.n_out)}
+  for key, own in (("cells", cfg["cells"]), ("seed", meta["seed"]), ("inputs and outputs", (meta["n_in"],
+                                                                                          meta["n_out"]))):
+    if given[key] is not None and given[key] != own:
+      raise RunError(f"{path}: the run's {key}: {own}; --{key.split()[0]} {given[key]} contradicts it")
+  return cfg
+
+
+def check_resumable(path, arrays: dict, meta: dict, cfg: dict) -> None:
+  """RunError when the settings cannot continue the run: fewer steps than it has done, or another batch size for
+  the states it carries from window to window."""
+  if meta["steps_done"] > cfg["steps"]:
+    raise RunError(f"{path}: the run has done {meta['steps_done']} steps, more than --steps {cfg['steps']}; give "
+                   "more steps to train on")
+  carried = [k for k in arrays if k.startswith("carry")]
+  if carried and cfg["windows"] > 1 and arrays[carried[0]].shape[0] != cfg["batch"]:
+    raise RunError(f"{path}: the run carries states for --batch {arrays[carried[0]].shape[0]}, not {cfg['batch']}")
+
+
+def finished(meta: dict, steps: int) -> bool:
+  """The run is done to `steps` and was written as a finished run (not a checkpoint at its last step)."""
+  return meta["steps_done"] == steps and meta.get("perfect_step") is None
 
 
 def check_output(out: Path) -> None:

@@ -72,7 +72,7 @@ def check_settings(cfg: dict, n_in: int = 1, n_out: int = 1) -> dict:
   if size + width * n_out > MAX_WEIGHTS:
     raise ValueError(f"--cells {cfg['cells']}: {size + width * n_out:,} weights, more than {MAX_WEIGHTS:,}")
   for key in ("steps", "batch", "seq_len", "windows"):
-    if type(cfg[key]) is not int or cfg[key] < 1:
+    if not isinstance(cfg[key], (int, np.integer)) or isinstance(cfg[key], bool) or cfg[key] < 1:
       raise ValueError(f"--{key.replace('_', '-')} must be a positive whole number, not {cfg[key]!r}")
   ranges = {"lr": (0, None), "factor": (0, 1), "leak": (0, None), "reg_intensity": (0, None),
             "reg_threshold": (0, None), "reg_steepness": (0, None), "reg_l1": (0, None), "reg_from": (0, 1)}
@@ -252,7 +252,7 @@ def check_task(task: Task, where: str) -> Task:
     value = getattr(task, key, None)
     if type(value) is not int or value < 1:
       raise TaskError(f"{where}: {key} must be a positive whole number, not {value!r}")
-  checked_sample(task, np.random.default_rng(0), 16, 12, where)
+  checked_sample(task, np.random.default_rng(0), 16, 24, where)
   return task
 
 

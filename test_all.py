@@ -293,17 +293,25 @@ def test_resume_keeps_a_finished_run_refuses_contradictions_and_finds_its_task_f
   run = project / "runs" / "r.npz"
   done = run.read_bytes()
   for args, words in ((["--steps", "10"], ["30 steps, more than --steps 10"]),
-                      (["--task", "delay1"], ["the run is of task and_prev", "task delay1"]),
-                      (["--cells", "4x2"], ["cells are 2x1; --cells 4x2 contradicts"])):
+                      (["--task", "delay1"], ["the run is of task and_prev", "delay1 is task delay1"]),
+                      (["--cells", "4x2"], ["the run's cells: 2x1; --cells 4x2 contradicts it"]),
+                      (["--seed", "3"], ["the run's seed: 0; --seed 3 contradicts it"]),
+                      (["--resume", "runs/r.npz", "-o", "my_tasks.py"], ["my_tasks.py: a file is there already"])):
     assert_clean_error(run_script(ROOT / "train.py", "--resume", "runs/r.npz", *args, cwd=project), *words)
   proc = run_script(ROOT / "train.py", "--resume", "runs/r.npz", cwd=project)
   assert proc.returncode == 0 and b"finished already" in proc.stderr, proc.stderr
+  assert proc.stdout.decode().split() == ["runs/r.npz"]
+  assert_clean_error(run_script(ROOT / "train.py", "--task", "delay1", "-o", "runs/r.npz", cwd=project),
+                     "runs/r.npz: a file is there already; --resume it, or give --force")
   assert run.read_bytes() == done  # never restarted, never rewritten
   moved = tmp_path / "moved"
   project.rename(moved)  # the task file is found beside the run's folder, from any folder
   proc = run_script(ROOT / "train.py", "--resume", moved / "runs" / "r.npz", "--steps", "40", cwd=tmp_path)
   assert proc.returncode == 0, proc.stderr
-  assert train.load_run(moved / "runs" / "r.npz")[1]["steps_done"] == 40
+  proc = run_script(ROOT / "train.py", "--resume", "runs/r.npz", "--steps", "45", cwd=moved)  # and again, from there
+  assert proc.returncode == 0, proc.stderr
+  meta = train.load_run(moved / "runs" / "r.npz")[1]
+  assert (meta["steps_done"], meta["task"], meta["restarts"]) == (45, "my_tasks.py:AND_PREV", 3)
 
 
 @pytest.mark.slow
@@ -313,12 +321,15 @@ def test_ctrl_c_twice_on_the_command_line_then_resume_gives_the_uninterrupted_ru
   assert run_script("train.py", *args, "-o", tmp_path / "whole.npz").returncode == 0
   proc = subprocess.Popen([PY, "train.py", *args, "-o", tmp_path / "part.npz"], cwd=ROOT, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True)
-  first = proc.stderr.readline()  # the first validation's line: training is under way
-  assert first.startswith("step 250/3000"), first
-  proc.send_signal(signal.SIGINT)
-  proc.send_signal(signal.SIGINT)
-  rest = proc.stderr.read()
-  assert proc.wait(timeout=300) == 130 and "Traceback" not in rest, rest
+  try:
+    first = proc.stderr.readline()  # the first validation's line: training is under way
+    assert first.startswith("step 250/3000"), first
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=300) == 130 and "Traceback" not in rest, rest
+  finally:
+    proc.kill()  # a failed check leaves no training behind
   assert "resume with: python train.py --resume" in rest.strip().splitlines()[-1]
   assert run_script("train.py", "--resume", tmp_path / "part.npz").returncode == 0
   assert_same_run(tmp_path / "part.npz", tmp_path / "whole.npz")
@@ -458,8 +469,8 @@ NO_OUT = Task(name="no_out", n_in=1, n_out=0, target=lambda x: x)
   (["--seed", "-1"], ["--seed"]),
   (["-o", "folder"], ["folder: is a folder"]),
   (["-o", "bad_tasks.py/x.npz"], ["bad_tasks.py/x.npz: cannot write there"]),
-  (["--task", "bad_tasks.py:WIDE"], ["its target gave shape (16, 12, 2)"]),
-  (["--task", "bad_tasks.py:SHORT"], ["(16, 11, 1)"]),
+  (["--task", "bad_tasks.py:WIDE"], ["its target gave shape (16, 24, 2)"]),
+  (["--task", "bad_tasks.py:SHORT"], ["(16, 23, 1)"]),
   (["--task", "bad_tasks.py:NAN"], ["gave nan"]),
   (["--task", "bad_tasks.py:HALF"], ["gave 0.5; every value must be +1"]),
   (["--task", "bad_tasks.py:ZEROS"], ["gave 0;"]),
@@ -469,6 +480,7 @@ NO_OUT = Task(name="no_out", n_in=1, n_out=0, target=lambda x: x)
   (["--task", "bad_tasks.py:NO_OUT"], ["n_out must be a positive whole number, not 0"]),
   (["--resume", "truncated.npz"], ["truncated.npz: not a run file"]), (["--resume", "crc.npz"], ["crc.npz: not a run"]),
   (["--resume", "no_meta.npz"], ["no_meta.npz: its meta has no valid seed"]),
+  (["-o", "no_meta.npz"], ["no_meta.npz: a file is there already; --resume it, or give --force to start over"]),
 ])
 def test_train_checks_every_input_before_it_compiles(args, words, tmp_path, monkeypatch, capsys):
   (tmp_path / "bad_tasks.py").write_text(BAD_TASKS)

@@ -905,8 +905,8 @@ SAMPLERS = {
   "raises": ("raise RuntimeError('sampler broke')", False),
   "none": ("return None", False),
 }
-# when a broken target or sampler is broken: always, or only for sizes that check_task (16 x 12) does not try
-WHEN = {"always": "True", "for a batch over 16": "x.shape[0] > 16", "for more than 12 steps": "x.shape[1] > 12"}
+# when a broken target or sampler is broken: always, or only for sizes that check_task (16 x 24) does not try
+WHEN = {"always": "True", "for a batch over 16": "x.shape[0] > 16", "for more than 24 steps": "x.shape[1] > 24"}
 OBJECTS = ["task", "not a Task", "a function", "a duck", "missing", "syntax error",
            "raises on import", "exits on import", "target not callable"]
 
@@ -975,14 +975,14 @@ def pinned_task(target="good", sampler="uniform", when="always", obj="task") -> 
   return TaskFile(task_file_text(obj, 1, 1, target, sampler, when), ("pinned",), False, True)
 
 
-# Found: check_task tries one batch of 16 x 12; a target that fails only for other sizes crashes the stages that call it
+# Found: check_task tries one batch of 16 x 24; a target that fails only for other sizes crashes the stages that call it
 #      later: here it raises for a batch over 16, and prune.py (its sampled and exhaustive sets) and render.py -o x.html
 #      (the page's table of flipped inputs, a batch of 25) crash with "ValueError: no target here".
 SNEAKY_RAISE = pinned_task("raises", when="for a batch over 16")
-# Found: a target one step short for more than 12 steps: tasks.py (16 steps) prints 15 outputs under 16 inputs without
-#      a word, prune.py crashes on its exhaustive set of 16 steps ("ValueError: operands could not be broadcast
-#      together with shapes (512,16,1) (512,15,1)"), render.py -o x.html ("ValueError: cannot reshape array ...").
-SNEAKY_SHORT = pinned_task("short", when="for more than 12 steps")
+# Found: a target one step short for more steps than check_task tried: tasks.py (16 steps) printed 15 outputs under
+#      16 inputs without a word; prune.py crashed on its exhaustive set ("ValueError: operands could not be broadcast
+#      together"), render.py -o x.html too ("ValueError: cannot reshape array ...").
+SNEAKY_SHORT = pinned_task("short", when="for more than 24 steps")
 # Found: a task file that calls sys.exit(3) when imported: every stage exits 3 with nothing on stderr.
 EXITS = TaskFile(task_file_text("exits on import", 1, 1, "good", "uniform", "always"), ("pinned",), True, False)
 

@@ -7,9 +7,8 @@ Out: runs/<task>-s<seed>.npz (or -o PATH), its path printed as the last line on 
      step, loss, regularization loss, validation accuracy, weights above 0.01), plus what a resumed run needs (the
      optimizer's state; with --windows, the carried states; mid-run, the last weights that validated at 100%).
 
-The network is the write-up's cell (see forward(); its activation is activation.cl, which kernel.py makes a tinygrad
-op), one per layer, and a dense output layer.
-Loss = MSE(y, target) + a sparsity penalty on every kernel that counts weights above a small threshold.
+The network is the write-up's cell (see forward(); its activation is activation.cl, made a tinygrad op by kernel.py),
+one per layer, and a dense output layer. Loss = MSE(y, target) + a sparsity penalty that counts the weights.
 Training goes on long after the network is perfect: that is when the penalty prunes it (the write-up's
 "grokking"-like phase), so the default schedule runs a fixed number of steps.
 """
@@ -21,6 +20,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -258,7 +258,7 @@ class Run:
   best: tuple[int, dict] | None = None  # (step, arrays) of the last 100% validation
   start: float = 0.0  # time.time() when train() began
   resumed_at: int = 0  # the step this process began at
-  signal: int | None = None  # a Ctrl-C or SIGTERM that came while training, acted on between steps
+  signal: int | None = None  # a Ctrl-C or SIGTERM that came while training, taken between steps
 
 
 def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
@@ -272,14 +272,15 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
     run.history = [list(r) for r in arrays.get("history", np.zeros((0, 5)))]
     if run.meta.get("perfect_step") is not None:  # a checkpoint carries its last perfect weights, to fall back on
       run.best = run.meta["perfect_step"], {k[len(PERFECT):]: v for k, v in arrays.items() if k.startswith(PERFECT)}
-    run.meta.update(run.cfg, task=run.task_spec, cells=[list(c) for c in cells])  # e.g. more --steps than before
+    run.meta.update(run.cfg, cells=[list(c) for c in cells], restarts=run.restarts)  # e.g. more --steps than before
   else:
     run.meta = {"task": run.task_spec, "task_name": task.name, "n_in": task.n_in, "n_out": task.n_out,
-                "seed": run.seed, **run.cfg, "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0}
-    if ":" in run.task_spec:  # a task file: where it was, so that a resume from another folder finds it again
-      run.meta["task_file"] = str(Path(run.task_spec.rsplit(":", 1)[0]).resolve())
+                "seed": run.seed, **run.cfg, "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0,
+                "restarts": run.restarts}
+  if ":" in run.task_spec:  # a task file: where it was found, so that a later resume from elsewhere finds it again
+    run.meta["task_file"] = str(Path(run.task_spec.rsplit(":", 1)[0]).resolve())
   run.start, run.resumed_at = time.time(), run.meta["steps_done"]
-  with signals_noted(run):
+  with signals_deferred(run):
     trainer = attempts(run, arrays if resume else None, cells)
   live, total = live_weights(trainer.w)
   progress(f"done: {run.meta['steps_done']} steps in {time.time() - run.start:.1f}s, "
@@ -305,24 +306,37 @@ def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Tr
   return trainer
 
 
-@contextlib.contextmanager
-def signals_noted(run: Run):
-  """While training, Ctrl-C and SIGTERM only note themselves in run.signal, and run_steps acts on them between
-  steps: a checkpoint then holds exactly the steps that completed (their validation too), however often they come."""
-  def note(signum, frame):
-    if run.signal is None:
-      progress("interrupted: stopping after the current step", final=True)
-    run.signal = signum
+SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
-  if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+
+@contextlib.contextmanager
+def signals_deferred(run: Run):
+  """While training, Ctrl-C and SIGTERM wait, and run_steps takes them between steps: a checkpoint then holds exactly
+  the steps that completed, their validation too, however often they come. They are blocked in this thread, and so
+  in the compiler processes it starts, which inherit the mask (a terminal's Ctrl-C goes to all of them); one that
+  lands on another thread only notes itself in run.signal (a handler that prints could break a write under way)."""
+  if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
     yield
     return
-  before = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+  handlers = {s: signal.signal(s, lambda signum, frame: setattr(run, "signal", signum)) for s in SIGNALS}
+  mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
   try:
     yield
   finally:
-    for s, handler in before.items():
+    took_signal(run)  # one that came after the last step: taken here, so that unblocking does not raise it
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    for s, handler in handlers.items():
       signal.signal(s, handler)
+
+
+def took_signal(run: Run) -> bool:
+  """Whether a Ctrl-C or SIGTERM has come (taking any that wait, into run.signal)."""
+  while signal.sigpending() & SIGNALS:
+    taken = signal.sigtimedwait(SIGNALS, 0)
+    if taken is None:  # another thread's: its handler notes it
+      break
+    run.signal = taken.si_signo
+  return run.signal is not None
 
 
 def run_steps(run: Run, trainer: Trainer) -> bool:
@@ -338,11 +352,11 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
                 seconds=round(time.time() - run.start, 2), perfect_step=None if best is None else best[0])
     fallback = {PERFECT + k: v for k, v in best[1].items()} if best else {}
     history = np.array(run.history, np.float32).reshape(-1, 5)
-    save_run(run.out, {**(arrays or trainer.arrays()), **fallback, "history": history}, meta)
+    save_run(run.out, {**(trainer.arrays() if arrays is None else arrays), **fallback, "history": history}, meta)
 
   try:
     while step < cfg["steps"]:
-      if run.signal is not None:
+      if took_signal(run):
         raise KeyboardInterrupt
       tick = time.perf_counter()
       loss, reg = trainer.step(step)
@@ -366,13 +380,13 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
       if stuck(run, step, acc):
         meta.update(steps_done=step, val_accuracy=acc)
         return False
-      if time.time() - last_save > run.checkpoint_every:
+      if step < cfg["steps"] and time.time() - last_save > run.checkpoint_every:  # the last step's is final
         checkpoint()
         last_save = time.time()
   except KeyboardInterrupt:
     checkpoint()
     progress(f"interrupted at step {step}; resume with: python train.py --resume {run.out}", final=True)
-    sys.exit(130)
+    sys.exit(143 if run.signal == signal.SIGTERM else 130)
   if acc < 1.0 and run.best is not None:  # it was perfect once: keep those weights rather than a broken network
     progress(f"final validation {acc:.1%}: keeping the weights of step {run.best[0]}, the last perfect one", final=True)
     meta["recovered_from_step"], acc = run.best[0], 1.0
@@ -399,9 +413,8 @@ def progress(line: str, final: bool = False) -> None:
 
 def versions() -> dict:
   """What the run was made with, for its meta."""
-  import tinygrad
-  return {"python": sys.version.split()[0], "numpy": np.__version__,
-          "tinygrad": getattr(tinygrad, "__version__", "0.14.0"), "device": Device.DEFAULT}
+  return {"python": sys.version.split()[0], "numpy": np.__version__, "tinygrad": metadata.version("tinygrad"),
+          "device": Device.DEFAULT}
 
 
 # ---- the run file (runfile.py) ----
@@ -420,9 +433,10 @@ def parse_args() -> argparse.Namespace:
   ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   ap.add_argument("--task", help="task name (python tasks.py lists them) or path/file.py:NAME (default replace111; "
                   "with --resume, the run's own)")
-  ap.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same weights")
-  ap.add_argument("--restarts", type=int, default=3,
+  ap.add_argument("--seed", type=int, help="random seed: the same seed gives the same weights (default 0)")
+  ap.add_argument("--restarts", type=int,
                   help="start over with fresh weights when validation is not 100%% by 40%% of the steps (default 3)")
+  ap.add_argument("--force", action="store_true", help="write over the output file when it is there already")
   ap.add_argument("-o", "--out", help="output .npz (default runs/<task>-s<seed>.npz)")
   ap.add_argument("--resume", metavar="RUN.npz", help="continue a checkpointed or interrupted run to its --steps")
   group = ap.add_argument_group("settings", "An unset setting comes from the task's config (tasks.py), then from the "
@@ -439,44 +453,45 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   or ValueError, each one line, for a bad flag, task, run file or output path."""
   flags = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
   resume = load_run(args.resume) if args.resume else None
+  seed, restarts = (0 if args.seed is None else args.seed), (3 if args.restarts is None else args.restarts)
   if resume:
-    meta = resume[1]
+    arrays, meta = resume
     task, spec = runfile.resumed_task(args.task, meta, args.resume)
-    cfg = {**{k: meta.get(k, v) for k, v in DEFAULTS.items()}, "cells": ",".join(f"{o}x{s}" for o, s in meta["cells"])}
-    if "cells" in flags and parse_cells(flags["cells"]) != parse_cells(cfg["cells"]):
-      raise RunError(f"{args.resume}: the run's cells are {cfg['cells']}; --cells {flags['cells']} contradicts them")
-    if (task.n_in, task.n_out) != (meta.get("n_in"), meta.get("n_out")):
-      raise RunError(f"{args.resume}: the run has {meta.get('n_in')} inputs and {meta.get('n_out')} outputs, "
-                     f"task {task.name} {task.n_in} and {task.n_out}")
-    seed = meta["seed"]
+    cfg = runfile.resumed_settings(args.resume, meta, task, flags.get("cells"), args.seed)
+    seed, restarts = meta["seed"], meta.get("restarts", 3) if args.restarts is None else args.restarts
   else:
     spec = args.task or "replace111"
-    task, cfg, seed = get_task(spec), None, args.seed
-    cfg = task.settings()
+    task, cfg = get_task(spec), get_task(spec).settings()
   cfg = check_settings({**cfg, **flags}, task.n_in, task.n_out)
-  if resume and resume[1]["steps_done"] > cfg["steps"]:
-    raise RunError(f"{args.resume}: the run has done {resume[1]['steps_done']} steps, more than --steps "
-                   f"{cfg['steps']}; give more steps to train on")
-  if seed < 0 or args.restarts < 0:
+  if resume:
+    runfile.check_resumable(args.resume, arrays, meta, cfg)
+  if seed < 0 or restarts < 0:
     raise ValueError(f"--{'seed' if seed < 0 else 'restarts'} must be 0 or more")
   name = Path(spec.split(":")[-1]).name if ":" in spec else spec
   out = Path(args.out or args.resume or f"runs/{name}-s{seed}.npz")
   runfile.check_output(out)
-  return Run(task, spec, cfg, seed, out, restarts=args.restarts), resume
+  if out.exists() and not args.force and (not args.resume or out.resolve() != Path(args.resume).resolve()):
+    raise RunError(f"{out}: a file is there already; --resume it, or give --force to start over")
+  return Run(task, spec, cfg, seed, out, restarts=restarts), resume
 
 
 def main():
   args = parse_args()
   try:
     run, resume = settle(args)
-    if resume and resume[1]["steps_done"] == run.cfg["steps"]:  # nothing to do: the file stays as it is
-      progress(f"{run.out}: finished already ({run.cfg['steps']} steps); more --steps trains on", final=True)
-    else:
-      train(run, resume)
-  except (TaskError, RunError, GraphError, ValueError) as e:  # GraphError: the run file cannot be written
+  except (TaskError, RunError, ValueError) as e:
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)
-  except KeyboardInterrupt:  # before training began: nothing to save
+  if resume and runfile.finished(resume[1], run.cfg["steps"]):  # nothing to do: the file stays as it is
+    progress(f"{args.resume}: finished already ({run.cfg['steps']} steps); more --steps trains on", final=True)
+    print(args.resume)
+    return
+  try:
+    train(run, resume)
+  except (TaskError, RunError, GraphError) as e:  # a task broken at other sizes, a NaN loss, a disk that fills up
+    print(f"train.py: {e}", file=sys.stderr)
+    sys.exit(2)
+  except KeyboardInterrupt:  # before the first step began: nothing to save yet
     sys.exit(130)
   print(run.out)
 
