@@ -8,6 +8,7 @@ Out: a formula as a tree of tuples: ("var", i), ("const", bool), ("not", t), ("a
   to_python(t, leaf)                the formula as a Python expression; leaf(i) -> (text, precedence) of variable i
   patterns(symbols, chosen)         input symbols (rows of ±1) as few patterns of + - and * (either)
 """
+import functools
 import itertools
 
 import numpy as np
@@ -122,7 +123,16 @@ def cover(k: int, on: set, dont_care: set) -> list:
 
 def shortest(rows: np.ndarray, outs: np.ndarray) -> tuple:
   """search's formula, or a sum of products when the search gives up."""
-  return search(rows, outs) or sum_of_products(rows, outs)
+  rows, outs = np.asarray(rows, bool), np.asarray(outs, bool)
+  return cached_shortest(rows.shape, rows.tobytes(), outs.tobytes())
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_shortest(shape: tuple[int, int], rows: bytes, outs: bytes) -> tuple:
+  """shortest() of a truth table given as bytes: a table asked for again (a gate in the report, then its line in
+  the program) is searched once."""
+  rows_, outs_ = np.frombuffer(rows, bool).reshape(shape), np.frombuffer(outs, bool)
+  return search(rows_, outs_) or sum_of_products(rows_, outs_)
 
 
 def patterns(symbols: np.ndarray, chosen: list) -> list[str]:

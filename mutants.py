@@ -49,7 +49,7 @@ MUTANTS = [
     "      outputs.append(graph_activation(c @ w_o + b_o, factor, 0.0))\n"
     "      state = graph_activation(c @ w_r + b_r, factor, 0.0)",
     "validation_evaluator", "train.numpy_forward (the validation evaluator) forces the leak to 0"),
-  M("resume-ignores-settings", "train.py",
+  M("resume-ignores-settings", "runfile.py",
     "cfg = {**{k: meta.get(k, v) for k, v in DEFAULTS.items()}, \"cells\":",
     "cfg = {**task.settings(), \"cells\":",
     "flag_reaches or ctrl_c_twice", "--resume takes the task's settings, not the run's"),
@@ -146,8 +146,8 @@ MUTANTS = [
     "graph_evaluate_steps_states or xor_and_mux", "the evaluator puts the dense outputs through the activation"),
   # ---- tasks.py ----
   M("delay-off-by-one", "tasks.py",
-    "Task(name=\"delay2\", n_in=1, n_out=1, target=lambda x: shift(x, 2),",
-    "Task(name=\"delay2\", n_in=1, n_out=1, target=lambda x: shift(x, 3),",
+    "Task(name=\"delay2\", states=4, n_in=1, n_out=1, target=lambda x: shift(x, 2),",
+    "Task(name=\"delay2\", states=4, n_in=1, n_out=1, target=lambda x: shift(x, 3),",
     "delays_and_loop", "delay2 delays by three steps"),
   M("shift-pads-plus-one", "tasks.py",
     "pad = -np.ones_like(x[:, :n])",
