@@ -168,9 +168,9 @@ MAX_INDEX = 65535  # inputs, outputs, cells, neurons: a bigger index is a broken
 NODE_ID = re.compile(r"(in|out)[0-9]+|c[0-9]+_[sro][0-9]+")  # in0 out0 c0_s1 c0_r1 c0_o3: extract.py's names
 
 
-def is_number(v, limit: float = MAX_VALUE) -> bool:
-  """A plain finite number no bigger than limit (JSON's true, and integers too big for a float, are not)."""
-  return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= limit
+def is_number(v) -> bool:
+  """A plain finite number no bigger than MAX_VALUE (JSON's true, and integers too big for a float, are not)."""
+  return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_VALUE
 
 
 def check_graph(graph, name: str = "graph") -> None:
@@ -340,9 +340,9 @@ def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | Non
   if x.shape[2] < need:
     raise ValueError(f"the graph reads input {need - 1} but the inputs have only {x.shape[2]} per step")
   pos = {nid: i for i, nid in enumerate(c["ids"])}
-  rows = np.array([pos[s] for s in start or {}], np.int64)
-  first = np.stack([np.broadcast_to(np.asarray(v, np.float64), len(x)) for v in (start or {}).values()]) \
-      if start else np.zeros((0, len(x)))
+  start = start or {}
+  rows = np.array([pos[s] for s in start], np.int64)
+  first = np.array([np.broadcast_to(np.asarray(v, np.float64), len(x)) for v in start.values()]).reshape(-1, len(x))
   act = graph["graph"]["activation"]
   # a few thousand sequences at a time (fewer for a big graph): the working set stays in the CPU cache, which
   # measured ~3x faster for big batches, and a graph of thousands of neurons does not fill the memory

@@ -65,9 +65,10 @@ def parse_cells(spec: str) -> list[tuple[int, int]]:
 
 def check_settings(cfg: dict, n_in: int = 1, n_out: int = 1) -> dict:
   """cfg with its cells written out plainly (8x4,4x2); ValueError, naming the flag, for a setting out of range."""
-  cfg = {**cfg, "cells": ",".join(f"{o}x{s}" for o, s in parse_cells(cfg["cells"]))}
+  cells = parse_cells(cfg["cells"])
+  cfg = {**cfg, "cells": ",".join(f"{o}x{s}" for o, s in cells)}
   size, width = 0, n_in
-  for o, s in parse_cells(cfg["cells"]):
+  for o, s in cells:
     size, width = size + (width + s) * (o + s), o
   if size + width * n_out > MAX_WEIGHTS:
     raise ValueError(f"--cells {cfg['cells']}: {size + width * n_out:,} weights, more than {MAX_WEIGHTS:,}")

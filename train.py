@@ -73,7 +73,7 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
     state = (w[f"cell{k}_initial_state"].reshape(1, n_s) if start is None else start[k]).expand(batch, n_s)
     outputs = []
     for t in range(length):
-      pre = from_input[:, t] + (state @ kernel[n_x:] if n_s else 0)
+      pre = from_input[:, t] + state @ kernel[n_x:]
       a = activation(pre, factor, leak)
       outputs.append(a[:, :n_o])
       state = a[:, n_o:]
