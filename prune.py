@@ -48,10 +48,9 @@ from graph import (
   size,
   task_of,
 )
-from tasks import TaskError, checked_sample, checked_target, get_task
+from tasks import TEST_LENGTH, TEST_SEQUENCES, TaskError, all_sequences, get_task, test_sets  # noqa: F401 (tests)
 
 QUANT_STEPS = (1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
-EXHAUSTIVE_MAX = 2 ** 16  # enumerate every input sequence when there are at most this many
 QUICK = 64  # sequences tried first: most rejected candidates fail on these already
 SCREEN = 512  # then this many of every set, before the rest
 CHUNK = 8192  # then the rest, this many at a time
@@ -62,32 +61,6 @@ class Incorrect(Exception):
 
 
 # ---- the test sequences and the check ----
-
-def exhaustive_length(task) -> int:
-  """The longest length L whose 2^(n_in * L) uniform input sequences can all be tried (0: none)."""
-  if task.inputs is not None or task.n_in < 1:
-    return 0
-  return int(np.log2(EXHAUSTIVE_MAX)) // task.n_in
-
-
-def all_sequences(n_in: int, length: int) -> np.ndarray:
-  """Every ±1 input sequence: (2^(n_in * length), length, n_in)."""
-  n = n_in * length
-  bits = (np.arange(2 ** n)[:, None] >> np.arange(n)) & 1
-  return (2.0 * bits - 1).reshape(-1, length, n_in).astype(np.float32)
-
-
-def test_sets(task, seed: int, sequences: int, length: int) -> list[dict]:
-  """The inputs and targets a graph must get right: sampled ones, and all of them when they are few enough."""
-  x, y = checked_sample(task, np.random.default_rng(seed), sequences, length)  # TaskError: the task is broken
-  sets = [{"name": "sampled", "x": x, "y": y.astype(np.float64), "seed": seed}]
-  n = exhaustive_length(task)
-  if n:
-    x = all_sequences(task.n_in, n)
-    x = x[np.random.default_rng(seed).permutation(len(x))]  # shuffled: the screen of passes() takes the first ones
-    sets.append({"name": "exhaustive", "x": x, "y": checked_target(task, x).astype(np.float64)})
-  return sets
-
 
 def pieces(sets: list[dict], screen: bool = False):
   """The test sequences as passes() tries them, (x, y) piece by piece: QUICK of the first set, then SCREEN of every
@@ -362,7 +335,7 @@ def greedy(graph: dict, sets: list[dict]) -> tuple[dict, dict]:
       return graph, done
 
 
-def prune(graph: dict, task, seed: int = 0, sequences: int = 5000, length: int = 60,
+def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, length: int = TEST_LENGTH,
           quantization: bool = True, greedy_pass: bool = True) -> dict:
   """The pruned graph, with graph.prune and graph.verified filled in. Raises Incorrect when the graph fails the
   screen (the first few hundred test sequences), or when neither it nor any clipped version of it passes them all.
@@ -428,8 +401,10 @@ def main():
   ap.add_argument("--task", help="the task to check against, instead of the one named in the graph "
                   "(e.g. path/to/my_tasks.py:NAME when running from another folder)")
   ap.add_argument("--seed", type=int, default=0, help="seed of the sampled test sequences (default 0)")
-  ap.add_argument("--sequences", type=int, default=5000, help="sampled test sequences (default 5000)")
-  ap.add_argument("--length", type=int, default=60, help="steps per sampled test sequence (default 60)")
+  ap.add_argument("--sequences", type=int, default=TEST_SEQUENCES,
+                  help=f"sampled test sequences (default {TEST_SEQUENCES}; train.py validates on these too)")
+  ap.add_argument("--length", type=int, default=TEST_LENGTH, help=f"steps per sampled test sequence (default "
+                  f"{TEST_LENGTH})")
   ap.add_argument("--no-quantize", action="store_true", help="keep the weights as trained, do not round them")
   ap.add_argument("--no-greedy", action="store_true", help="skip the greedy pass that follows the clipping (remove "
                   "edges, replace nodes by constants, zero biases, one at a time while the graph stays correct): "

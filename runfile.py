@@ -3,11 +3,15 @@
 In:  arrays (weights, optimizer state, history) and meta (a JSON-ready dict); or the path of a run file.
 Out: save_run(path, arrays, meta) writes atomically; load_run(path) -> (arrays, meta), or RunError naming the file
      and the problem (not a run file, truncated, a bad checksum, missing or mis-shaped arrays, NaN weights, a meta
-     that disagrees with the arrays); resumed_task finds a run's task again, check_output whether a run can be saved.
+     that disagrees with the arrays); resumed_task finds a run's task again, check_output whether a run can be saved;
+     signals_deferred makes Ctrl-C and SIGTERM wait for the end of a training step.
 """
+import contextlib
 import io
 import json
+import signal
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -155,3 +159,39 @@ def check_output(out: Path) -> None:
       pass
   except OSError as e:
     raise RunError(f"{out}: cannot write there ({e.strerror or e})") from None
+
+
+# ---- a run stops between steps only ----
+
+SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_deferred(run):
+  """While training, Ctrl-C and SIGTERM wait, and run_steps takes them between steps: a checkpoint then holds exactly
+  the steps that completed, their validation too, however often they come. They are blocked in this thread, and so
+  in the compiler processes it starts, which inherit the mask (a terminal's Ctrl-C goes to all of them); one that
+  lands on another thread only notes itself in run.signal (a handler that prints could break a write under way).
+  run: train.Run, or anything with a .signal attribute."""
+  if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+    yield
+    return
+  handlers = {s: signal.signal(s, lambda signum, frame: setattr(run, "signal", signum)) for s in SIGNALS}
+  mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+  try:
+    yield
+  finally:
+    took_signal(run)  # one that came after the last step: taken here, so that unblocking does not raise it
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    for s, handler in handlers.items():
+      signal.signal(s, handler)
+
+
+def took_signal(run) -> bool:
+  """Whether a Ctrl-C or SIGTERM has come (taking any that wait, into run.signal)."""
+  while signal.sigpending() & SIGNALS:
+    taken = signal.sigtimedwait(SIGNALS, 0)
+    if taken is None:  # another thread's: its handler notes it
+      break
+    run.signal = taken.si_signo
+  return run.signal is not None

@@ -286,6 +286,40 @@ def checked_call(where: str, what: str, call, shape: tuple[int, ...]) -> np.ndar
   return a.astype(np.float32)
 
 
+# ---- the test sets: prune.py verifies a graph on them, and train.py validates on the very same ones ----
+
+TEST_SEQUENCES, TEST_LENGTH = 5000, 60  # the sampled test set: this many sequences of this many steps
+EXHAUSTIVE_MAX = 2 ** 16  # enumerate every input sequence when there are at most this many
+
+
+def exhaustive_length(task: Task) -> int:
+  """The longest length L whose 2^(n_in * L) uniform input sequences can all be tried (0: none)."""
+  if task.inputs is not None or task.n_in < 1:
+    return 0
+  return int(np.log2(EXHAUSTIVE_MAX)) // task.n_in
+
+
+def all_sequences(n_in: int, length: int) -> np.ndarray:
+  """Every ±1 input sequence: (2^(n_in * length), length, n_in)."""
+  n = n_in * length
+  bits = (np.arange(2 ** n)[:, None] >> np.arange(n)) & 1
+  return (2.0 * bits - 1).reshape(-1, length, n_in).astype(np.float32)
+
+
+def test_sets(task: Task, seed: int = 0, sequences: int = TEST_SEQUENCES, length: int = TEST_LENGTH) -> list[dict]:
+  """The inputs and targets a network must get right: sampled ones, and every input sequence of the longest length
+  there are at most EXHAUSTIVE_MAX of, when the inputs are uniform ±1 (rare prefixes that sampling misses: a
+  language whose accepted words are rare). Each set is {"name", "x", "y" (float64)}; the sampled one has its seed."""
+  x, y = checked_sample(task, np.random.default_rng(seed), sequences, length)  # TaskError: the task is broken
+  sets = [{"name": "sampled", "x": x, "y": y.astype(np.float64), "seed": seed}]
+  n = exhaustive_length(task)
+  if n:
+    x = all_sequences(task.n_in, n)
+    x = x[np.random.default_rng(seed).permutation(len(x))]  # shuffled: a screen that takes the first ones is fair
+    sets.append({"name": "exhaustive", "x": x, "y": checked_target(task, x).astype(np.float64)})
+  return sets
+
+
 def one_line(e: BaseException) -> str:
   """An exception as one line: its type and the first line of its message."""
   text = str(e).strip().splitlines()

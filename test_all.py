@@ -225,6 +225,34 @@ def test_delay1_trains_to_perfect_validation(tmp_path):
   assert train.accuracy(train.predict(weights, saved, x), y) == 1.0
 
 
+RARE = np.array([1, -1, -1, 1, 1, 1, -1, 1, -1, -1, -1, 1, 1, -1, 1, 1], np.float32)  # one 16-step prefix
+
+
+def rare_word(x):
+  """+1 at step 15 of a sequence that begins with RARE, else -1: a language whose one word sampling never meets."""
+  y = -np.ones(x.shape[:2] + (1,), np.float32)
+  if x.shape[1] >= 16:
+    y[np.all(x[:, :16, 0] == RARE, axis=1), 15, 0] = 1.0
+  return y
+
+
+def test_validation_is_as_strict_as_prune_so_a_perfect_run_is_one_prune_accepts(tmp_path):
+  # a network that always says -1: right on every sampled sequence (each meets RARE with chance 2^-16), wrong on one
+  # of the 65536 exhaustive ones. Sampled validation alone called it perfect; prune.py refuses it.
+  task = tasks.Task(name="rare", n_in=1, n_out=1, target=rare_word)
+  cells = [(1, 1)]
+  w = {k: np.zeros(s, np.float32) for k, s in train.runfile.weight_shapes(1, cells, 1).items()}
+  w["dense_bias"][:] = -1.0
+  fresh = task.sample(np.random.default_rng(7), 4096, 100)
+  assert train.accuracy(train.numpy_forward(w, cells, 0.5, 0.1, fresh[0]), fresh[1]) == 1.0
+  trainer = train.Trainer(task, small_config(cells="1x1"), 0, 0, w)
+  assert trainer.validate(250) < 1.0
+  meta = {"task": "rare", "n_in": 1, "n_out": 1, "cells": [[1, 1]], "factor": 0.5, "leak": 0.1}
+  g = extract.build_graph(w, meta, [(1, 1, 1)], None)
+  with pytest.raises(prune.Incorrect):
+    prune.prune(g, task)
+
+
 TIMING = ("seconds", "steps_per_second", "versions")  # what may differ between a resumed and a whole run's meta
 
 

@@ -13,11 +13,9 @@ Training goes on long after the network is perfect: that is when the penalty pru
 "grokking"-like phase), so the default schedule runs a fixed number of steps.
 """
 import argparse
-import contextlib
 import os
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -35,11 +33,21 @@ from graph import GraphError  # noqa: E402
 from graph import activation as graph_activation  # noqa: E402
 from kernel import activation, copy_into, input_buffer  # noqa: E402
 from runfile import PERFECT, RunError, load_run, save_run, weight_names  # noqa: E402, F401
-from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, checked_sample, get_task, parse_cells  # noqa: E402
+from tasks import (  # noqa: E402
+  DEFAULTS,
+  SETTINGS,
+  Task,
+  TaskError,
+  check_settings,
+  checked_sample,
+  get_task,
+  parse_cells,
+  test_sets,
+)
 
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
-# Validation runs on sequences twice the training length and at least this long: longer than the 60 steps prune.py
-# checks, so that a run train.py calls perfect is one prune.py accepts (loop3 nets that drift fail at step 44 or 56).
+# Validation runs on prune.py's test sets and on fresh sequences twice the training length and at least this long:
+# longer than the 60 steps prune.py checks (loop3 nets that drift fail at step 44 or 56).
 VAL_MIN_LENGTH = 100
 
 
@@ -179,6 +187,7 @@ class Trainer:
         t.assign(Tensor(arrays[k])).realize()
     self.train_step = TinyJit(self._train_step)  # compiled once; then it replays its kernels on the same inputs
     self.x, self.y = (input_buffer((cfg["batch"], cfg["seq_len"], n)) for n in (task.n_in, task.n_out))
+    self.tests = None  # prune.py's test sets, made at the first validation
 
   def start_states(self) -> list[Tensor] | None:
     """Each cell's state to start the window from: the carried one where the window continues a sequence."""
@@ -221,11 +230,21 @@ class Trainer:
     return float(loss), float(reg)
 
   def validate(self, step: int, batch: int = 4096) -> float:
-    """Accuracy on fresh sequences, longer than the training ones, computed in numpy from the current weights."""
+    """The fraction of validation sequences right, computed in numpy from the current weights: prune.py's test sets
+    (tasks.test_sets: the very sequences it verifies with, every short one included where there are few enough), so
+    that a run called perfect here is one prune.py accepts, and fresh sequences longer than the training ones."""
+    if self.tests is None:
+      self.tests = [(s["x"], s["y"]) for s in test_sets(self.task)]
     length = max(2 * self.cfg["seq_len"], VAL_MIN_LENGTH)  # a network that only fits short runs fails
-    x, y = checked_sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
+    fresh = checked_sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
     w = {k: self.w[k].numpy() for k in self.names}
-    return accuracy(numpy_forward(w, self.cells, self.cfg["factor"], self.cfg["leak"], x), y)
+    right, total = 0.0, 0
+    for x, y in [fresh, *self.tests]:  # the accuracy of the sets up to the first with a wrong sequence: the rest
+      right += accuracy(numpy_forward(w, self.cells, self.cfg["factor"], self.cfg["leak"], x), y) * len(x)
+      total += len(x)                  # (65536 exhaustive sequences take 0.4 s for an 8x4 cell) cannot make it 100%
+      if right < total:
+        break
+    return right / total
 
   def arrays(self) -> dict[str, np.ndarray]:
     """The weights, the optimizer's state and the carried states: all that a resumed run needs."""
@@ -280,7 +299,7 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
   if ":" in run.task_spec:  # a task file: where it was found, so that a later resume from elsewhere finds it again
     run.meta["task_file"] = str(Path(run.task_spec.rsplit(":", 1)[0]).resolve())
   run.start, run.resumed_at = time.time(), run.meta["steps_done"]
-  with signals_deferred(run):
+  with runfile.signals_deferred(run):
     trainer = attempts(run, arrays if resume else None, cells)
   live, total = live_weights(trainer.w)
   progress(f"done: {run.meta['steps_done']} steps in {time.time() - run.start:.1f}s, "
@@ -306,39 +325,6 @@ def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Tr
   return trainer
 
 
-SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextlib.contextmanager
-def signals_deferred(run: Run):
-  """While training, Ctrl-C and SIGTERM wait, and run_steps takes them between steps: a checkpoint then holds exactly
-  the steps that completed, their validation too, however often they come. They are blocked in this thread, and so
-  in the compiler processes it starts, which inherit the mask (a terminal's Ctrl-C goes to all of them); one that
-  lands on another thread only notes itself in run.signal (a handler that prints could break a write under way)."""
-  if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
-    yield
-    return
-  handlers = {s: signal.signal(s, lambda signum, frame: setattr(run, "signal", signum)) for s in SIGNALS}
-  mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
-  try:
-    yield
-  finally:
-    took_signal(run)  # one that came after the last step: taken here, so that unblocking does not raise it
-    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    for s, handler in handlers.items():
-      signal.signal(s, handler)
-
-
-def took_signal(run: Run) -> bool:
-  """Whether a Ctrl-C or SIGTERM has come (taking any that wait, into run.signal)."""
-  while signal.sigpending() & SIGNALS:
-    taken = signal.sigtimedwait(SIGNALS, 0)
-    if taken is None:  # another thread's: its handler notes it
-      break
-    run.signal = taken.si_signo
-  return run.signal is not None
-
-
 def run_steps(run: Run, trainer: Trainer) -> bool:
   """Steps to the end of the run (True), or until it is stuck (False: the caller restarts it)."""
   cfg, meta = run.cfg, run.meta
@@ -356,7 +342,7 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
 
   try:
     while step < cfg["steps"]:
-      if took_signal(run):
+      if runfile.took_signal(run):
         raise KeyboardInterrupt
       tick = time.perf_counter()
       loss, reg = trainer.step(step)
