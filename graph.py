@@ -7,8 +7,8 @@ Out: plain dicts and numpy arrays:
   y, values = evaluate(graph, x, record=True)  # values[node_id]: (batch, length), what that node gave at each step
   y = evaluate(graph, x, start={"c0_s1": s})   # each sequence b starts with state c0_s1 at s[b], not at its init
 And what the stages share: save_graph, write_output and write_atomic (a file is written whole or not at all),
-reachable and live_nodes (the one depth-first search), input_count and check_fits (a graph against its task),
-json_safe (NaN to null), size, colour and task_of.
+reachable, live_nodes and remove_dead (the one depth-first search), input_count and check_fits (a graph against
+its task), json_safe (NaN to null), size, colour and task_of.
 
 The file is networkx node-link JSON (networkx.node_link_graph(data, edges="edges") reads it):
   {"directed": true, "multigraph": false,
@@ -398,6 +398,15 @@ def live_nodes(graph: dict) -> set:
   for e in graph["edges"]:
     incoming.setdefault(e["target"], []).append(e["source"])
   return reachable([n["id"] for n in graph["nodes"] if n["kind"] == "output"], lambda nid: incoming.get(nid, ()))
+
+
+def remove_dead(graph: dict) -> dict:
+  """A copy of the graph with only the neurons and states that some output depends on (live_nodes); inputs and
+  outputs stay. It computes the same outputs, from less."""
+  live = live_nodes(graph)
+  keep = {n["id"] for n in graph["nodes"] if n["id"] in live or n["kind"] in ("input", "output")}
+  return {**graph, "nodes": [dict(n) for n in graph["nodes"] if n["id"] in keep],
+          "edges": [dict(e) for e in graph["edges"] if e["source"] in keep and e["target"] in keep]}
 
 
 def input_count(graph: dict, task=None) -> int:

@@ -184,7 +184,7 @@ MUTANTS = [
     "if h[k] != 0}, reverse=True):",
     "if h[k] != 0}):",
     "clip_search or clip_takes_the_largest", "the clip search takes the smallest passing threshold, not the largest"),
-  M("dead-code-kept", "prune.py",
+  M("dead-code-kept", "graph.py",
     "keep = {n[\"id\"] for n in graph[\"nodes\"] if n[\"id\"] in live or n[\"kind\"] in (\"input\", \"output\")}",
     "keep = {n[\"id\"] for n in graph[\"nodes\"]}",
     "exactly_the_dead or live_nodes_cross", "dead-code removal removes nothing"),

@@ -9,6 +9,7 @@ Out: save_run(path, arrays, meta) writes atomically; load_run(path) -> (arrays, 
 import contextlib
 import io
 import json
+import re
 import signal
 import tempfile
 import threading
@@ -17,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from graph import write_atomic
+from graph import check_fits, load_graph, write_atomic
 from tasks import DEFAULTS, TASKS, Task, get_task, parse_cells
 
 PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
+FROM = "from_"  # with --from, keys of the graph's weights and masks, where a restart starts again
 
 
 class RunError(ValueError):
@@ -73,11 +75,17 @@ def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
       raise RunError(f"{path}: NaN or infinite values in {k}")
   total = sum(int(np.prod(s)) for s in shapes.values())
   expected = {"adam_m": (total,), "adam_v": (total,), "adam_b1_t": (1,), "adam_b2_t": (1,)}  # one flat vector
+  masks = {f"mask_{k}": s for k, s in shapes.items() if k.endswith(("_kernel", "_weight"))}  # a re-fit's (--from)
+  required = {k: s for k, s in masks.items() if any(a.startswith("mask_") for a in arrays)}
+  if any(k.startswith(FROM) for k in arrays):  # a re-fit's start, for a restart
+    required.update({FROM + k: s for k, s in {**shapes, **masks}.items()})
   if meta.get("perfect_step") is not None:  # the last perfect weights, to fall back on
-    expected.update({PERFECT + k: s for k, s in shapes.items()})
-  for k, shape in expected.items():
-    if (k in arrays or k.startswith(PERFECT)) and (k not in arrays or arrays[k].shape != shape):
+    required.update({PERFECT + k: s for k, s in shapes.items()})
+  for k, shape in {**expected, **required}.items():
+    if (k in arrays or k in required) and (k not in arrays or arrays[k].shape != shape):
       raise RunError(f"{path}: {k} is {'missing' if k not in arrays else arrays[k].shape}, expected shape {shape}")
+  if any(np.any((arrays[k] != 0) & (arrays[k] != 1)) for k in required if "mask_" in k):
+    raise RunError(f"{path}: a mask holds values other than 0 and 1")
   if "history" in arrays and (arrays["history"].ndim != 2 or arrays["history"].shape[1] != 5):
     raise RunError(f"{path}: history has shape {arrays['history'].shape}, expected (rows, 5)")
   if not isinstance(meta.get("task_file", ""), str):
@@ -195,3 +203,91 @@ def took_signal(run) -> bool:
       break
     run.signal = taken.si_signo
   return run.signal is not None
+
+
+# ---- the way back: a graph's weights, to train again (train.py --from) ----
+
+CELL_NODE = re.compile(r"c(\d+)_([ors])(\d+)$")
+
+
+def graph_weights(graph: dict, n_in: int, n_out: int, name: str) -> tuple[dict[str, np.ndarray], list[tuple[int, int]]]:
+  """(arrays, cells) of the smallest network of train.py's shape that computes what the graph computes: its weights,
+  and a mask_<kernel> per kernel that is 1 where the graph has an edge, 0 where the weight is held at 0. Neurons
+  and states are renumbered densely per cell (a cell with none left keeps one unconnected output or state; a
+  state's recurrent neuron takes the state's number). RunError for a graph that is not such a network."""
+  meta_cells = graph["graph"].get("meta", {}).get("cells") if isinstance(graph["graph"].get("meta"), dict) else None
+  found = {}  # (cell, "o" or "s") -> the old indices
+  for n in graph["nodes"]:
+    if m := CELL_NODE.match(n["id"]):
+      found.setdefault((int(m[1]), "o" if m[2] == "o" else "s"), set()).add(int(m[3]))
+  n_cells = max([len(meta_cells) if isinstance(meta_cells, list) else 0] + [k + 1 for k, _ in found])
+  if n_cells > 64:
+    raise RunError(f"{name}: {n_cells} cells; train.py's networks are a stack of a few")
+  new, cells = {}, []  # old node id -> its index in the new network
+  for k in range(n_cells):
+    outs, states = (sorted(found.get((k, part), ())) for part in ("o", "s"))
+    cells.append((max(1, len(outs)), max(1, len(states))))
+    new.update({f"c{k}_o{j}": i for i, j in enumerate(outs)})
+    new.update({f"c{k}_{p}{j}": i for i, j in enumerate(states) for p in "rs"})
+  if any(n["kind"] == "output" and int(n["id"][3:]) >= n_out for n in graph["nodes"]):
+    raise RunError(f"{name}: the graph has an output beyond its task's {n_out}")
+  arrays = {k: np.zeros(s, np.float32) for k, s in weight_shapes(n_in, cells, n_out).items()}
+  arrays.update({f"mask_{k}": np.zeros_like(v) for k, v in arrays.items() if k.endswith(("_kernel", "_weight"))})
+  for n in graph["nodes"]:
+    if m := CELL_NODE.match(n["id"]):
+      key = {"o": "output_bias", "r": "recurrent_bias", "s": "initial_state"}[m[2]]
+      arrays[f"cell{m[1]}_{key}"][new[n["id"]]] = n["init" if m[2] == "s" else "bias"]
+    elif n["kind"] == "output":
+      arrays["dense_bias"][int(n["id"][3:])] = n["bias"]
+  fed = set()
+  for e in graph["edges"]:
+    if e.get("feedback"):
+      fed.add(e["target"])
+      if e["source"] != e["target"].replace("_s", "_r"):
+        raise RunError(f"{name}: feedback edge {e['source']} -> {e['target']} is not a state's own recurrent neuron")
+      continue
+    key, row, col = kernel_place(e["source"], e["target"], new, cells, n_in, name)
+    arrays[key][row, col], arrays[f"mask_{key}"][row, col] = e["weight"], 1.0
+  for nid in (n["id"] for n in graph["nodes"] if n["kind"] == "state"):
+    if nid not in fed:
+      raise RunError(f"{name}: state {nid} has no recurrent neuron (a network's state always has one)")
+  return arrays, cells
+
+
+def refit_start(path: str, spec: str | None, flags: dict) -> tuple[Task, str, dict, dict]:
+  """(task, spec, settings, start) of a re-fit of a graph: start holds its weights and masks (runfile.graph_weights);
+  RunError or GraphError for a graph that is no network of the task, has no weight left, or for flags that
+  contradict it."""
+  graph = load_graph(path)
+  spec = spec or graph["graph"]["task"]
+  task = get_task(spec)
+  check_fits(graph, task, path)
+  start, cells = graph_weights(graph, task.n_in, task.n_out, path)
+  if not any(v.any() for k, v in start.items() if k.startswith("mask_")):
+    raise RunError(f"{path}: the graph has no weights left to train")
+  fixed = {"cells": ",".join(f"{o}x{s}" for o, s in cells), **graph["graph"]["activation"]}
+  for key, value in fixed.items():
+    if key in flags and flags[key] != value:
+      raise RunError(f"{path}: the graph fixes --{key} {value}; --{key} {flags[key]} contradicts it")
+  return task, spec, {**task.settings(), **flags, **fixed}, start
+
+
+def kernel_place(source: str, target: str, new: dict, cells: list, n_in: int, name: str) -> tuple[str, int, int]:
+  """(kernel, row, column) of the weight of an edge, or RunError when no weight of the network is that edge."""
+  if target.startswith("out"):
+    k, key, col = len(cells), "dense_weight", int(target[3:])
+  else:
+    m = CELL_NODE.match(target)
+    if not m or m[2] == "s":
+      raise RunError(f"{name}: edge {source} -> {target} ends in no neuron of a cell")
+    k, col = int(m[1]), new[target]
+    key = f"cell{k}_{'output' if m[2] == 'o' else 'recurrent'}_kernel"
+  n_x = n_in if k == 0 else cells[k - 1][0]
+  if k == 0 and re.fullmatch(r"in\d+", source) and int(source[2:]) < n_in:
+    return key, int(source[2:]), col
+  if k > 0 and source.startswith(f"c{k - 1}_o"):
+    return key, new[source], col
+  if k < len(cells) and source.startswith(f"c{k}_s"):
+    return key, n_x + new[source], col
+  raise RunError(f"{name}: edge {source} -> {target} is no weight of a network: a cell reads the inputs (or the "
+                 "cell below's outputs) and its own states, the outputs read the last cell's outputs")

@@ -1504,11 +1504,10 @@ def readme_copy_table() -> list[tuple[str, list[str]]]:
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_each_stage_runs_copied_with_only_the_files_the_readme_names(tmp_path):
   table = readme_copy_table()
   assert [cmd for cmd, _ in table] == ["train.py", "extract.py", "prune.py", "render.py -o x.svg",
-                                       "render.py -o x.py", "render.py -o x.html"]
+                                       "render.py -o x.py", "render.py -o x.html", "grow.py"]
   env = {"PYTHONPATH": ""}  # nothing but the copied folder to import from
   files = {}
   for k, (cmd, needs) in enumerate(table):
@@ -1519,7 +1518,8 @@ def test_each_stage_runs_copied_with_only_the_files_the_readme_names(tmp_path):
       (folder / name).write_bytes((ROOT / name).read_bytes())
     given = {"train.py": ["--task", "delay1", "--seed", "0", "-o", tmp_path / "run.npz"],
              "extract.py": [tmp_path / "run.npz", "-o", tmp_path / "g.json"],
-             "prune.py": [tmp_path / "g.json", "-o", tmp_path / "p.json"]}.get(cmd, [tmp_path / "p.json"])
+             "prune.py": [tmp_path / "g.json", "-o", tmp_path / "p.json"],
+             "grow.py": ["--task", "delay1", "--rounds", "1", "-o", tmp_path / "grown.json"]}.get(cmd, [tmp_path / "p.json"])
     out = tmp_path / f"x{Path(rest[-1]).suffix}" if rest else None
     proc = run_script(folder / script, *given, *(["-o", out] if out else []), cwd=folder, env=env)
     assert proc.returncode == 0, f"{cmd} with {needs}: {proc.stderr.decode()[-2000:]}"
@@ -1528,6 +1528,7 @@ def test_each_stage_runs_copied_with_only_the_files_the_readme_names(tmp_path):
   program = run_script(files["render.py -o x.py"], "1", "-1", "-1", cwd=tmp_path)
   assert program.stdout.decode().split() == ["-1", "1", "-1"]  # delay1: -1, then the input one step late
   assert "<svg" in files["render.py -o x.html"].read_text()
+  assert graph.load_graph(tmp_path / "grown.json")["graph"]["verified"]["correct"]
 
 
 def test_readout_of_a_graph_without_states_is_one_state():

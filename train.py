@@ -29,21 +29,12 @@ if os.environ["DEV"].split(":")[0] == "CPU":  # tinygrad's newer CPU command que
 from tinygrad import Context, Device, Tensor, TinyJit, nn  # noqa: E402
 
 import runfile  # noqa: E402
+import tasks  # noqa: E402
 from graph import GraphError  # noqa: E402
 from graph import activation as graph_activation  # noqa: E402
 from kernel import activation, copy_into, input_buffer  # noqa: E402
-from runfile import PERFECT, RunError, load_run, save_run, weight_names  # noqa: E402, F401
-from tasks import (  # noqa: E402
-  DEFAULTS,
-  SETTINGS,
-  Task,
-  TaskError,
-  check_settings,
-  checked_sample,
-  get_task,
-  parse_cells,
-  test_sets,
-)
+from runfile import FROM, PERFECT, RunError, load_run, save_run, weight_names  # noqa: E402, F401
+from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, checked_sample, get_task, parse_cells  # noqa: E402
 
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
 # Validation runs on prune.py's test sets and on fresh sequences twice the training length and at least this long:
@@ -174,6 +165,9 @@ class Trainer:
     self.cells = parse_cells(cfg["cells"])
     self.names = weight_names(self.cells)
     self.w = {k: Tensor(arrays[k]).contiguous().realize() for k in self.names}
+    # with --from: 1 where the graph has an edge, 0 where the weight is held at 0 (it gets no gradient, so Adam
+    # never moves it)
+    self.mask = {k: Tensor(arrays[f"mask_{k}"]).contiguous().realize() for k in self.names if f"mask_{k}" in arrays}
     self.opt = nn.optim.Adam([self.w[k] for k in self.names], lr=cfg["lr"], fused=True)  # one update kernel for all
     self.intensity = Tensor([float(cfg["reg_intensity"])]).contiguous().realize()
     self.rates = None  # (lr, intensity) currently in the tensors
@@ -200,9 +194,10 @@ class Trainer:
     c = self.cfg
     with Context(TRAINING=1):
       self.opt.zero_grad()
-      out, final = forward(self.w, x, self.cells, c["factor"], c["leak"], self.start_states())
+      w = {k: v * self.mask[k] if k in self.mask else v for k, v in self.w.items()}
+      out, final = forward(w, x, self.cells, c["factor"], c["leak"], self.start_states())
       loss = (out - y).square().mean()
-      reg = sparsity_penalty(self.w, self.intensity, c["reg_threshold"], c["reg_steepness"], c["reg_l1"])
+      reg = sparsity_penalty(w, self.intensity, c["reg_threshold"], c["reg_steepness"], c["reg_l1"])
       (loss + reg).backward()
       both = Tensor.stack(loss, reg)
       carried = [held.assign(s.detach()) for held, s in zip(self.carry, final, strict=True)] if self.carry else []
@@ -234,7 +229,7 @@ class Trainer:
     (tasks.test_sets: the very sequences it verifies with, every short one included where there are few enough), so
     that a run called perfect here is one prune.py accepts, and fresh sequences longer than the training ones."""
     if self.tests is None:
-      self.tests = [(s["x"], s["y"]) for s in test_sets(self.task)]
+      self.tests = [(s["x"], s["y"]) for s in tasks.test_sets(self.task)]
     length = max(2 * self.cfg["seq_len"], VAL_MIN_LENGTH)  # a network that only fits short runs fails
     fresh = checked_sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
     w = {k: self.w[k].numpy() for k in self.names}
@@ -250,6 +245,7 @@ class Trainer:
     """The weights, the optimizer's state and the carried states: all that a resumed run needs."""
     out = {k: self.w[k].numpy() for k in self.names}
     out.update((f"carry{k}", c.numpy()) for k, c in enumerate(self.carry))
+    out.update((f"mask_{k}", m.numpy()) for k, m in self.mask.items())
     return {**out, **{k: t.numpy() for t, k in self.optimizer_state()}}
 
   def optimizer_state(self) -> list[tuple[Tensor, str]]:
@@ -278,6 +274,7 @@ class Run:
   start: float = 0.0  # time.time() when train() began
   resumed_at: int = 0  # the step this process began at
   signal: int | None = None  # a Ctrl-C or SIGTERM that came while training, taken between steps
+  start_from: dict | None = None  # with --from: the graph's weights and masks, where every attempt starts
 
 
 def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
@@ -292,6 +289,7 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
     if run.meta.get("perfect_step") is not None:  # a checkpoint carries its last perfect weights, to fall back on
       run.best = run.meta["perfect_step"], {k[len(PERFECT):]: v for k, v in arrays.items() if k.startswith(PERFECT)}
     run.meta.update(run.cfg, cells=[list(c) for c in cells], restarts=run.restarts)  # e.g. more --steps than before
+    run.start_from = {k[len(FROM):]: v for k, v in arrays.items() if k.startswith(FROM)} or None
   else:
     run.meta = {"task": run.task_spec, "task_name": task.name, "n_in": task.n_in, "n_out": task.n_out,
                 "seed": run.seed, **run.cfg, "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0,
@@ -311,8 +309,9 @@ def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Tr
   """Train, starting over with fresh weights while the run is stuck; returns the trainer of the attempt that ends."""
   task = run.task
   while True:  # one pass per attempt, until one reaches the last step
-    if run.meta["steps_done"] == 0:  # a fresh start (or restart): new weights, an empty history
-      arrays = init_weights(np.random.default_rng([run.seed, run.meta["attempt"]]), task.n_in, cells, task.n_out)
+    if run.meta["steps_done"] == 0:  # a fresh start (or restart): new weights (or the graph's), an empty history
+      arrays = dict(run.start_from) if run.start_from else \
+          init_weights(np.random.default_rng([run.seed, run.meta["attempt"]]), task.n_in, cells, task.n_out)
       run.history, run.best = [], None
       run.meta.update(first_perfect_step=None, val_accuracy=None)
     trainer = Trainer(task, run.cfg, run.seed, run.meta["attempt"], arrays)
@@ -337,6 +336,7 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
     meta.update(steps_done=step, loss=loss, reg_loss=reg, val_accuracy=acc, versions=versions(),
                 seconds=round(time.time() - run.start, 2), perfect_step=None if best is None else best[0])
     fallback = {PERFECT + k: v for k, v in best[1].items()} if best else {}
+    fallback.update((FROM + k, v) for k, v in (run.start_from or {}).items())
     history = np.array(run.history, np.float32).reshape(-1, 5)
     save_run(run.out, {**(trainer.arrays() if arrays is None else arrays), **fallback, "history": history}, meta)
 
@@ -403,8 +403,6 @@ def versions() -> dict:
           "device": Device.DEFAULT}
 
 
-# ---- the run file (runfile.py) ----
-
 def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.ndarray:
   """Run a trained network (tinygrad, with the activation.cl kernel) on x (batch, length, n_in)."""
   cells = [tuple(c) for c in meta["cells"]]
@@ -425,6 +423,9 @@ def parse_args() -> argparse.Namespace:
   ap.add_argument("--force", action="store_true", help="write over the output file when it is there already")
   ap.add_argument("-o", "--out", help="output .npz (default runs/<task>-s<seed>.npz)")
   ap.add_argument("--resume", metavar="RUN.npz", help="continue a checkpointed or interrupted run to its --steps")
+  ap.add_argument("--from", dest="from_graph", metavar="GRAPH.json", help="re-fit a pruned graph (from prune.py): "
+                  "train exactly its edges, from its weights, with the penalty on; every other weight stays 0. The "
+                  "graph fixes the cells, factor and leak (default output runs/<graph>-refit.npz)")
   group = ap.add_argument_group("settings", "An unset setting comes from the task's config (tasks.py), then from the "
                                 "default shown here; with --resume, from the run file.")
   for key, (default, text) in SETTINGS.items():
@@ -440,11 +441,14 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   flags = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
   resume = load_run(args.resume) if args.resume else None
   seed, restarts = (0 if args.seed is None else args.seed), (3 if args.restarts is None else args.restarts)
+  start_from = None
   if resume:
     arrays, meta = resume
     task, spec = runfile.resumed_task(args.task, meta, args.resume)
     cfg = runfile.resumed_settings(args.resume, meta, task, flags.get("cells"), args.seed)
     seed, restarts = meta["seed"], meta.get("restarts", 3) if args.restarts is None else args.restarts
+  elif args.from_graph:
+    task, spec, cfg, start_from = runfile.refit_start(args.from_graph, args.task, flags)
   else:
     spec = args.task or "replace111"
     task, cfg = get_task(spec), get_task(spec).settings()
@@ -454,18 +458,19 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   if seed < 0 or restarts < 0:
     raise ValueError(f"--{'seed' if seed < 0 else 'restarts'} must be 0 or more")
   name = Path(spec.split(":")[-1]).name if ":" in spec else spec
-  out = Path(args.out or args.resume or f"runs/{name}-s{seed}.npz")
+  refit = args.from_graph and f"runs/{Path(args.from_graph).stem}-refit.npz"
+  out = Path(args.out or args.resume or refit or f"runs/{name}-s{seed}.npz")
   runfile.check_output(out)
   if out.exists() and not args.force and (not args.resume or out.resolve() != Path(args.resume).resolve()):
     raise RunError(f"{out}: a file is there already; --resume it, or give --force to start over")
-  return Run(task, spec, cfg, seed, out, restarts=restarts), resume
+  return Run(task, spec, cfg, seed, out, restarts=restarts, start_from=start_from), resume
 
 
 def main():
   args = parse_args()
   try:
     run, resume = settle(args)
-  except (TaskError, RunError, ValueError) as e:
+  except (TaskError, RunError, ValueError) as e:  # GraphError too: a --from graph that cannot be read
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)
   if resume and runfile.finished(resume[1], run.cfg["steps"]):  # nothing to do: the file stays as it is

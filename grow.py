@@ -1,0 +1,120 @@
+"""Grow a bonsai: train from the generic start, prune, then re-fit and prune again while the graph shrinks.
+
+In:  a task (--task NAME, or path/file.py:NAME for your own) and a seed.
+Out: the smallest verified graph (-o, default runs/<task>-s<seed>/bonsai.json), its path as the last line on stdout;
+     beside it every round's run file and pruned graph; one line per round on stderr. It is the same as typing
+
+  python train.py --task delay2 --seed 0 -o runs/delay2-s0/round0.npz
+  python extract.py runs/delay2-s0/round0.npz | python prune.py -o runs/delay2-s0/round0.json
+  python train.py --from runs/delay2-s0/round0.json -o runs/delay2-s0/round1.npz      # the re-fit
+  python extract.py runs/delay2-s0/round1.npz | python prune.py -o runs/delay2-s0/round1.json
+  ...                                                                                   # while the graph shrinks
+
+Why re-fit: pruning only deletes what can go with every other weight left as it is. A re-fit trains exactly the
+edges the pruned graph kept, from its weights, with the sparsity penalty on; with fewer weights carrying the task
+the penalty moves the work onto fewer of them, and the next prune takes the rest. A finished round's files are
+reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force starts over.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import extract
+import prune
+import runfile
+import train
+from graph import GraphError, format_size, save_graph, size
+from tasks import TaskError, check_settings, get_task
+
+REFIT_STEPS = 0.5  # a re-fit runs this fraction of the task's steps (it starts from a correct network)
+
+
+def weight(g: dict) -> int:
+  """How big a graph is, for "smaller": its neurons, states and edges together."""
+  return sum(size(g).values())
+
+
+def train_round(run: train.Run) -> None:
+  """Train a round's run, or resume it, or leave it when its file holds the finished run already."""
+  resume = runfile.load_run(run.out) if run.out.exists() else None
+  if resume and runfile.finished(resume[1], run.cfg["steps"]):
+    return
+  if resume:  # the same round of the same run: same task, cells and seed, no more steps done than asked for
+    runfile.resumed_task(run.task_spec, resume[1], run.out)
+    runfile.resumed_settings(run.out, resume[1], run.task, run.cfg["cells"], run.seed)
+    runfile.check_resumable(run.out, *resume, run.cfg)
+  train.train(run, resume)
+
+
+def pruned(run_file: Path, task, out: Path) -> dict:
+  """extract.py | prune.py of a round's run file, written to out; prune.Incorrect if the network is not correct."""
+  g = prune.prune(extract.extract(str(run_file)), task)
+  save_graph(g, str(out))
+  return g
+
+
+def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, force: bool) -> tuple[dict, Path]:
+  """The rounds: train and prune, then re-fit and prune while it shrinks. Returns (smallest graph, its file)."""
+  task = get_task(spec)
+  cfg = check_settings({**task.settings(), **({"cells": cells} if cells else {})}, task.n_in, task.n_out)
+  folder.mkdir(parents=True, exist_ok=True)
+  if force:
+    for old in folder.glob("round*"):
+      old.unlink()
+  run = train.Run(task, spec, cfg, seed, folder / "round0.npz")
+  train_round(run)
+  best_file = folder / "round0.json"
+  best = pruned(run.out, task, best_file)
+  note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}")
+  for r in range(1, rounds + 1):
+    steps = max(1, int(task.settings()["steps"] * REFIT_STEPS))
+    task, spec, cfg, start = runfile.refit_start(str(best_file), spec, {"steps": steps})
+    run = train.Run(task, spec, cfg, seed, folder / f"round{r}.npz", start_from=start)
+    train_round(run)
+    try:
+      g = pruned(run.out, task, folder / f"round{r}.json")
+    except prune.Incorrect:  # the re-fit never got back to a correct network: the last graph stands
+      note(f"round {r}: the re-fit is not correct on {task.name}; keeping round {r - 1}")
+      break
+    note(f"round {r}: re-fit {cfg['cells']}, pruned to {format_size(size(g))}")
+    if weight(g) >= weight(best):
+      break
+    best, best_file = g, folder / f"round{r}.json"
+  return best, best_file
+
+
+def note(line: str) -> None:
+  print(f"grow.py: {line}", file=sys.stderr, flush=True)
+
+
+def main():
+  ap = argparse.ArgumentParser(description="Grow a bonsai: train a sparse RNN from the generic start, prune it, then "
+                               "re-fit the pruned graph's own edges and prune again while it shrinks.")
+  ap.add_argument("--task", default="replace111", help="task name (python tasks.py lists them) or path/file.py:NAME "
+                  "(default replace111)")
+  ap.add_argument("--seed", type=int, default=0, help="random seed: the same seed grows the same bonsai (default 0)")
+  ap.add_argument("--cells", help="the network to start from, e.g. 8x4 (default: the task's, else tasks.DEFAULTS)")
+  ap.add_argument("--rounds", type=int, default=4, help="re-fits at most (default 4; 0: train and prune only)")
+  ap.add_argument("--force", action="store_true", help="start over instead of reusing the rounds already done")
+  ap.add_argument("-o", "--out", help="the bonsai's graph JSON (default runs/<task>-s<seed>/bonsai.json)")
+  args = ap.parse_args()
+  name = Path(args.task.split(":")[-1]).name if ":" in args.task else args.task
+  folder = Path(f"runs/{name}-s{args.seed}")
+  try:
+    if args.seed < 0 or args.rounds < 0:
+      raise ValueError("--seed and --rounds must be 0 or more")
+    best, best_file = grow(args.task, args.seed, folder, args.cells, args.rounds, args.force)
+    out = Path(args.out or folder / "bonsai.json")
+    save_graph(best, str(out))
+  except (TaskError, GraphError, runfile.RunError, ValueError) as e:
+    print(f"grow.py: {e}", file=sys.stderr)
+    sys.exit(2)
+  except prune.Incorrect as e:
+    print(f"grow.py: the trained network is not correct on {args.task}: {e.args[0]['first_failure']}", file=sys.stderr)
+    sys.exit(1)
+  note(f"the bonsai: {format_size(size(best))} ({best_file.name})")
+  print(out)
+
+
+if __name__ == "__main__":
+  main()
