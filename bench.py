@@ -66,6 +66,26 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
   return row
 
 
+def grow_refit(task: str, seed: int, workdir: Path, grow_args: list[str]) -> dict:
+  """One bonsai as grow.py grows it (train, prune, then re-fit and prune while it shrinks): a row of the table."""
+  name = task.rsplit(":", 1)[-1]
+  out = workdir / f"{name}-s{seed}.json"
+  row = {"task": name, "seed": seed, "verified": False}
+  proc, row["total_s"] = timed([PY, "grow.py", "--task", task, "--seed", str(seed), "--runs", str(workdir), "--force",
+                                "-o", str(out), *grow_args])
+  if proc.returncode != 0:
+    err = proc.stderr.strip().splitlines()
+    return {**row, "error": err[-1] if err else f"exit {proc.returncode}"}
+  with np.load(workdir / f"{Path(name).name}-s{seed}" / "round0.npz") as f:
+    meta = json.loads(str(f["meta"]))
+  rate = meta.get("steps_per_second") or 0.0
+  rounds = len(re.findall(r"^grow.py: round \d+:", proc.stderr, re.M))
+  g = json.loads(out.read_text())["graph"]
+  row.update(g["prune"]["after"], verified=bool(g.get("verified", {}).get("correct")), rounds=rounds,
+             first_perfect_step=meta.get("first_perfect_step"), attempts=meta["attempt"] + 1, steps_per_s=rate)
+  return row
+
+
 def summarize(rows: list[dict], smallest: dict[str, int | None]) -> list[dict]:
   """Per task: seeds verified, median sizes (over verified seeds) and times (over all); the smallest machine's
   state count and the boolean states it needs, ceil(log2 of it), when the task declares it."""
@@ -120,7 +140,8 @@ def prune_scaling(sizes: list[int], work: Path) -> list[dict]:
   return rows
 
 
-RUN_COLUMNS = ["task", "seed", "verified", "neurons", "states", "edges", "train_s", "prune_s", "first_perfect_step",
+RUN_COLUMNS = ["task", "seed", "verified", "neurons", "states", "edges", "total_s", "train_s", "prune_s", "rounds",
+               "first_perfect_step",
                "attempts", "steps_per_s", "seqs_per_s", "error"]
 SUMMARY_COLUMNS = ["task", "verified", "neurons", "states", "edges", "machine", "bool_states", "total_s", "train_s",
                    "steps_per_s", "seqs_per_s"]
@@ -137,6 +158,8 @@ def main():
   ap.add_argument("--out", default="bench-results", help="folder for bench.md and bench.json")
   ap.add_argument("--prune", metavar="N,N", help="instead: time prune.py on delay1's bonsai padded with N neurons "
                   "that do not matter, for each N (e.g. 1000,3000)")
+  ap.add_argument("--grow", action="store_true", help="grow each bonsai with grow.py: after the prune, re-fit and "
+                  "prune again while it shrinks (extra flags after -- go to grow.py)")
   ap.add_argument("train_args", nargs="*", help="extra train.py flags after --, e.g. -- --steps 1000")
   args = ap.parse_args()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
@@ -166,7 +189,7 @@ def main():
   os.environ.update(env_threads)  # parallel runs each on one core rather than fighting over both
   with ThreadPoolExecutor(args.jobs) as pool:
     rows = []
-    for row in pool.map(lambda ts: grow(*ts, work, args.train_args), jobs):
+    for row in pool.map(lambda ts: (grow_refit if args.grow else grow)(*ts, work, args.train_args), jobs):
       rows.append(row)
       size = f"{row.get('neurons')}/{row.get('states')}/{row.get('edges')}"
       print(f"{row['task']:<11} seed {row['seed']}: {'verified' if row['verified'] else 'FAILED'} {size} "

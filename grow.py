@@ -96,10 +96,11 @@ def main():
   ap.add_argument("--cells", help="the network to start from, e.g. 8x4 (default: the task's, else tasks.DEFAULTS)")
   ap.add_argument("--rounds", type=int, default=4, help="re-fits at most (default 4; 0: train and prune only)")
   ap.add_argument("--force", action="store_true", help="start over instead of reusing the rounds already done")
-  ap.add_argument("-o", "--out", help="the bonsai's graph JSON (default runs/<task>-s<seed>/bonsai.json)")
+  ap.add_argument("--runs", default="runs", help="where each grown bonsai gets its folder of rounds (default runs)")
+  ap.add_argument("-o", "--out", help="the bonsai's graph JSON (default RUNS/<task>-s<seed>/bonsai.json)")
   args = ap.parse_args()
   name = Path(args.task.split(":")[-1]).name if ":" in args.task else args.task
-  folder = Path(f"runs/{name}-s{args.seed}")
+  folder = Path(args.runs) / f"{name}-s{args.seed}"
   try:
     if args.seed < 0 or args.rounds < 0:
       raise ValueError("--seed and --rounds must be 0 or more")

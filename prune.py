@@ -178,6 +178,22 @@ def as_constant(graph: dict, nid: str, value: float) -> dict:
   return g
 
 
+def as_affine(graph: dict, nid: str, other: str, scale: float, offset: float) -> dict:
+  """The graph with node nid replaced by scale * other + offset wherever it is read: each edge out of it becomes
+  (or joins) an edge out of other, and its offset goes into the target's bias. nid is then dead code."""
+  g = copy_graph(graph)
+  node = {n["id"]: n for n in g["nodes"]}
+  edge = {(e["source"], e["target"]): e for e in g["edges"]}
+  for e in [e for e in g["edges"] if e["source"] == nid and not e.get("feedback")]:
+    node[e["target"]]["bias"] += e["weight"] * offset
+    joined = edge.setdefault((other, e["target"]), {"source": other, "target": e["target"], "weight": 0.0})
+    if joined["weight"] == 0.0 and joined not in g["edges"]:
+      g["edges"].append(joined)
+    joined["weight"] += e["weight"] * scale
+  g["edges"] = [e for e in g["edges"] if e["source"] != nid or e.get("feedback")]
+  return without_zero_edges(g)
+
+
 def zeroed(graph: dict, nid: str, key: str) -> dict:
   g = copy_graph(graph)
   for n in g["nodes"]:
@@ -212,6 +228,28 @@ def node_edits(graph: dict, sets: list[dict]) -> list[tuple[str, object]]:
     edits += [(f"{n['id']}={v:g}", lambda g, nid=n["id"], v=v: as_constant(g, nid, v))
               for v in dict.fromkeys(choices)]  # in order, each value once
   return edits
+
+
+def merge_edits(graph: dict, sets: list[dict]) -> list[tuple[str, object]]:
+  """Replace one state, or one output neuron of a cell, by an affine function of another of the same cell (which
+  the same neurons read): v_b = scale * v_a + offset, fitted by least squares on the screen's sequences, best fits
+  first. A network grown from a generic start often keeps copies and negations of one state or gate."""
+  _, values = evaluate(graph, sets[0]["x"][:SCREEN], record=True)
+  groups = {}
+  for n in graph["nodes"]:
+    if n["kind"] == "state" or n.get("role") == "output":
+      groups.setdefault((n["kind"], n["cell"]), []).append(n["id"])
+  fits = []
+  for ids in groups.values():
+    for b, a in ((b, a) for b in ids for a in ids if a != b):
+      va, vb = values[a].ravel(), values[b].ravel()
+      basis = np.stack([va, np.ones_like(va)], axis=1)
+      (scale, offset), *_ = np.linalg.lstsq(basis, vb, rcond=None)
+      error = float(np.abs(basis @ (scale, offset) - vb).max())
+      if error < 1.0 and scale != 0:  # a poor fit would fail the check anyway; trying it costs a screen
+        fits.append((error, b, a, round(float(scale), 6) + 0.0, round(float(offset), 6) + 0.0))  # no -0
+  return [(f"{b}={s:g}*{a}{c:+g}", lambda g, b=b, a=a, s=s, c=c: as_affine(g, b, a, s, c))
+          for _, b, a, s, c in sorted(fits)]
 
 
 def zero_edits(graph: dict, sets: list[dict]) -> list[tuple[str, object]]:
@@ -254,10 +292,10 @@ def greedy(graph: dict, sets: list[dict]) -> tuple[dict, dict]:
   """Remove edges, then nodes (replaced by constants), then zero biases and initial states, one at a time while the
   graph stays correct; fold constants; repeat until nothing more goes. One clip threshold for all (step 1) leaves
   edges that can go one by one, and edges that can only go with their neuron. Returns (graph, what was done)."""
-  done = {"edges": [], "nodes": [], "zeroed": [], "folded": [], "tried": 0}
+  done = {"edges": [], "nodes": [], "merged": [], "zeroed": [], "folded": [], "tried": 0}
   while True:
     before = {k: len(v) for k, v in done.items() if k != "tried"}
-    for kind, edits in (("edges", edge_edits), ("nodes", node_edits), ("zeroed", zero_edits)):
+    for kind, edits in (("edges", edge_edits), ("nodes", node_edits), ("merged", merge_edits), ("zeroed", zero_edits)):
       graph = apply_greedily(graph, sets, edits, done, kind)
     graph, folded = try_fold(graph, sets)
     done["folded"] += folded
@@ -314,8 +352,9 @@ def summary(g: dict) -> str:
   tests = " + ".join(f"{v[k]['sequences']} {k} x {v[k]['length']}" for k in ("sampled", "exhaustive") if v.get(k))
   quant = f"quantize {p['quantize']:g}" if p["quantize"] is not None else "no quantization"
   d = p.get("greedy")
-  greedy = (f"greedy: {len(d['edges'])} edges cut, {len(d['nodes'])} nodes made constant, {len(d['zeroed'])} values "
-            f"zeroed ({d['tried']} edits tried); " if d else "")
+  greedy = (f"greedy: {len(d['edges'])} edges cut, {len(d['nodes'])} nodes made constant, "
+            f"{len(d.get('merged', []))} merged into others, {len(d['zeroed'])} values zeroed ({d['tried']} edits "
+            "tried); " if d else "")
   folded = len(p["folded"]) + len(d["folded"] if d else [])
   return (f"{g['graph']['task']}: {format_size(p['before'])} -> {format_size(p['after'])}; clip {clipped}; "
           f"{greedy}{quant}; folded {folded}; verified on {tests} (seed {v['sampled']['seed']})")

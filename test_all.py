@@ -751,6 +751,23 @@ def test_prune_greedy_removes_a_redundant_edge_no_threshold_can():
   assert len(prune.prune(g, task, sequences=200, length=30, greedy_pass=False)["edges"]) == len(needed) + 1
 
 
+def test_prune_merges_a_neuron_that_is_a_copy_of_another():
+  # o1 = A(-3 s0) = -o0 exactly (A is odd): replacing o1 by -1 * o0 computes the very same outputs with one neuron
+  nodes = [inp(0), state(0, -1.0), neuron("r0", 0.0), neuron("o0", 0.0), neuron("o1", 0.0), out(0, -0.5)]
+  edges = [edge("in0", "c0_r0", 3.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", 3.0),
+           edge("c0_s0", "c0_o1", -3.0), edge("c0_o0", "out0", 2.0), edge("c0_o1", "out0", -1.5)]
+  g = hand_graph(nodes, edges)
+  sets = prune.test_sets(tasks.TASKS["delay1"], 0, 200, 30)
+  name, merge = prune.merge_edits(g, sets)[0]
+  assert name in ("c0_o1=-1*c0_o0+0", "c0_o0=-1*c0_o1+0")
+  merged = graph.remove_dead(merge(g))
+  assert graph.size(merged)["neurons"] == 2 and len(merged["edges"]) == len(edges) - 2
+  x = sets[0]["x"]
+  np.testing.assert_allclose(graph.evaluate(merged, x), graph.evaluate(g, x), atol=1e-12)
+  assert {e["source"]: e["weight"] for e in merged["edges"] if e["target"] == "out0"} in ({"c0_o0": 3.5},
+                                                                                          {"c0_o1": -3.5})
+
+
 def test_prune_greedy_never_keeps_an_edit_that_only_the_screen_passes():
   # The first SCREEN test sequences are all -1, so the screen passes edits that break delay1 for +1 inputs
   # (e.g. in0 replaced by the constant -1); the full check of the round must catch them all.
@@ -1494,6 +1511,94 @@ def test_write_atomic_replaces_whole_files_and_names_the_path_it_cannot_write(tm
     graph.write_atomic(tmp_path, b"a folder is not a file")
 
 
+# ---- the way back: re-fitting a pruned graph (train.py --from), and grow.py ----
+
+def cut_random_graph(tmp_path):
+  """A random two-cell network's graph (3 inputs, 2 outputs) with some edges cut and one state of each cell gone."""
+  w, meta = random_run(tmp_path / "r.npz")
+  g = extract.extract(str(tmp_path / "r.npz"))
+  rng = np.random.default_rng(3)
+  drop = {"c0_s1", "c0_r1", "c1_s0", "c1_r0", "c0_o2"}
+  g["nodes"] = [n for n in g["nodes"] if n["id"] not in drop]
+  g["edges"] = [e for e in g["edges"] if e["source"] not in drop and e["target"] not in drop and
+                (e.get("feedback") or rng.random() < 0.7)]
+  return g, meta
+
+
+def test_graph_weights_is_the_way_back_from_a_graph_to_a_network(tmp_path):
+  g, meta = cut_random_graph(tmp_path)
+  arrays, cells = train.runfile.graph_weights(g, 3, 2, "g.json")
+  assert cells == [(4, 2), (4, 1)]  # renumbered densely: 5 - 1 outputs and 3 - 1 states, then 4 outputs, 2 - 1
+  masks = {k: v for k, v in arrays.items() if k.startswith("mask_")}
+  assert sum(int(m.sum()) for m in masks.values()) == sum(not e.get("feedback") for e in g["edges"])
+  for k, m in masks.items():  # every weight outside the mask is 0, and (random weights) every one inside is not
+    assert np.all((arrays[k[5:]] != 0) == (m == 1)), k
+  x = np.random.default_rng(0).choice([-1.0, 1.0], (64, 12, 3))
+  weights = {k: v for k, v in arrays.items() if not k.startswith("mask_")}
+  np.testing.assert_allclose(train.numpy_forward(weights, cells, meta["factor"], meta["leak"], x),
+                             graph.evaluate(g, x), atol=1e-5)
+
+
+@pytest.mark.parametrize("change, words", [
+  (lambda g: g["edges"].append({"source": "in0", "target": "c1_o0", "weight": 1.0}), ["in0 -> c1_o0", "no weight"]),
+  (lambda g: g["edges"].append({"source": "c1_s1", "target": "c0_o0", "weight": 1.0}), ["c1_s1 -> c0_o0"]),
+  (lambda g: g.update(edges=[e for e in g["edges"] if e["target"] != "c0_s0"]), ["c0_s0", "no recurrent neuron"]),
+])
+def test_graph_weights_refuses_a_graph_that_is_no_network(tmp_path, change, words):
+  g, _ = cut_random_graph(tmp_path)
+  change(g)
+  with pytest.raises(train.RunError) as e:
+    train.runfile.graph_weights(g, 3, 2, "g.json")
+  assert all(w in str(e.value) for w in ["g.json", *words])
+
+
+@pytest.mark.slow
+def test_refit_trains_exactly_the_graphs_edges_and_bad_graphs_are_one_line(trained_delay1, tmp_path):
+  pruned = prune.prune(extract.extract(str(trained_delay1[0])), tasks.TASKS["delay1"])
+  graph.save_graph(pruned, tmp_path / "p.json")
+  proc = run_script("train.py", "--from", tmp_path / "p.json", "--steps", "300", "-o", tmp_path / "refit.npz")
+  assert proc.returncode == 0, proc.stderr.decode()
+  arrays, meta = train.load_run(tmp_path / "refit.npz")
+  start, cells = train.runfile.graph_weights(pruned, 1, 1, "p")
+  assert meta["cells"] == [list(c) for c in cells] and meta["factor"] == pruned["graph"]["activation"]["factor"]
+  for k in train.weight_names(cells):
+    if f"mask_{k}" in start:  # held weights stay exactly 0; the graph's own edges trained on
+      np.testing.assert_array_equal(arrays[k][start[f"mask_{k}"] == 0], 0.0, err_msg=k)
+      np.testing.assert_array_equal(arrays[f"mask_{k}"], start[f"mask_{k}"])
+  assert any(not np.array_equal(arrays[k], start[k]) for k in train.weight_names(cells))
+  refit = prune.prune(extract.extract(str(tmp_path / "refit.npz")), tasks.TASKS["delay1"])  # still correct
+  assert refit["graph"]["verified"]["correct"]
+
+  empty = {**pruned, "edges": [e for e in pruned["edges"] if e.get("feedback")]}
+  graph.save_graph(empty, tmp_path / "empty.json")
+  graph.save_graph(hand_graph([inp(0), inp(2), out(0)], [edge("in2", "out0", 1.0)]), tmp_path / "wide.json")
+  for args, words in [(["--from", tmp_path / "empty.json"], ["empty.json", "no weights left"]),
+                      (["--from", tmp_path / "wide.json"], ["wide.json", "3 inputs", "delay1 has 1"]),
+                      (["--from", tmp_path / "p.json", "--cells", "8x4"], ["p.json", "fixes --cells"]),
+                      (["--from", tmp_path / "nothere.json"], ["nothere.json", "no such file"])]:
+    bad = tmp_path / "bad.npz"
+    assert_clean_error(run_script("train.py", *args, "-o", bad), *words)
+    assert not bad.exists()
+
+
+@pytest.mark.slow
+def test_grow_keeps_the_smallest_verified_round_and_reuses_finished_rounds(tmp_path):
+  args = ["--task", "delay2", "--cells", "4x2", "--rounds", "2", "--runs", tmp_path, "-o", tmp_path / "b.json"]
+  proc = run_script("grow.py", *args)
+  assert proc.returncode == 0, proc.stderr.decode()
+  rounds = sorted((tmp_path / "delay2-s0").glob("round*.json"))
+  sizes = [sum(graph.size(graph.load_graph(r)).values()) for r in rounds]
+  bonsai = graph.load_graph(tmp_path / "b.json")
+  assert bonsai["graph"]["verified"]["correct"] and sum(graph.size(bonsai).values()) == min(sizes)
+  x, y = tasks.TASKS["delay2"].sample(np.random.default_rng(9), 500, 80)  # an independent check
+  assert np.all(graph.evaluate(bonsai, x) * y > 0)
+  stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "delay2-s0").iterdir()}
+  again = run_script("grow.py", *args)
+  assert again.returncode == 0 and "done:" not in again.stderr.decode()  # nothing trained again
+  assert {p: p.stat().st_mtime_ns for p in stamps if p.suffix == ".npz"} == \
+    {p: s for p, s in stamps.items() if p.suffix == ".npz"}
+
+
 # ---- each stage copied into another project ----
 
 def readme_copy_table() -> list[tuple[str, list[str]]]:
@@ -1519,7 +1624,8 @@ def test_each_stage_runs_copied_with_only_the_files_the_readme_names(tmp_path):
     given = {"train.py": ["--task", "delay1", "--seed", "0", "-o", tmp_path / "run.npz"],
              "extract.py": [tmp_path / "run.npz", "-o", tmp_path / "g.json"],
              "prune.py": [tmp_path / "g.json", "-o", tmp_path / "p.json"],
-             "grow.py": ["--task", "delay1", "--rounds", "1", "-o", tmp_path / "grown.json"]}.get(cmd, [tmp_path / "p.json"])
+             "grow.py": ["--task", "delay1", "--rounds", "1", "-o", tmp_path / "grown.json"],
+             }.get(cmd, [tmp_path / "p.json"])
     out = tmp_path / f"x{Path(rest[-1]).suffix}" if rest else None
     proc = run_script(folder / script, *given, *(["-o", out] if out else []), cwd=folder, env=env)
     assert proc.returncode == 0, f"{cmd} with {needs}: {proc.stderr.decode()[-2000:]}"
