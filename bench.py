@@ -193,7 +193,8 @@ def main():
       rows.append(row)
       size = f"{row.get('neurons')}/{row.get('states')}/{row.get('edges')}"
       print(f"{row['task']:<11} seed {row['seed']}: {'verified' if row['verified'] else 'FAILED'} {size} "
-            f"in {row.get('total_s', row['train_s']):.0f}s {row.get('error', '')}", file=sys.stderr, flush=True)
+            f"in {row.get('total_s') or row.get('train_s', 0):.0f}s {row.get('error', '')}", file=sys.stderr,
+            flush=True)
   summary = summarize(rows, {r["task"]: found[r["task"]].states for r in rows if r["task"] in found})
   table = (f"Per task (medians over verified seeds; times over all seeds):\n\n{markdown(summary, SUMMARY_COLUMNS)}\n\n"
            f"Per run:\n\n{markdown(rows, RUN_COLUMNS)}\n")

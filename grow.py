@@ -19,12 +19,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 import extract
 import prune
 import runfile
 import train
-from graph import GraphError, format_size, save_graph, size
-from tasks import TaskError, check_settings, get_task
+from graph import GraphError, evaluate, format_size, remove_dead, save_graph, size
+from tasks import TaskError, check_settings, checked_sample, get_task
 
 REFIT_STEPS = 0.5  # a re-fit runs this fraction of the task's steps (it starts from a correct network)
 
@@ -54,7 +56,9 @@ def pruned(run_file: Path, task, out: Path) -> dict:
 
 
 def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, force: bool) -> tuple[dict, Path]:
-  """The rounds: train and prune, then re-fit and prune while it shrinks. Returns (smallest graph, its file)."""
+  """Train and prune, then re-fit while it shrinks: each round tries the smallest graph so far without one of its
+  states (least used first; the re-fit has to heal it), then as it is, and keeps the first re-fit that prunes to a
+  smaller verified graph. Returns (smallest graph, its file)."""
   task = get_task(spec)
   cfg = check_settings({**task.settings(), **({"cells": cells} if cells else {})}, task.n_in, task.n_out)
   folder.mkdir(parents=True, exist_ok=True)
@@ -66,21 +70,51 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   best_file = folder / "round0.json"
   best = pruned(run.out, task, best_file)
   note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}")
-  for r in range(1, rounds + 1):
-    steps = max(1, int(task.settings()["steps"] * REFIT_STEPS))
-    task, spec, cfg, start = runfile.refit_start(str(best_file), spec, {"steps": steps})
-    run = train.Run(task, spec, cfg, seed, folder / f"round{r}.npz", start_from=start)
-    train_round(run)
-    try:
-      g = pruned(run.out, task, folder / f"round{r}.json")
-    except prune.Incorrect:  # the re-fit never got back to a correct network: the last graph stands
-      note(f"round {r}: the re-fit is not correct on {task.name}; keeping round {r - 1}")
+  r = 0
+  while r < rounds:
+    tries = [(f"without {s}", without(best, s, task), False) for s in states_by_use(best)] + [("as it is", best, True)]
+    for what, start, masked in tries[:rounds - r]:
+      r += 1
+      g = refit(start, spec, seed, folder, r, task, masked)
+      note(f"round {r}: re-fit {what}: " + (f"pruned to {format_size(size(g))}" if g else "not correct"))
+      if g is not None and weight(g) < weight(best):
+        best, best_file = g, folder / f"round{r}.json"
+        break
+    else:  # nothing shrank
       break
-    note(f"round {r}: re-fit {cfg['cells']}, pruned to {format_size(size(g))}")
-    if weight(g) >= weight(best):
-      break
-    best, best_file = g, folder / f"round{r}.json"
   return best, best_file
+
+
+def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked: bool) -> dict | None:
+  """Round r: train.py --from the start graph (masked: its edges only; else --all-weights), then prune; the pruned
+  graph, or None when it is not correct."""
+  if not any(not e.get("feedback") for e in start["edges"]):
+    return None  # nothing left to train
+  save_graph(start, str(folder / f"round{r}-start.json"))
+  steps = max(1, int(task.settings()["steps"] * REFIT_STEPS))
+  task, spec, cfg, arrays = runfile.refit_start(str(folder / f"round{r}-start.json"), spec, {"steps": steps}, masked)
+  run = train.Run(task, spec, cfg, seed, folder / f"round{r}.npz", restarts=0, start_from=arrays)
+  train_round(run)
+  try:
+    return pruned(run.out, task, folder / f"round{r}.json")
+  except prune.Incorrect:  # the re-fit never got (back) to a correct network
+    return None
+
+
+def states_by_use(g: dict) -> list[str]:
+  """The graph's states, least used first (by the |weights| of the edges out of them)."""
+  use = {n["id"]: 0.0 for n in g["nodes"] if n["kind"] == "state"}
+  for e in g["edges"]:
+    if e["source"] in use:
+      use[e["source"]] += abs(e["weight"])
+  return sorted(use, key=use.get)
+
+
+def without(g: dict, state: str, task) -> dict:
+  """The graph with a state replaced by its mean value (on sampled sequences) wherever it is read."""
+  x, _ = checked_sample(task, np.random.default_rng(0), 256, 40)
+  mean = float(evaluate(g, x, record=True)[1][state].mean())
+  return remove_dead(prune.as_constant(g, state, round(mean, 6)))
 
 
 def note(line: str) -> None:

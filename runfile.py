@@ -76,9 +76,10 @@ def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
   total = sum(int(np.prod(s)) for s in shapes.values())
   expected = {"adam_m": (total,), "adam_v": (total,), "adam_b1_t": (1,), "adam_b2_t": (1,)}  # one flat vector
   masks = {f"mask_{k}": s for k, s in shapes.items() if k.endswith(("_kernel", "_weight"))}  # a re-fit's (--from)
-  required = {k: s for k, s in masks.items() if any(a.startswith("mask_") for a in arrays)}
+  masked = any(a.startswith("mask_") for a in arrays)
+  required = {k: s for k, s in masks.items() if masked}
   if any(k.startswith(FROM) for k in arrays):  # a re-fit's start, for a restart
-    required.update({FROM + k: s for k, s in {**shapes, **masks}.items()})
+    required.update({FROM + k: s for k, s in {**shapes, **(masks if masked else {})}.items()})
   if meta.get("perfect_step") is not None:  # the last perfect weights, to fall back on
     required.update({PERFECT + k: s for k, s in shapes.items()})
   for k, shape in {**expected, **required}.items():
@@ -254,8 +255,9 @@ def graph_weights(graph: dict, n_in: int, n_out: int, name: str) -> tuple[dict[s
   return arrays, cells
 
 
-def refit_start(path: str, spec: str | None, flags: dict) -> tuple[Task, str, dict, dict]:
-  """(task, spec, settings, start) of a re-fit of a graph: start holds its weights and masks (runfile.graph_weights);
+def refit_start(path: str, spec: str | None, flags: dict, masked: bool = True) -> tuple[Task, str, dict, dict]:
+  """(task, spec, settings, start) of a re-fit of a graph: start holds its weights and (masked) the masks that hold
+  every other weight at 0 (runfile.graph_weights); unmasked, every weight of the graph's smaller network trains.
   RunError or GraphError for a graph that is no network of the task, has no weight left, or for flags that
   contradict it."""
   graph = load_graph(path)
@@ -269,6 +271,8 @@ def refit_start(path: str, spec: str | None, flags: dict) -> tuple[Task, str, di
   for key, value in fixed.items():
     if key in flags and flags[key] != value:
       raise RunError(f"{path}: the graph fixes --{key} {value}; --{key} {flags[key]} contradicts it")
+  if not masked:
+    start = {k: v for k, v in start.items() if not k.startswith("mask_")}
   return task, spec, {**task.settings(), **flags, **fixed}, start
 
 

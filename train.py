@@ -426,6 +426,8 @@ def parse_args() -> argparse.Namespace:
   ap.add_argument("--from", dest="from_graph", metavar="GRAPH.json", help="re-fit a pruned graph (from prune.py): "
                   "train exactly its edges, from its weights, with the penalty on; every other weight stays 0. The "
                   "graph fixes the cells, factor and leak (default output runs/<graph>-refit.npz)")
+  ap.add_argument("--all-weights", action="store_true", help="with --from: train every weight of the graph's network "
+                  "(its neurons and states renumbered, a smaller network), not only its edges")
   group = ap.add_argument_group("settings", "An unset setting comes from the task's config (tasks.py), then from the "
                                 "default shown here; with --resume, from the run file.")
   for key, (default, text) in SETTINGS.items():
@@ -448,7 +450,7 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
     cfg = runfile.resumed_settings(args.resume, meta, task, flags.get("cells"), args.seed)
     seed, restarts = meta["seed"], meta.get("restarts", 3) if args.restarts is None else args.restarts
   elif args.from_graph:
-    task, spec, cfg, start_from = runfile.refit_start(args.from_graph, args.task, flags)
+    task, spec, cfg, start_from = runfile.refit_start(args.from_graph, args.task, flags, not args.all_weights)
   else:
     spec = args.task or "replace111"
     task, cfg = get_task(spec), get_task(spec).settings()
