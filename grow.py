@@ -72,7 +72,10 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}")
   r = 0
   while r < rounds:
-    tries = [(f"without {s}", without(best, s, task), False) for s in states_by_use(best)] + [("as it is", best, True)]
+    states = states_by_use(best)
+    if len(states) == 1 and task.states != 1:
+      states = []  # without a state a network has no memory: only a task of one state needs none
+    tries = [(f"without {s}", without(best, s, task), False) for s in states] + [("as it is", best, True)]
     for what, start, masked in tries[:rounds - r]:
       r += 1
       g = refit(start, spec, seed, folder, r, task, masked)
