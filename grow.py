@@ -2,18 +2,21 @@
 
 In:  a task (--task NAME, or path/file.py:NAME for your own) and a seed.
 Out: the smallest verified graph (-o, default runs/<task>-s<seed>/bonsai.json), its path as the last line on stdout;
-     beside it every round's run file and pruned graph; one line per round on stderr. It is the same as typing
+     beside it every round's run file and graphs; one line per round on stderr. It is the same as typing
 
   python train.py --task delay2 --seed 0 -o runs/delay2-s0/round0.npz
   python extract.py runs/delay2-s0/round0.npz | python prune.py -o runs/delay2-s0/round0.json
-  python train.py --from runs/delay2-s0/round0.json -o runs/delay2-s0/round1.npz      # the re-fit
-  python extract.py runs/delay2-s0/round1.npz | python prune.py -o runs/delay2-s0/round1.json
-  ...                                                                                   # while the graph shrinks
+and then, for each later round R, with roundR-start.json the smallest graph so far (or it without one state):
+  python train.py --from runs/delay2-s0/roundR-start.json [--all-weights] -o runs/delay2-s0/roundR.npz
+  python extract.py runs/delay2-s0/roundR.npz | python prune.py -o runs/delay2-s0/roundR.json
 
-Why re-fit: pruning only deletes what can go with every other weight left as it is. A re-fit trains exactly the
-edges the pruned graph kept, from its weights, with the sparsity penalty on; with fewer weights carrying the task
-the penalty moves the work onto fewer of them, and the next prune takes the rest. A finished round's files are
-reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force starts over.
+Why re-fit: pruning only deletes what can go with every other weight left as it is. Each round first tries the
+smallest graph so far without one of its states (least used first, replaced by its mean value), re-fit with every
+weight of that smaller network, which has to heal the cut; then the graph as it is, re-fit on its own edges with
+the penalty on, which moves the work onto fewer weights. The first try that prunes to a smaller verified graph
+wins and the next round starts from it; a round where no try shrinks it ends the growing. A finished round's files
+are reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force starts
+over.
 """
 import argparse
 import sys
@@ -131,18 +134,20 @@ def main():
                   "(default replace111)")
   ap.add_argument("--seed", type=int, default=0, help="random seed: the same seed grows the same bonsai (default 0)")
   ap.add_argument("--cells", help="the network to start from, e.g. 8x4 (default: the task's, else tasks.DEFAULTS)")
-  ap.add_argument("--rounds", type=int, default=4, help="re-fits at most (default 4; 0: train and prune only)")
+  ap.add_argument("--rounds", type=int, default=6, help="re-fits at most (default 6; 0: train and prune only)")
   ap.add_argument("--force", action="store_true", help="start over instead of reusing the rounds already done")
   ap.add_argument("--runs", default="runs", help="where each grown bonsai gets its folder of rounds (default runs)")
   ap.add_argument("-o", "--out", help="the bonsai's graph JSON (default RUNS/<task>-s<seed>/bonsai.json)")
   args = ap.parse_args()
   name = Path(args.task.split(":")[-1]).name if ":" in args.task else args.task
   folder = Path(args.runs) / f"{name}-s{args.seed}"
+  out = Path(args.out or folder / "bonsai.json")
   try:
     if args.seed < 0 or args.rounds < 0:
       raise ValueError("--seed and --rounds must be 0 or more")
+    runfile.check_output(out)  # before anything trains: a folder it can write in, not a folder itself
+    runfile.check_output(folder / "round0.npz")
     best, best_file = grow(args.task, args.seed, folder, args.cells, args.rounds, args.force)
-    out = Path(args.out or folder / "bonsai.json")
     save_graph(best, str(out))
   except (TaskError, GraphError, runfile.RunError, ValueError) as e:
     print(f"grow.py: {e}", file=sys.stderr)
@@ -150,6 +155,8 @@ def main():
   except prune.Incorrect as e:
     print(f"grow.py: the trained network is not correct on {args.task}: {e.args[0]['first_failure']}", file=sys.stderr)
     sys.exit(1)
+  except KeyboardInterrupt:  # a round being trained has checkpointed already; running grow.py again resumes it
+    sys.exit(130)
   note(f"the bonsai: {format_size(size(best))} ({best_file.name})")
   print(out)
 

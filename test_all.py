@@ -1581,6 +1581,18 @@ def test_refit_trains_exactly_the_graphs_edges_and_bad_graphs_are_one_line(train
     assert not bad.exists()
 
 
+@pytest.mark.parametrize("args, words", [
+  (["--task", "nope"], ["unknown task 'nope'"]),
+  (["--rounds", "-1"], ["--rounds", "0 or more"]),
+  (["--cells", "8y4"], ["--cells", "8y4"]),
+  (["-o", "."], ["is a folder"]),
+])
+def test_grow_bad_input_is_one_clear_line(tmp_path, args, words):
+  proc = run_script(ROOT / "grow.py", "--runs", tmp_path / "runs", *args, cwd=tmp_path)
+  assert_clean_error(proc, *words)
+  assert not list((tmp_path / "runs").rglob("*.npz"))
+
+
 @pytest.mark.slow
 def test_grow_keeps_the_smallest_verified_round_and_reuses_finished_rounds(tmp_path):
   args = ["--task", "delay2", "--cells", "4x2", "--rounds", "2", "--runs", tmp_path, "-o", tmp_path / "b.json"]
