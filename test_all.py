@@ -1568,6 +1568,12 @@ def test_refit_trains_exactly_the_graphs_edges_and_bad_graphs_are_one_line(train
   assert any(not np.array_equal(arrays[k], start[k]) for k in train.weight_names(cells))
   refit = prune.prune(extract.extract(str(tmp_path / "refit.npz")), tasks.TASKS["delay1"])  # still correct
   assert refit["graph"]["verified"]["correct"]
+  proc = run_script("train.py", "--from", tmp_path / "p.json", "--all-weights", "--steps", "100", "-o",
+                    tmp_path / "all.npz")
+  assert proc.returncode == 0, proc.stderr.decode()
+  every, _ = train.load_run(tmp_path / "all.npz")  # no mask: weights the graph has no edge for train too
+  assert not [k for k in every if "mask_" in k]
+  assert any(np.any(every[k][start[f"mask_{k}"] == 0] != 0) for k in train.weight_names(cells) if f"mask_{k}" in start)
 
   empty = {**pruned, "edges": [e for e in pruned["edges"] if e.get("feedback")]}
   graph.save_graph(empty, tmp_path / "empty.json")
