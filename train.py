@@ -301,7 +301,7 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
     trainer = attempts(run, arrays if resume else None, cells)
   live, total = live_weights(trainer.w)
   progress(f"done: {run.meta['steps_done']} steps in {time.time() - run.start:.1f}s, "
-           f"val {run.meta['val_accuracy']:.1%}, {live}/{total} weights above {LIVE}", final=True)
+           f"val {percent(run.meta['val_accuracy'])}, {live}/{total} weights above {LIVE}", final=True)
   return run.meta
 
 
@@ -317,7 +317,7 @@ def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Tr
     trainer = Trainer(task, run.cfg, run.seed, run.meta["attempt"], arrays)
     if run_steps(run, trainer):
       break
-    progress(f"validation stuck at {run.meta['val_accuracy']:.1%} at step {run.meta['steps_done']}: restart "
+    progress(f"validation stuck at {percent(run.meta['val_accuracy'])} at step {run.meta['steps_done']}: restart "
              f"{run.meta['attempt'] + 1}/{run.restarts} with fresh weights", final=True)
     run.meta.update(attempt=run.meta["attempt"] + 1, steps_done=0)
     run.resumed_at = 0
@@ -361,7 +361,7 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
         meta["first_perfect_step"] = meta.get("first_perfect_step") or step
       rate = timed / busy if busy else 0.0
       meta["steps_per_second"] = round(rate, 1)
-      progress(f"step {step}/{cfg['steps']}  loss {loss:.5f}  reg {reg:.5f}  val {acc:6.1%}  "
+      progress(f"step {step}/{cfg['steps']}  loss {loss:.5f}  reg {reg:.5f}  val {percent(acc):>6}  "
                f"live {live}/{total}  {rate:.0f} steps/s", final=not sys.stderr.isatty())
       if stuck(run, step, acc):
         meta.update(steps_done=step, val_accuracy=acc)
@@ -374,7 +374,8 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
     progress(f"interrupted at step {step}; resume with: python train.py --resume {run.out}", final=True)
     sys.exit(143 if run.signal == signal.SIGTERM else 130)
   if acc < 1.0 and run.best is not None:  # it was perfect once: keep those weights rather than a broken network
-    progress(f"final validation {acc:.1%}: keeping the weights of step {run.best[0]}, the last perfect one", final=True)
+    progress(f"final validation {percent(acc)}: keeping the weights of step {run.best[0]}, the last perfect one",
+             final=True)
     meta["recovered_from_step"], acc = run.best[0], 1.0
     checkpoint(run.best[1], final=True)
   else:
@@ -395,6 +396,11 @@ def progress(line: str, final: bool = False) -> None:
     print(f"\r\033[K{line}", end="\n" if final else "", file=sys.stderr, flush=True)
   elif final:
     print(line, file=sys.stderr, flush=True)
+
+
+def percent(acc: float) -> str:
+  """An accuracy rounded down to 0.1%: only a perfect run shows 100.0% (99.99% is 99.9%)."""
+  return f"{np.floor(acc * 1000) / 10:.1f}%"
 
 
 def versions() -> dict:
