@@ -11,6 +11,7 @@ import io
 import json
 import re
 import signal
+import sys
 import tempfile
 import threading
 import zipfile
@@ -169,6 +170,20 @@ def check_output(out: Path) -> None:
   except OSError as e:
     raise RunError(f"{out}: cannot write there ({e.strerror or e})") from None
 
+
+# ---- a run reports, and stops between steps only ----
+
+def progress(line: str, final: bool = False) -> None:
+  """One line on stderr: rewritten in place on a terminal; elsewhere only the final ones, one per line."""
+  if sys.stderr.isatty():
+    print(f"\r\033[K{line}", end="\n" if final else "", file=sys.stderr, flush=True)
+  elif final:
+    print(line, file=sys.stderr, flush=True)
+
+
+def percent(acc: float) -> str:
+  """An accuracy rounded down to 0.1%: only a perfect run shows 100.0% (99.99% is 99.9%)."""
+  return f"{np.floor(acc * 1000) / 10:.1f}%"
 
 # ---- a run stops between steps only ----
 

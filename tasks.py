@@ -45,6 +45,8 @@ SETTINGS = {
   "reg_from": (0.0, "fraction of the steps before the penalty turns on: learn first, then sparsify (0: at once)"),
   "windows": (1, "above 1: train on sequences of WINDOWS x seq_len steps, one window a step, the state carried "
                  "from window to window (teaches a network to keep working on long sequences)"),
+  "state_noise": (0.1, "standard deviation of the noise added to every new state while training: a state must then "
+                       "settle where the noise does not move it, which keeps it exact on long sequences (0: off)"),
 }
 DEFAULTS = {k: v for k, (v, _) in SETTINGS.items()}
 
@@ -75,7 +77,7 @@ def check_settings(cfg: dict, n_in: int = 1, n_out: int = 1) -> dict:
   for key in ("steps", "batch", "seq_len", "windows"):
     if not isinstance(cfg[key], (int, np.integer)) or isinstance(cfg[key], bool) or cfg[key] < 1:
       raise ValueError(f"--{key.replace('_', '-')} must be a positive whole number, not {cfg[key]!r}")
-  ranges = {"lr": (0, None), "factor": (0, 1), "leak": (0, None), "reg_intensity": (0, None),
+  ranges = {"lr": (0, None), "factor": (0, 1), "leak": (0, None), "state_noise": (0, None), "reg_intensity": (0, None),
             "reg_threshold": (0, None), "reg_steepness": (0, None), "reg_l1": (0, None), "reg_from": (0, 1)}
   for key, (low, high) in ranges.items():
     v = cfg[key]

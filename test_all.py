@@ -367,7 +367,8 @@ def test_ctrl_c_twice_on_the_command_line_then_resume_gives_the_uninterrupted_ru
 def test_windows_carry_the_state_from_one_window_to_the_next():
   # lr 0 and no penalty: the weights stay as initialised, so each window's loss must be that of the numpy RNN run
   # over the whole sequence, restricted to the window (a reset to the initial state would give another loss)
-  cfg, task = small_config(steps=4, seq_len=4, windows=2, lr=0.0, reg_intensity=0.0, reg_l1=0.0), tasks.TASKS["delay2"]
+  cfg = small_config(steps=4, seq_len=4, windows=2, lr=0.0, reg_intensity=0.0, reg_l1=0.0, state_noise=0.0)
+  task = tasks.TASKS["delay2"]
   arrays = train.init_weights(np.random.default_rng([3, 0]), 1, [(4, 2)], 1)
   trainer = train.Trainer(task, cfg, 3, 0, arrays)
   losses = [trainer.step(s)[0] for s in range(4)]
@@ -379,6 +380,32 @@ def test_windows_carry_the_state_from_one_window_to_the_next():
       part = slice(4 * window, 4 * window + 4)
       assert losses[first + window] == pytest.approx(np.mean((out[:, part] - y[:, part]) ** 2), rel=1e-4)
   assert losses[1] != pytest.approx(np.mean((numpy_rnn(arrays, meta, x[:, 4:]) - y[:, 4:]) ** 2), rel=1e-4)
+
+
+def test_state_noise_is_added_to_every_new_state_and_drawn_from_the_step():
+  # lr 0 and no penalty: each step's loss is that of the numpy RNN with the step's own noise (batch_rng stream 2)
+  # added to every new state of both cells, and the noise-free loss is another
+  cells, sigma = [(3, 2), (2, 3)], 0.2
+  cfg = small_config(cells="3x2,2x3", steps=3, seq_len=5, lr=0.0, reg_intensity=0.0, reg_l1=0.0, state_noise=sigma)
+  task = tasks.TASKS["delay1"]
+  w = train.init_weights(np.random.default_rng(4), 1, cells, 1)
+  trainer = train.Trainer(task, cfg, 7, 0, w)
+  for step in range(3):
+    loss = trainer.step(step)[0]
+    x, y = task.sample(train.batch_rng(7, 0, step), cfg["batch"], cfg["seq_len"])
+    noise = train.batch_rng(7, 0, step, stream=2).normal(0, sigma, (cfg["batch"], cfg["seq_len"], 5))
+    layer, first = x.astype(np.float64), 0
+    for k, (_, n_s) in enumerate(cells):
+      s, outs = np.broadcast_to(w[f"cell{k}_initial_state"], (len(x), n_s)).astype(np.float64), []
+      for t in range(x.shape[1]):
+        c = np.concatenate([layer[:, t], s], axis=1)
+        outs.append(table_activation(c @ w[f"cell{k}_output_kernel"] + w[f"cell{k}_output_bias"], 0.5, 0.1)[0])
+        s = table_activation(c @ w[f"cell{k}_recurrent_kernel"] + w[f"cell{k}_recurrent_bias"], 0.5, 0.1)[0]
+        s = s + noise[:, t, first:first + n_s]
+      layer, first = np.stack(outs, axis=1), first + n_s
+    want = np.mean((layer @ w["dense_weight"] + w["dense_bias"] - y) ** 2)
+    assert loss == pytest.approx(want, rel=1e-4)
+    assert loss != pytest.approx(np.mean((train.numpy_forward(w, cells, 0.5, 0.1, x) - y) ** 2), rel=1e-4)
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ import tasks  # noqa: E402
 from graph import GraphError  # noqa: E402
 from graph import activation as graph_activation  # noqa: E402
 from kernel import activation, copy_into, input_buffer  # noqa: E402
-from runfile import FROM, PERFECT, RunError, load_run, save_run, weight_names  # noqa: E402, F401
+from runfile import FROM, PERFECT, RunError, load_run, percent, progress, save_run, weight_names  # noqa: E402, F401
 from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, checked_sample, get_task, parse_cells  # noqa: E402
 
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
@@ -54,9 +54,10 @@ def init_weights(rng: np.random.Generator, n_in: int, cells: list[tuple[int, int
 
 
 def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], factor: float, leak: float,
-            start: list[Tensor] | None = None) -> tuple[Tensor, list[Tensor]]:
+            start: list[Tensor] | None = None, noise: Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
   """x (batch, length, n_in) -> (y (batch, length, n_out), each cell's state after the last step), the network
-  unrolled over time. start: each cell's state to begin from, instead of its trained initial state.
+  unrolled over time. start: each cell's state to begin from, instead of its trained initial state. noise (batch,
+  length, all states): added to each new state while training (--state-noise).
 
   The cell, with c_t = concat(x_t, s_{t-1}) and A the activation of activation.cl:
     o_t = A(c_t @ W_o + b_o)    the output, passed on to the next cell (or the dense layer)
@@ -65,6 +66,7 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
   batch, length, _ = x.shape
   layer_in, final = x, []
   for k, (n_o, n_s) in enumerate(cells):
+    first = sum(s for _, s in cells[:k])  # this cell's columns of noise
     kernel = w[f"cell{k}_output_kernel"].cat(w[f"cell{k}_recurrent_kernel"], dim=1)  # one matmul for both
     bias = w[f"cell{k}_output_bias"].cat(w[f"cell{k}_recurrent_bias"])
     n_x = kernel.shape[0] - n_s
@@ -75,7 +77,7 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
       pre = from_input[:, t] + state @ kernel[n_x:]
       a = activation(pre, factor, leak)
       outputs.append(a[:, :n_o])
-      state = a[:, n_o:]
+      state = a[:, n_o:] if noise is None else a[:, n_o:] + noise[:, t, first:first + n_s]
     layer_in = Tensor.stack(*outputs, dim=1)
     final.append(state)
   return layer_in @ w["dense_weight"] + w["dense_bias"], final
@@ -181,6 +183,8 @@ class Trainer:
         t.assign(Tensor(arrays[k])).realize()
     self.train_step = TinyJit(self._train_step)  # compiled once; then it replays its kernels on the same inputs
     self.x, self.y = (input_buffer((cfg["batch"], cfg["seq_len"], n)) for n in (task.n_in, task.n_out))
+    noisy = cfg.get("state_noise", 0) > 0
+    self.noise = input_buffer((cfg["batch"], cfg["seq_len"], sum(s for _, s in self.cells))) if noisy else None
     self.tests = None  # prune.py's test sets, made at the first validation
 
   def start_states(self) -> list[Tensor] | None:
@@ -195,7 +199,7 @@ class Trainer:
     with Context(TRAINING=1):
       self.opt.zero_grad()
       w = {k: v * self.mask[k] if k in self.mask else v for k, v in self.w.items()}
-      out, final = forward(w, x, self.cells, c["factor"], c["leak"], self.start_states())
+      out, final = forward(w, x, self.cells, c["factor"], c["leak"], self.start_states(), self.noise)
       loss = (out - y).square().mean()
       reg = sparsity_penalty(w, self.intensity, c["reg_threshold"], c["reg_steepness"], c["reg_l1"])
       (loss + reg).backward()
@@ -221,6 +225,9 @@ class Trainer:
     copy_into(self.y, self.sequence[2][:, cut])
     if self.carry:
       copy_into(self.continuing, np.full((1, 1), float(window > 0)))
+    if self.noise is not None:  # drawn from (seed, attempt, step) like the batch: a resumed run gets the same noise
+      noise = batch_rng(self.seed, self.attempt, step, stream=2).normal(0, cfg["state_noise"], self.noise.shape)
+      copy_into(self.noise, noise.astype(np.float32))
     loss, reg = self.train_step(self.x, self.y).numpy()
     return float(loss), float(reg)
 
@@ -388,19 +395,6 @@ def stuck(run: Run, step: int, acc: float) -> bool:
   restart is the better bet."""
   steps = run.cfg["steps"]
   return run.best is None and acc < 1.0 and run.meta["attempt"] < run.restarts and run.patience * steps <= step < steps
-
-
-def progress(line: str, final: bool = False) -> None:
-  """One line on stderr: rewritten in place on a terminal; elsewhere only the final ones, one per line."""
-  if sys.stderr.isatty():
-    print(f"\r\033[K{line}", end="\n" if final else "", file=sys.stderr, flush=True)
-  elif final:
-    print(line, file=sys.stderr, flush=True)
-
-
-def percent(acc: float) -> str:
-  """An accuracy rounded down to 0.1%: only a perfect run shows 100.0% (99.99% is 99.9%)."""
-  return f"{np.floor(acc * 1000) / 10:.1f}%"
 
 
 def versions() -> dict:
