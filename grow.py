@@ -14,9 +14,10 @@ Why re-fit: pruning only deletes what can go with every other weight left as it 
 smallest graph so far without one of its states (least used first, replaced by its mean value), re-fit with every
 weight of that smaller network, which has to heal the cut; then the graph as it is, re-fit on its own edges with
 the penalty on, which moves the work onto fewer weights. The first try that prunes to a smaller verified graph
-wins and the next round starts from it; a round where no try shrinks it ends the growing. A finished round's files
-are reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force starts
-over.
+wins and the next round starts from it; a round where no try shrinks it ends the growing. When round 0 gives no
+correct network, it trains once more with noise on the states (--state-noise 0.1), and the re-fits keep that
+noise. A finished round's files are reused when grow.py runs again (an interrupted round resumes), so stopping it
+loses nothing; --force starts over.
 """
 import argparse
 import sys
@@ -32,6 +33,10 @@ from graph import GraphError, evaluate, format_size, remove_dead, save_graph, si
 from tasks import TaskError, check_settings, checked_sample, get_task
 
 REFIT_STEPS = 0.5  # a re-fit runs this fraction of the task's steps (it starts from a correct network)
+# When round 0 is not correct: train again with this much noise on the states (train.py --state-noise). Counters
+# such as mod 3 then settle into exact states; without noise they drifted after the training length, every attempt.
+# Not the default: with it, analog solutions (parens' depth counter, one-state parity) do not survive.
+NOISE = 0.1
 
 
 def weight(g: dict) -> int:
@@ -71,7 +76,17 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   run = train.Run(task, spec, cfg, seed, folder / "round0.npz")
   train_round(run)
   best_file = folder / "round0.json"
-  best = pruned(run.out, task, best_file)
+  try:
+    best = pruned(run.out, task, best_file)
+  except prune.Incorrect:
+    if cfg["state_noise"] > 0:
+      raise
+    note(f"round 0: not correct on {task.name}; again with --state-noise {NOISE}")
+    cfg = {**cfg, "state_noise": NOISE}  # the re-fits too
+    run = train.Run(task, spec, cfg, seed, folder / "round0-noise.npz")
+    train_round(run)
+    best_file = folder / "round0-noise.json"
+    best = pruned(run.out, task, best_file)
   note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}")
   r = 0
   while r < rounds:
@@ -81,7 +96,7 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
     tries = [(f"without {s}", without(best, s, task), False) for s in states] + [("as it is", best, True)]
     for what, start, masked in tries[:rounds - r]:
       r += 1
-      g = refit(start, spec, seed, folder, r, task, masked)
+      g = refit(start, spec, seed, folder, r, task, masked, cfg["state_noise"])
       note(f"round {r}: re-fit {what}: " + (f"pruned to {format_size(size(g))}" if g else "not correct"))
       if g is not None and weight(g) < weight(best):
         best, best_file = g, folder / f"round{r}.json"
@@ -91,14 +106,15 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   return best, best_file
 
 
-def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked: bool) -> dict | None:
+def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked: bool, noise: float) -> dict | None:
   """Round r: train.py --from the start graph (masked: its edges only; else --all-weights), then prune; the pruned
   graph, or None when it is not correct."""
   if not any(not e.get("feedback") for e in start["edges"]):
     return None  # nothing left to train
   save_graph(start, str(folder / f"round{r}-start.json"))
   steps = max(1, int(task.settings()["steps"] * REFIT_STEPS))
-  task, spec, cfg, arrays = runfile.refit_start(str(folder / f"round{r}-start.json"), spec, {"steps": steps}, masked)
+  flags = {"steps": steps, "state_noise": noise}
+  task, spec, cfg, arrays = runfile.refit_start(str(folder / f"round{r}-start.json"), spec, flags, masked)
   run = train.Run(task, spec, cfg, seed, folder / f"round{r}.npz", restarts=0, start_from=arrays)
   train_round(run)
   try:

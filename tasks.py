@@ -45,8 +45,9 @@ SETTINGS = {
   "reg_from": (0.0, "fraction of the steps before the penalty turns on: learn first, then sparsify (0: at once)"),
   "windows": (1, "above 1: train on sequences of WINDOWS x seq_len steps, one window a step, the state carried "
                  "from window to window (teaches a network to keep working on long sequences)"),
-  "state_noise": (0.1, "standard deviation of the noise added to every new state while training: a state must then "
-                       "settle where the noise does not move it, which keeps it exact on long sequences (0: off)"),
+  "state_noise": (0.0, "standard deviation of the noise added to every new state while training: a state must then "
+                       "settle where the noise does not move it, which keeps it exact on long sequences (0: off; "
+                       "grow.py tries 0.1 when a run without it fails)"),
 }
 DEFAULTS = {k: v for k, (v, _) in SETTINGS.items()}
 
@@ -212,8 +213,7 @@ TASKS = {t.name: t for t in [
        config={"steps": 2000, "seq_len": 10, "lr": 0.03},
        about="-1, -1, +1 repeating; the input is ignored"),
   Task(name="parens", states=9, n_in=1, n_out=1, target=parens, inputs=parens_inputs,
-       config={"steps": 5000, "seq_len": 40, "factor": 1.0, "reg_from": 0.3, "reg_intensity": 0.15,
-               "state_noise": 0.0},  # its depth counter is analog: noise of 0.1 drowns its 9 levels
+       config={"steps": 5000, "seq_len": 40, "factor": 1.0, "reg_from": 0.3, "reg_intensity": 0.15},
        about="( is -1, ) is +1, valid prefixes up to depth 8; +1 when balanced"),
   Task(name="replace111", states=3, n_in=1, n_out=1, target=replace111,
        config={"steps": 2000, "seq_len": 10},
