@@ -394,16 +394,8 @@ def test_state_noise_is_added_to_every_new_state_and_drawn_from_the_step():
     loss = trainer.step(step)[0]
     x, y = task.sample(train.batch_rng(7, 0, step), cfg["batch"], cfg["seq_len"])
     noise = train.batch_rng(7, 0, step, stream=2).normal(0, sigma, (cfg["batch"], cfg["seq_len"], 5))
-    layer, first = x.astype(np.float64), 0
-    for k, (_, n_s) in enumerate(cells):
-      s, outs = np.broadcast_to(w[f"cell{k}_initial_state"], (len(x), n_s)).astype(np.float64), []
-      for t in range(x.shape[1]):
-        c = np.concatenate([layer[:, t], s], axis=1)
-        outs.append(table_activation(c @ w[f"cell{k}_output_kernel"] + w[f"cell{k}_output_bias"], 0.5, 0.1)[0])
-        s = table_activation(c @ w[f"cell{k}_recurrent_kernel"] + w[f"cell{k}_recurrent_bias"], 0.5, 0.1)[0]
-        s = s + noise[:, t, first:first + n_s]
-      layer, first = np.stack(outs, axis=1), first + n_s
-    want = np.mean((layer @ w["dense_weight"] + w["dense_bias"] - y) ** 2)
+    out = cells_in_numpy(w, cells, 0.5, 0.1, x, noise=noise)[0]
+    want = np.mean((out - y) ** 2)
     assert loss == pytest.approx(want, rel=1e-4)
     assert loss != pytest.approx(np.mean((train.numpy_forward(w, cells, 0.5, 0.1, x) - y) ** 2), rel=1e-4)
 
@@ -1703,10 +1695,12 @@ def test_render_inputs_of_uneven_steps_are_one_line(tmp_path):
 # have computed, the kernel's backward with finite differences under a random upstream gradient, the examples'
 # machines with the README's table.
 
-def cells_in_numpy(w: dict, cells: list, factor: float, leak: float, x: np.ndarray, start: list | None = None):
+def cells_in_numpy(w: dict, cells: list, factor: float, leak: float, x: np.ndarray, start: list | None = None,
+                   noise: np.ndarray | None = None):
   """The write-up's cells in float64 with the formula tables' activation, from `start` (each cell's state; default
-  its trained initial state): (y, each cell's state after the last step)."""
-  layer, final = np.asarray(x, np.float64), []
+  its trained initial state), noise (batch, length, all states) added to each new state: (y, each cell's state
+  after the last step)."""
+  layer, final, first = np.asarray(x, np.float64), [], 0
   for k, (_, n_s) in enumerate(cells):
     s0 = w[f"cell{k}_initial_state"] if start is None else start[k]
     s = np.broadcast_to(np.asarray(s0, np.float64), (len(layer), n_s))
@@ -1715,7 +1709,8 @@ def cells_in_numpy(w: dict, cells: list, factor: float, leak: float, x: np.ndarr
       c = np.concatenate([layer[:, t], s], axis=1)
       outs.append(table_activation(c @ w[f"cell{k}_output_kernel"] + w[f"cell{k}_output_bias"], factor, leak)[0])
       s = table_activation(c @ w[f"cell{k}_recurrent_kernel"] + w[f"cell{k}_recurrent_bias"], factor, leak)[0]
-    layer = np.stack(outs, axis=1)
+      s = s if noise is None else s + noise[:, t, first:first + n_s]
+    layer, first = np.stack(outs, axis=1), first + n_s
     final.append(s)
   return layer @ w["dense_weight"] + w["dense_bias"], final
 
@@ -1762,7 +1757,7 @@ def test_validation_evaluator_is_the_model_and_the_graph_at_every_factor_and_lea
 
 FLAGS = {"steps": 1, "batch": 8, "seq_len": 3, "lr": 0.02, "cells": "2x1", "factor": 0.7, "leak": 0.2,
          "reg_intensity": 0.1, "reg_threshold": 0.03, "reg_steepness": 5.0, "reg_l1": 0.002, "reg_from": 0.5,
-         "windows": 2}
+         "windows": 2, "state_noise": 0.05}
 SEED = 4
 
 
@@ -1790,7 +1785,8 @@ def test_every_flag_reaches_the_run_and_a_resume_through_main_keeps_them(tmp_pat
   f, leak, n = FLAGS["factor"], FLAGS["leak"], FLAGS["seq_len"]
   w0 = train.init_weights(np.random.default_rng([SEED, 0]), 1, cells, 1)
   x, y = task.sample(train.batch_rng(SEED, 0, 0), FLAGS["batch"], n * FLAGS["windows"])
-  out0, (carry,) = cells_in_numpy(w0, cells, f, leak, x[:, :n])
+  noise = [train.batch_rng(SEED, 0, s, stream=2).normal(0, 0.05, (FLAGS["batch"], n, 1)) for s in (0, 1)]
+  out0, (carry,) = cells_in_numpy(w0, cells, f, leak, x[:, :n], noise=noise[0])
   assert meta["loss"] == pytest.approx(np.mean((out0 - y[:, :n]) ** 2), rel=1e-5)
   assert meta["reg_loss"] == pytest.approx(penalty_in_numpy(w0, 0.0, 0.03, 5.0, FLAGS["reg_l1"]), rel=1e-4)
   w1 = {k: first[k] for k in w0}
@@ -1806,7 +1802,7 @@ def test_every_flag_reaches_the_run_and_a_resume_through_main_keeps_them(tmp_pat
   for k, v in {**FLAGS, "steps": 2}.items():
     if k != "cells":
       assert meta[k] == v, k
-  out1, (carry,) = cells_in_numpy(w1, cells, f, leak, x[:, n:2 * n], start=[first["carry0"]])
+  out1, (carry,) = cells_in_numpy(w1, cells, f, leak, x[:, n:2 * n], start=[first["carry0"]], noise=noise[1])
   assert meta["loss"] == pytest.approx(np.mean((out1 - y[:, n:2 * n]) ** 2), rel=1e-5)
   intensity = FLAGS["reg_intensity"] * 0.8 * 0.6  # step 1 of 2: past 10% and 20% of the steps
   assert meta["reg_loss"] == pytest.approx(penalty_in_numpy(w1, intensity, *[FLAGS[k] for k in (
