@@ -76,7 +76,8 @@ def grow_refit(task: str, seed: int, workdir: Path, grow_args: list[str]) -> dic
   if proc.returncode != 0:
     err = proc.stderr.strip().splitlines()
     return {**row, "error": err[-1] if err else f"exit {proc.returncode}"}
-  with np.load(workdir / f"{Path(name).name}-s{seed}" / "round0.npz") as f:
+  folder = workdir / f"{Path(name).name}-s{seed}"
+  with np.load(folder / ("round0-noise.npz" if (folder / "round0-noise.npz").exists() else "round0.npz")) as f:
     meta = json.loads(str(f["meta"]))
   rate = meta.get("steps_per_second") or 0.0
   rounds = len(re.findall(r"^grow.py: round \d+:", proc.stderr, re.M))

@@ -7,7 +7,8 @@ Out: the smallest verified graph (-o, default runs/<task>-s<seed>/bonsai.json), 
   python train.py --task delay2 --seed 0 -o runs/delay2-s0/round0.npz
   python extract.py runs/delay2-s0/round0.npz | python prune.py -o runs/delay2-s0/round0.json
 and then, for each later round R, with roundR-start.json the smallest graph so far (or it without one state):
-  python train.py --from runs/delay2-s0/roundR-start.json [--all-weights] -o runs/delay2-s0/roundR.npz
+  python train.py --from runs/delay2-s0/roundR-start.json [--all-weights] --steps HALF --restarts 0 \
+                  -o runs/delay2-s0/roundR.npz
   python extract.py runs/delay2-s0/roundR.npz | python prune.py -o runs/delay2-s0/roundR.json
 
 Why re-fit: pruning only deletes what can go with every other weight left as it is. Each round first tries the
@@ -44,14 +45,27 @@ def weight(g: dict) -> int:
   return sum(size(g).values())
 
 
+class Mismatch(runfile.RunError):
+  """A round's file holds a run of other settings or another start."""
+
+
 def train_round(run: train.Run) -> None:
-  """Train a round's run, or resume it, or leave it when its file holds the finished run already."""
+  """Train a round's run, or resume it, or leave it when its file holds the finished run already. RunError when the
+  file there is a run of other settings or another start (grow.py was run with other flags: --force starts over)."""
   resume = runfile.load_run(run.out) if run.out.exists() else None
-  if resume and runfile.finished(resume[1], run.cfg["steps"]):
-    return
-  if resume:  # the same round of the same run: same task, cells and seed, no more steps done than asked for
-    runfile.resumed_task(run.task_spec, resume[1], run.out)
-    runfile.resumed_settings(run.out, resume[1], run.task, run.cfg["cells"], run.seed)
+  if resume:  # the same round of the same run: same task, settings, seed and start
+    arrays, meta = resume
+    runfile.resumed_task(run.task_spec, meta, run.out)
+    runfile.resumed_settings(run.out, meta, run.task, run.cfg["cells"], run.seed)
+    other = [k for k in run.cfg if k != "cells" and meta.get(k) != run.cfg[k]]
+    start = {k[len(runfile.FROM):]: v for k, v in arrays.items() if k.startswith(runfile.FROM)}
+    same_start = start.keys() == (run.start_from or {}).keys() and all(
+      np.array_equal(v, run.start_from[k]) for k, v in start.items())
+    if other or not same_start:
+      why = f"--{other[0].replace('_', '-')} {meta.get(other[0])}" if other else "another start"
+      raise Mismatch(f"{run.out}: a run of {why} is there; give --force to grow again from the start")
+    if runfile.finished(meta, run.cfg["steps"]):
+      return
     runfile.check_resumable(run.out, *resume, run.cfg)
   train.train(run, resume)
 
@@ -72,7 +86,8 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   folder.mkdir(parents=True, exist_ok=True)
   if force:
     for old in folder.glob("round*"):
-      old.unlink()
+      if old.is_file():
+        old.unlink()
   run = train.Run(task, spec, cfg, seed, folder / "round0.npz")
   train_round(run)
   best_file = folder / "round0.json"
@@ -114,12 +129,16 @@ def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked:
   save_graph(start, str(folder / f"round{r}-start.json"))
   steps = max(1, int(task.settings()["steps"] * REFIT_STEPS))
   flags = {"steps": steps, "state_noise": noise}
-  task, spec, cfg, arrays = runfile.refit_start(str(folder / f"round{r}-start.json"), spec, flags, masked)
-  run = train.Run(task, spec, cfg, seed, folder / f"round{r}.npz", restarts=0, start_from=arrays)
-  train_round(run)
   try:
+    task, spec, cfg, arrays = runfile.refit_start(str(folder / f"round{r}-start.json"), spec, flags, masked)
+    run = train.Run(task, spec, cfg, seed, folder / f"round{r}.npz", restarts=0, start_from=arrays)
+    train_round(run)
     return pruned(run.out, task, folder / f"round{r}.json")
-  except prune.Incorrect:  # the re-fit never got (back) to a correct network
+  except Mismatch:  # grow.py was run again with other flags: the user's to resolve
+    raise
+  except (prune.Incorrect, runfile.RunError, GraphError) as e:  # never got (back) to a correct network, or its loss
+    if not isinstance(e, prune.Incorrect):                      # blew up: the smallest graph so far stands
+      note(f"round {r}: {e}")
     return None
 
 

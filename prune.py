@@ -181,6 +181,8 @@ def as_constant(graph: dict, nid: str, value: float) -> dict:
 def as_affine(graph: dict, nid: str, other: str, scale: float, offset: float) -> dict:
   """The graph with node nid replaced by scale * other + offset wherever it is read: each edge out of it becomes
   (or joins) an edge out of other, and its offset goes into the target's bias. nid is then dead code."""
+  if other not in {n["id"] for n in graph["nodes"]}:  # gone already (merged into nid, say): nothing to do
+    return graph
   g = copy_graph(graph)
   node = {n["id"]: n for n in g["nodes"]}
   edge = {(e["source"], e["target"]): e for e in g["edges"]}
@@ -289,9 +291,10 @@ def apply_greedily(graph: dict, sets: list[dict], edits, done: dict, kind: str) 
 
 
 def greedy(graph: dict, sets: list[dict]) -> tuple[dict, dict]:
-  """Remove edges, then nodes (replaced by constants), then zero biases and initial states, one at a time while the
-  graph stays correct; fold constants; repeat until nothing more goes. One clip threshold for all (step 1) leaves
-  edges that can go one by one, and edges that can only go with their neuron. Returns (graph, what was done)."""
+  """Remove edges, then nodes (replaced by constants), then merge nodes into others, then zero biases and initial
+  states, one at a time while the graph stays correct; fold constants; repeat until nothing more goes. One clip
+  threshold for all (step 1) leaves edges that can go one by one, and edges that can only go with their neuron.
+  Returns (graph, what was done)."""
   done = {"edges": [], "nodes": [], "merged": [], "zeroed": [], "folded": [], "tried": 0}
   while True:
     before = {k: len(v) for k, v in done.items() if k != "tried"}

@@ -77,17 +77,22 @@ def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
   total = sum(int(np.prod(s)) for s in shapes.values())
   expected = {"adam_m": (total,), "adam_v": (total,), "adam_b1_t": (1,), "adam_b2_t": (1,)}  # one flat vector
   masks = {f"mask_{k}": s for k, s in shapes.items() if k.endswith(("_kernel", "_weight"))}  # a re-fit's (--from)
-  masked = any(a.startswith("mask_") for a in arrays)
+  masked = any("mask_" in a for a in arrays)
+  if any(a.startswith("mask_") and a not in masks for a in arrays):
+    raise RunError(f"{path}: a mask for no kernel: {sorted(a for a in arrays if a.startswith('mask_'))}")
   required = {k: s for k, s in masks.items() if masked}
   if any(k.startswith(FROM) for k in arrays):  # a re-fit's start, for a restart
     required.update({FROM + k: s for k, s in {**shapes, **(masks if masked else {})}.items()})
   if meta.get("perfect_step") is not None:  # the last perfect weights, to fall back on
-    required.update({PERFECT + k: s for k, s in shapes.items()})
+    required.update({PERFECT + k: s for k, s in {**shapes, **(masks if masked else {})}.items()})
   for k, shape in {**expected, **required}.items():
     if (k in arrays or k in required) and (k not in arrays or arrays[k].shape != shape):
       raise RunError(f"{path}: {k} is {'missing' if k not in arrays else arrays[k].shape}, expected shape {shape}")
   if any(np.any((arrays[k] != 0) & (arrays[k] != 1)) for k in required if "mask_" in k):
     raise RunError(f"{path}: a mask holds values other than 0 and 1")
+  for prefix in ("", FROM, PERFECT):  # a weight its mask holds at 0 is 0
+    if any(np.any(arrays[prefix + k[5:]][arrays[prefix + k] == 0]) for k in masks if prefix + k in arrays):
+      raise RunError(f"{path}: a weight its mask holds at 0 is not 0")
   if "history" in arrays and (arrays["history"].ndim != 2 or arrays["history"].shape[1] != 5):
     raise RunError(f"{path}: history has shape {arrays['history'].shape}, expected (rows, 5)")
   if not isinstance(meta.get("task_file", ""), str):
@@ -234,7 +239,11 @@ def graph_weights(graph: dict, n_in: int, n_out: int, name: str) -> tuple[dict[s
   meta_cells = graph["graph"].get("meta", {}).get("cells") if isinstance(graph["graph"].get("meta"), dict) else None
   found = {}  # (cell, "o" or "s") -> the old indices
   for n in graph["nodes"]:
-    if m := CELL_NODE.match(n["id"]):
+    m = CELL_NODE.match(n["id"])
+    kind = ("state" if m[2] == "s" else "neuron") if m else "output" if n["id"].startswith("out") else "input"
+    if n["kind"] != kind:
+      raise RunError(f"{name}: node {n['id']} is a {n['kind']}; in a network, a node of that name is a {kind}")
+    if m:
       found.setdefault((int(m[1]), "o" if m[2] == "o" else "s"), set()).add(int(m[3]))
   n_cells = max([len(meta_cells) if isinstance(meta_cells, list) else 0] + [k + 1 for k, _ in found])
   if n_cells > 64:

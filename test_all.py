@@ -528,6 +528,8 @@ NO_OUT = Task(name="no_out", n_in=1, n_out=0, target=lambda x: x)
   (["--resume", "truncated.npz"], ["truncated.npz: not a run file"]), (["--resume", "crc.npz"], ["crc.npz: not a run"]),
   (["--resume", "no_meta.npz"], ["no_meta.npz: its meta has no valid seed"]),
   (["-o", "no_meta.npz"], ["no_meta.npz: a file is there already; --resume it, or give --force to start over"]),
+  (["--all-weights"], ["--all-weights goes with --from"]),
+  (["--from", "g.json", "--resume", "no_meta.npz"], ["--from starts a re-fit and --resume continues a run"]),
 ])
 def test_train_checks_every_input_before_it_compiles(args, words, tmp_path, monkeypatch, capsys):
   (tmp_path / "bad_tasks.py").write_text(BAD_TASKS)
@@ -1562,6 +1564,8 @@ def test_graph_weights_is_the_way_back_from_a_graph_to_a_network(tmp_path):
   (lambda g: g["edges"].append({"source": "in0", "target": "c1_o0", "weight": 1.0}), ["in0 -> c1_o0", "no weight"]),
   (lambda g: g["edges"].append({"source": "c1_s1", "target": "c0_o0", "weight": 1.0}), ["c1_s1 -> c0_o0"]),
   (lambda g: g.update(edges=[e for e in g["edges"] if e["target"] != "c0_s0"]), ["c0_s0", "no recurrent neuron"]),
+  (lambda g: [n.update(kind="neuron", role="output", bias=0.0) for n in g["nodes"] if n["id"] == "c0_s0"],
+   ["node c0_s0 is a neuron", "a state"]),
 ])
 def test_graph_weights_refuses_a_graph_that_is_no_network(tmp_path, change, words):
   g, _ = cut_random_graph(tmp_path)
@@ -1569,6 +1573,25 @@ def test_graph_weights_refuses_a_graph_that_is_no_network(tmp_path, change, word
   with pytest.raises(train.RunError) as e:
     train.runfile.graph_weights(g, 3, 2, "g.json")
   assert all(w in str(e.value) for w in ["g.json", *words])
+
+
+def test_a_run_file_with_masks_is_checked_whole(tmp_path):
+  g, _ = cut_random_graph(tmp_path)
+  arrays, cells = train.runfile.graph_weights(g, 3, 2, "g.json")
+  meta = {"task": "gated", "n_in": 3, "n_out": 2, "seed": 0, "steps_done": 0, "attempt": 0,
+          "cells": [list(c) for c in cells]}
+  path = tmp_path / "masked.npz"
+  train.save_run(path, arrays, meta)
+  assert train.load_run(path)[0].keys() == arrays.keys()
+  for change, words in [({"cell0_output_kernel": arrays["cell0_output_kernel"] + 1}, ["its mask holds at 0 is not 0"]),
+                        ({"mask_cell0_output_bias": np.ones(4, np.float32)}, ["a mask for no kernel"]),
+                        ({"mask_dense_weight": arrays["mask_dense_weight"] * 0.5}, ["other than 0 and 1"]),
+                        ({"mask_cell1_recurrent_kernel": None}, ["mask_cell1_recurrent_kernel is missing"])]:
+    changed = {k: v for k, v in {**arrays, **change}.items() if v is not None}
+    train.save_run(path, changed, meta)
+    with pytest.raises(train.RunError) as e:
+      train.load_run(path)
+    assert all(w in str(e.value) for w in [str(path), *words]), e.value
 
 
 @pytest.mark.slow
@@ -1632,6 +1655,10 @@ def test_grow_keeps_the_smallest_verified_round_and_reuses_finished_rounds(tmp_p
   stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "delay2-s0").iterdir()}
   again = run_script("grow.py", *args)
   assert again.returncode == 0 and "done:" not in again.stderr.decode()  # nothing trained again
+  assert {p: p.stat().st_mtime_ns for p in stamps if p.suffix == ".npz"} == \
+    {p: s for p, s in stamps.items() if p.suffix == ".npz"}
+  other = run_script("grow.py", *args, "--cells", "3x2")  # other flags than the rounds there: one line, nothing lost
+  assert_clean_error(other, "round0.npz", "--cells 3x2 contradicts it")
   assert {p: p.stat().st_mtime_ns for p in stamps if p.suffix == ".npz"} == \
     {p: s for p, s in stamps.items() if p.suffix == ".npz"}
 

@@ -441,6 +441,9 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   """The run the command line asks for, with every part checked before anything is compiled: RunError, TaskError
   or ValueError, each one line, for a bad flag, task, run file or output path."""
   flags = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+  if args.from_graph and args.resume or args.all_weights and not args.from_graph:
+    raise RunError("--from starts a re-fit and --resume continues a run: give one" if args.resume else
+                   "--all-weights goes with --from GRAPH.json")
   resume = load_run(args.resume) if args.resume else None
   seed, restarts = (0 if args.seed is None else args.seed), (3 if args.restarts is None else args.restarts)
   start_from = None
