@@ -105,12 +105,13 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}")
   r = 0
   while r < rounds:
-    states = states_by_use(best)
-    if len(states) == 1 and task.states != 1:
-      states = []  # without a state a network has no memory: only a task of one state needs none
-    tries = [(f"without {s}", without(best, s, task), False) for s in states] + [("as it is", best, True)]
-    for what, start, masked in tries[:rounds - r]:
+    means = state_means(best, task)
+    if len(means) == 1 and task.states != 1:
+      means = {}  # without a state a network has no memory: only a task of one state needs none
+    tries = [(f"without {s}", s, False) for s in means] + [("as it is", None, True)]
+    for what, state, masked in tries[:rounds - r]:
       r += 1
+      start = best if state is None else remove_dead(prune.as_constant(best, state, means[state]))
       g = refit(start, spec, seed, folder, r, task, masked, cfg["state_noise"])
       note(f"round {r}: re-fit {what}: " + (f"pruned to {format_size(size(g))}" if g else "not correct"))
       if g is not None and weight(g) < weight(best):
@@ -142,20 +143,15 @@ def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked:
     return None
 
 
-def states_by_use(g: dict) -> list[str]:
-  """The graph's states, least used first (by the |weights| of the edges out of them)."""
+def state_means(g: dict, task) -> dict[str, float]:
+  """Each state's mean value on sampled sequences, least used state first (by the |weights| of the edges out of
+  it): what a try puts in its place when it removes it."""
   use = {n["id"]: 0.0 for n in g["nodes"] if n["kind"] == "state"}
   for e in g["edges"]:
     if e["source"] in use:
       use[e["source"]] += abs(e["weight"])
-  return sorted(use, key=use.get)
-
-
-def without(g: dict, state: str, task) -> dict:
-  """The graph with a state replaced by its mean value (on sampled sequences) wherever it is read."""
-  x, _ = checked_sample(task, np.random.default_rng(0), 256, 40)
-  mean = float(evaluate(g, x, record=True)[1][state].mean())
-  return remove_dead(prune.as_constant(g, state, round(mean, 6)))
+  _, values = evaluate(g, checked_sample(task, np.random.default_rng(0), 256, 40)[0], record=True)
+  return {s: round(float(values[s].mean()), 6) for s in sorted(use, key=use.get)}
 
 
 def note(line: str) -> None:
