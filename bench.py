@@ -141,6 +141,27 @@ def prune_scaling(sizes: list[int], work: Path) -> list[dict]:
   return rows
 
 
+def readout_times(repeats: int = 20) -> list[dict]:
+  """The readout of every graph in examples/ (what render.py does for --fsm, -o x.txt and -o x.py: explore, the
+  machine, the gates, the program), best of `repeats` in ms, each from cold caches as in a fresh render.py."""
+  import formula
+  import readout
+  rows = []
+  for path in sorted((HERE / "examples").glob("*.json")):
+    g = graph.load_graph(str(path))
+    task, best = graph.task_of(g), math.inf
+    for _ in range(repeats):
+      formula.cached_shortest.cache_clear()
+      readout.act_body.cache_clear()
+      start = time.perf_counter()
+      exp = readout.explore(g, task)
+      states = readout.machine(g, exp)["states"]
+      readout.program(g, exp), readout.report(g, exp)
+      best = min(best, time.perf_counter() - start)
+    rows.append({"graph": path.name, "readout_ms": f"{best * 1000:.2f}", "machine": states, "how": exp["how"]})
+  return rows
+
+
 RUN_COLUMNS = ["task", "seed", "verified", "neurons", "states", "edges", "total_s", "train_s", "prune_s", "rounds",
                "first_perfect_step",
                "attempts", "steps_per_s", "seqs_per_s", "error"]
@@ -161,6 +182,8 @@ def main():
                   "that do not matter, for each N (e.g. 1000,3000)")
   ap.add_argument("--grow", action="store_true", help="grow each bonsai with grow.py: after the prune, re-fit and "
                   "prune again while it shrinks (extra flags after -- go to grow.py)")
+  ap.add_argument("--readout", action="store_true", help="instead: time the readout (render.py --fsm, -o x.txt, "
+                  "-o x.py) of every graph in examples/")
   ap.add_argument("train_args", nargs="*", help="extra train.py flags after --, e.g. -- --steps 1000")
   args = ap.parse_args()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
@@ -184,6 +207,9 @@ def main():
       sys.exit(2)
     rows = prune_scaling([int(n) for n in args.prune.split(",")], work)
     print(markdown(rows, ["neurons", "edges", "prune_s", "after"]))
+    return
+  if args.readout:
+    print(markdown(readout_times(), ["graph", "readout_ms", "machine", "how"]))
     return
   jobs = [(t, s) for t in names for s in range(seeds)]
   env_threads = {"NUM_CPU_THREADS": "1"} if args.jobs > 1 else {}

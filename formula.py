@@ -33,7 +33,7 @@ def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int =
   full = np.bitwise_or.reduce(bits)
   mask = lambda col: np.bitwise_or.reduce(np.where(col, bits, np.uint64(0)))
   target = int(mask(outs))
-  tree, seen, level = {}, np.zeros(0, np.uint64), {}  # truth table -> its formula; tables found; cost -> tables
+  tree, level = {}, {}  # truth table -> its formula; cost -> the tables first found at that cost
   for cost in range(1, max_cost + 1):  # level `cost`: the tables whose smallest formula has that many symbols
     found = []
     if cost == 1:
@@ -45,15 +45,13 @@ def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int =
       budget -= masks.size  # every candidate formula tried counts, duplicates too
       if budget < 0:
         return None
-      flat = masks.ravel() & full
-      uniq, first = np.unique(flat, return_index=True)
-      fresh = ~np.isin(uniq, seen)
+      uniq, first = np.unique(masks.ravel() & full, return_index=True)
+      fresh = [k for k, m in enumerate(uniq.tolist()) if m not in tree]
       for m, f in zip(uniq[fresh].tolist(), first[fresh].tolist(), strict=True):
         if op in ("const", "var"):
           tree[m] = (op, bool(f) if op == "const" else f)
         else:
           tree[m] = (op, *(int(p[i]) for p, i in zip(parts, np.unravel_index(f, masks.shape), strict=True)))
-      seen = np.union1d(seen, uniq[fresh])
       found.append(uniq[fresh])
       if target in tree:
         return build(tree, target)

@@ -21,7 +21,7 @@ import graphviz
 import numpy as np
 
 from formula import patterns
-from graph import evaluate, input_count, live_nodes
+from graph import compile_steps, evaluate, input_count, live_nodes
 from tasks import checked_sample
 
 MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
@@ -65,6 +65,7 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
   # the state vector after a step is its recurrent neurons' values in that step (a state without one keeps its own)
   rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
   index, vectors, values, pairs, done = {init.tobytes(): 0}, [init], [], [], 0
+  compiled = compile_steps(graph)
   while done < len(vectors):
     roots = vectors[done:done + max(1, FRONTIER // len(symbols))]
     depth = 1  # steps ahead: one more each run (a machine of a few states is done in a few short runs), within AHEAD
@@ -72,7 +73,7 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
       depth += 1
     paths = np.array(list(itertools.product(range(len(symbols)), repeat=depth)))  # lexicographic: row p is path p
     start = {s: np.repeat([r[j] for r in roots], len(paths)) for j, s in enumerate(state_ids)}
-    _, vals = evaluate(graph, np.tile(symbols[paths], (len(roots), 1, 1)), record=True, start=start)
+    _, vals = evaluate(graph, np.tile(symbols[paths], (len(roots), 1, 1)), record=True, start=start, steps=compiled)
     after = state_vectors(vals, [rec.get(s, s) for s in state_ids], slice(None)).reshape(
       len(roots) * len(paths), depth, len(init))  # explicit sizes: a graph may have no state at all
     at, rows, steps = {done + j: (j * len(paths), 0) for j in range(len(roots))}, [], []  # vector -> its first path
@@ -176,7 +177,7 @@ def machine(graph: dict, exp: dict) -> dict:
     return exp["machine"]
   ids, vectors = exp["state_ids"], exp["states"]
   clear = np.array([is_clear(vectors[:, j]) for j in range(len(ids))], bool)
-  counts = [len(np.unique(vectors[:, j])) for j in range(len(ids))]
+  counts = [np.count_nonzero(np.diff(np.sort(vectors[:, j]))) + 1 for j in range(len(ids))]  # distinct values
   analog = {i: n for i, n, c in zip(ids, counts, clear, strict=True) if not c or n > 2}  # not just two values
   fsm = {"state_ids": ids, "analog": analog, "complete": exp["complete"], "symbols": exp["symbols"]}
   outs = np.stack([exp["values"][o] > 0 for o in exp["output_ids"]], 1)

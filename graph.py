@@ -58,7 +58,7 @@ def activation(x, factor: float, leak: float) -> np.ndarray:
   Written for speed with |x| (both L and S are odd functions): for 0 <= a <= 3, L(a) = |a - 1| - 1 and
   S(a) = (a - 1)^4 - 1 up to a = 2, 1 - (a - 3)^4 after; beyond 3 both are 1 + leak * (a - 3)."""
   x = np.asarray(x)
-  if not np.issubdtype(x.dtype, np.floating):
+  if x.dtype.kind != "f":
     x = x.astype(np.float64)
   a = np.abs(x)
   low = a <= 2
@@ -326,16 +326,17 @@ def compile_steps(graph: dict) -> dict:
                                if n["kind"] == "output"], np.int64)}
 
 
-def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | None = None):
+def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | None = None, steps: dict | None = None):
   """Run the graph on x (batch, length, n_in) -> outputs (batch, length, n_out), in float64.
   With record=True also returns values: node id -> (batch, length) array of what the node gave at each step
   (inputs: the input; states: the value they hold during the step; neurons and outputs: their result).
   start: state id -> (batch,) values to begin each sequence from instead of the state's init (one call then runs
-  many starting points at once); states left out start from their init."""
+  many starting points at once); states left out start from their init. steps: compile_steps(graph), for a caller
+  that runs the same graph many times."""
   x = np.asarray(x, np.float64)
   if x.ndim != 3:
     raise ValueError(f"inputs must have shape (batch, length, n_in), not {x.shape}")
-  c = compile_steps(graph)
+  c = steps or compile_steps(graph)
   need = max((i for _, i in c["inputs"]), default=-1) + 1
   if x.shape[2] < need:
     raise ValueError(f"the graph reads input {need - 1} but the inputs have only {x.shape[2]} per step")

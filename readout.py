@@ -15,12 +15,12 @@ inputs (a neuron that is not boolean itself, one that outputs 0 at times, say, c
 feeds); formula.py finds its shortest expression. Other nodes (a counter) become arithmetic with the exact weights.
 """
 import functools
-import inspect
+import linecache
 
 import numpy as np
 
 from formula import shortest, to_python, variables
-from fsm import explore, is_clear, machine, machine_dot, unique_rows
+from fsm import explore, is_clear, machine, machine_dot, ranks, unique_rows
 from graph import levels, live_nodes, reachable
 
 __all__ = ["explore", "gates", "machine", "machine_dot", "program", "report"]
@@ -33,7 +33,10 @@ MAX_VARS = 6  # inputs of one expression in the program; wider ones keep their n
 def wiring(graph: dict, exp: dict) -> dict:
   """The live part of the graph as lookups: node, srcs (id -> [(source, weight)] in node order, the order
   graph.evaluate sums in), rec (state -> its recurrent neuron), clear (id -> a clear boolean everywhere; for an
-  output: never exactly 0, since only its sign is read), frontier (id -> the clear nodes it is computed from)."""
+  output: never exactly 0, since only its sign is read), frontier (id -> the clear nodes it is computed from).
+  Kept in exp, like the machine: report() and program() both start from it."""
+  if "wiring" in exp:
+    return exp["wiring"]
   live = live_nodes(graph)
   pos = {n["id"]: p for p, n in enumerate(graph["nodes"])}
   node = {n["id"]: n for n in graph["nodes"] if n["id"] in live}
@@ -49,6 +52,7 @@ def wiring(graph: dict, exp: dict) -> dict:
        "state_of": {r: s for s, r in rec.items()}, "kind": {i: n["kind"] for i, n in node.items()}}
   for i in node:
     frontier(w, i)
+  exp["wiring"] = w
   return w
 
 
@@ -65,15 +69,20 @@ def frontier(w: dict, i: str) -> list:
 
 def truth_table(exp: dict, inputs: list, out: str):
   """(rows (n, k) bool, outs (n,) bool): the sign of `out` for every sign combination of `inputs` that occurred,
-  or None when some combination gave both signs."""
-  vals = exp["values"]
-  x = np.stack([vals[i] > 0 for i in inputs], 1) if inputs else np.zeros((len(vals[out]), 0), bool)
-  first, inverse = unique_rows(x)
-  ones = np.bincount(inverse, weights=vals[out] > 0, minlength=len(first))
-  count = np.bincount(inverse, minlength=len(first))
-  if np.any((ones > 0) & (ones < count)):
-    return None
-  return x[first], ones > 0
+  or None when some combination gave both signs. Memoized in exp (report and program ask for the same tables)."""
+  key = (tuple(inputs), out)
+  tables = exp.setdefault("truth_tables", {})
+  if key not in tables:
+    vals = exp["values"]
+    x = np.stack([vals[i] > 0 for i in inputs], 1) if inputs else np.zeros((len(vals[out]), 0), bool)
+    if x.shape[1] < 63:  # a row of signs is the bits of one integer
+      first, inverse = ranks(x @ (1 << np.arange(x.shape[1] - 1, -1, -1, dtype=np.int64)), 1 << x.shape[1])
+    else:
+      first, inverse = unique_rows(x)
+    ones = np.bincount(inverse, weights=vals[out] > 0, minlength=len(first))
+    count = np.bincount(inverse, minlength=len(first))
+    tables[key] = None if np.any((ones > 0) & (ones < count)) else (x[first], ones > 0)
+  return tables[key]
 
 
 def is_gate(w: dict, exp: dict, i: str) -> bool:
@@ -139,7 +148,7 @@ def plan(graph: dict, exp: dict) -> dict:
   """The wiring, plus what the program does with each node: ranked (the order of the lines), outputs, boolean (id ->
   written as True/False rather than a number), computed (what the outputs need), folded (written inside its one
   reader rather than on a line of its own)."""
-  w = wiring(graph, exp)
+  w = {**wiring(graph, exp)}  # a copy: the keys below are the program's, not the wiring's
   depth = levels(graph)
   w["ranked"] = sorted(w["node"], key=lambda i: (depth[i], w["pos"][i]))
   w["outputs"] = sorted((i for i in w["node"] if w["kind"][i] == "output"), key=lambda i: w["node"][i]["index"])
@@ -327,8 +336,11 @@ def activation_source(factor: float, leak: float) -> str:
 
 @functools.cache
 def act_body() -> str:
-  """act's source after its def line (read once: inspect.getsource takes about a millisecond)."""
-  return inspect.getsource(act).split("\n", 1)[1]
+  """act's source after its def line: the lines of this file that its code spans (inspect.getsource, which
+  tokenizes, took half of a tiny graph's readout)."""
+  code = act.__code__
+  last = max(line for *_, line in code.co_lines() if line is not None)
+  return "".join(linecache.getlines(code.co_filename)[code.co_firstlineno:last])
 
 
 def two_values(v: np.ndarray):

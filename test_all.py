@@ -1301,6 +1301,30 @@ def test_readout_search_finds_the_shortest_expression():
       assert k == 6 or tree_size(found[1]) <= tree_size(found[0])
 
 
+def test_readout_truth_table_is_the_signs_seen_together():
+  # against a dict of the sign rows: the packed-integer path (under 63 inputs) and the row-ranking path (more),
+  # rows in the order of their signs with the first input most significant; a row seen with both signs -> None
+  rng = np.random.default_rng(0)
+  for k in (0, 1, 3, 70):
+    ins = [f"i{j}" for j in range(k)]
+    pick = rng.integers(0, 6, 300)  # 300 steps that saw 6 sign rows
+    base = rng.choice([-1.0, 1.0], size=(6, k))
+    vals = {i: base[pick, j] for j, i in enumerate(ins)}
+    rows = np.stack([vals[i] > 0 for i in ins], 1) if k else np.zeros((300, 0), bool)
+    first = {}
+    for r in map(tuple, rows):
+      first.setdefault(r, len(first))
+    label = np.array([first[tuple(r)] % 2 == 0 for r in rows])  # a function of the row
+    vals["out"] = np.where(label, 0.5, -0.5)
+    got_rows, got_outs = readout.truth_table({"values": vals}, ins, "out")
+    want = sorted(first)  # tuples of booleans: False before True, the first input first
+    assert [tuple(r) for r in got_rows] == want
+    assert got_outs.tolist() == [first[r] % 2 == 0 for r in want]
+    vals["out"] = vals["out"].copy()
+    vals["out"][np.flatnonzero(np.all(rows == rows[0], axis=1))[-1]] *= -1  # row 0 seen again with the other sign
+    assert readout.truth_table({"values": vals}, ins, "out") is None  # a fresh exp: nothing memoized
+
+
 def test_readout_act_is_the_graphs_activation():
   # the generated programs' activation, one value at a time, against the evaluator's vectorized one: on a dense grid
   # and the breakpoints, for every factor and leak, as readout.act and as the act() inside a generated program
