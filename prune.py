@@ -17,7 +17,11 @@ Steps, each kept only while the graph stays correct:
   5. greedy (off with --no-greedy): one edit at a time, kept if the graph stays correct, repeated until none goes:
      remove an edge (smallest |weight| first), replace a node by a constant (a neuron or state by 0, which removes
      it, or by its mean value; a state by its init; an input by +1 or -1), set a bias or initial state to 0. Then
-     fold constants, remove dead code, and quantize again: fewer parameters often take a coarser step.
+     fold constants, remove dead code, and quantize again: fewer parameters often take a coarser step. When the
+     graph is proven for every length before this step, every edit must keep it proven.
+  6. prove (prove.py): for every input sequence of every length, when the graph is a finite machine and the task
+     declares its smallest machine's size; the result goes into graph.verified (every_length, proof). A pruned
+     graph proven wrong is pruned again from the start, with the sequences that show it among the tests.
 
 "Correct": on every step of every test sequence the sign of each output matches the task (an output of exactly
 0 is wrong). The tests are --sequences sequences of --length steps from the task's own input sampler and, when
@@ -48,9 +52,11 @@ from graph import (
   size,
   task_of,
 )
+from prove import prove
 from tasks import TEST_LENGTH, TEST_SEQUENCES, TaskError, all_sequences, get_task, test_sets  # noqa: F401 (tests)
 from verify import SCREEN, Incorrect, check, passes, verification
 
+PROOF_ROUNDS = 5  # prunes again with the proof's failing suite as tests, at most this often
 QUANT_STEPS = (1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
 
 
@@ -139,21 +145,27 @@ def largest_clip(graph: dict, part: str, sets: list[dict], checked: bool = False
   return 0.0, g
 
 
-def coarsest_quantization(graph: dict, sets: list[dict]) -> tuple[float | None, dict]:
+def accepts(graph: dict, sets: list[dict], screen: bool = False, keep=None) -> bool:
+  """passes(graph, sets, screen), and, when keep is a task, still proven on it for every length (prove.py): once
+  proven, a graph stays proven; an edit that breaks the proof is refused even when every test sequence passes."""
+  return passes(graph, sets, screen) and (keep is None or prove(graph, keep)["every_length"])
+
+
+def coarsest_quantization(graph: dict, sets: list[dict], keep=None) -> tuple[float | None, dict]:
   """The coarsest step that keeps the graph (a correct one) correct; a step that changes nothing needs no check."""
   for step in QUANT_STEPS:
     g = quantize(graph, step)
-    if (g["nodes"], g["edges"]) == (graph["nodes"], graph["edges"]) or passes(g, sets):
+    if (g["nodes"], g["edges"]) == (graph["nodes"], graph["edges"]) or accepts(g, sets, keep=keep):
       return step, g
   return None, graph
 
 
-def try_fold(graph: dict, sets: list[dict]) -> tuple[dict, list[str]]:
+def try_fold(graph: dict, sets: list[dict], keep=None) -> tuple[dict, list[str]]:
   """Fold constants and drop what that leaves dead, if the result is still correct (it should be: folding is
   exact up to float rounding)."""
   g, folded = fold_constants(graph)
   g = remove_dead(g)
-  if folded and passes(g, sets):
+  if folded and accepts(g, sets, keep=keep):
     return g, folded
   return graph, []
 
@@ -260,29 +272,29 @@ def zero_edits(graph: dict, sets: list[dict]) -> list[tuple[str, object]]:
   return [(f"{nid}.{key}", lambda g, nid=nid, key=key: zeroed(g, nid, key)) for _, nid, key in values]
 
 
-def greedy_round(graph: dict, sets: list[dict], edits, screen: bool) -> tuple[dict, list[str], int]:
+def greedy_round(graph: dict, sets: list[dict], edits, screen: bool, keep=None) -> tuple[dict, list[str], int]:
   """Try each edit of edits(graph) on the current graph, keeping those that leave it correct (on the screen only,
-  with screen=True): (graph, names of the kept edits, edits tried)."""
+  with screen=True) and proven (keep: see accepts): (graph, names of the kept edits, edits tried)."""
   kept, tried = [], 0
   for name, edit in edits(graph, sets):
     g = edit(graph)
     if (g["nodes"], g["edges"]) != (graph["nodes"], graph["edges"]):
       tried += 1
-      if passes(g, sets, screen):
+      if accepts(g, sets, screen, keep):
         graph = remove_dead(g)
         kept.append(name)
   return graph, kept, tried
 
 
-def apply_greedily(graph: dict, sets: list[dict], edits, done: dict, kind: str) -> dict:
+def apply_greedily(graph: dict, sets: list[dict], edits, done: dict, kind: str, keep=None) -> dict:
   """Greedy rounds until one keeps nothing. Each round checks its edits on the screen, then the round's result on
   every sequence: one full check per round instead of one per kept edit. When that fails (an edit broke a rare
   sequence) the round is done again with full checks. The names of the kept edits go to done[kind]."""
   while True:
-    g, kept, tried = greedy_round(graph, sets, edits, screen=True)
+    g, kept, tried = greedy_round(graph, sets, edits, True, keep)
     done["tried"] += tried
     if kept and not passes(g, sets):
-      g, kept, tried = greedy_round(graph, sets, edits, screen=False)
+      g, kept, tried = greedy_round(graph, sets, edits, False, keep)
       done["tried"] += tried
     if not kept:
       return graph
@@ -290,17 +302,17 @@ def apply_greedily(graph: dict, sets: list[dict], edits, done: dict, kind: str) 
     done[kind] += kept
 
 
-def greedy(graph: dict, sets: list[dict]) -> tuple[dict, dict]:
+def greedy(graph: dict, sets: list[dict], keep=None) -> tuple[dict, dict]:
   """Remove edges, then nodes (replaced by constants), then merge nodes into others, then zero biases and initial
   states, one at a time while the graph stays correct; fold constants; repeat until nothing more goes. One clip
   threshold for all (step 1) leaves edges that can go one by one, and edges that can only go with their neuron.
-  Returns (graph, what was done)."""
+  keep: a task the graph is proven on, to stay proven on. Returns (graph, what was done)."""
   done = {"edges": [], "nodes": [], "merged": [], "zeroed": [], "folded": [], "tried": 0}
   while True:
     before = {k: len(v) for k, v in done.items() if k != "tried"}
     for kind, edits in (("edges", edge_edits), ("nodes", node_edits), ("merged", merge_edits), ("zeroed", zero_edits)):
-      graph = apply_greedily(graph, sets, edits, done, kind)
-    graph, folded = try_fold(graph, sets)
+      graph = apply_greedily(graph, sets, edits, done, kind, keep)
+    graph, folded = try_fold(graph, sets, keep)
     done["folded"] += folded
     if before == {k: len(v) for k, v in done.items() if k != "tried"}:
       return graph, done
@@ -315,6 +327,33 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
   sets = test_sets(task, seed, sequences, length)
   if not passes(graph, sets, screen=True):  # a wrong graph is refused at once; a right one is checked once cut
     raise Incorrect(check(graph, sets))
+  for _ in range(PROOF_ROUNDS):
+    g, done = shrink(graph, task, sets, quantization, greedy_pass)
+    final = check(g, sets)
+    if final["first_failure"]:  # every edit above was checked, so this would be a bug in prune.py itself
+      raise RuntimeError(f"pruned graph fails its final check: {final['first_failure']}")
+    proof = prove(g, task)
+    if proof["failure"] is None:
+      break
+    # wrong on a longer sequence than the tests have: the proof's suite shows where; prune again with it as tests
+    if not passes(graph, proof["sets"]):
+      raise Incorrect(check(graph, proof["sets"]))
+    sets = sets + proof["sets"]
+  else:
+    raise RuntimeError(f"every pruned graph of {PROOF_ROUNDS} tries was proven wrong: {proof['failure']}")
+  kept = {n["id"] for n in g["nodes"]}
+  done["removed"] = [n["id"] for n in graph["nodes"] if n["id"] not in kept]
+  g["graph"] = {**g["graph"], "prune": {"before": size(graph), "after": size(g), **done},
+                "verified": {**verification(sets, final), "every_length": proof["every_length"],
+                             "longest": max(s["x"].shape[1] for s in sets + proof["sets"]),
+                             "proof": {k: v for k, v in proof.items() if k not in ("sets", "every_length")}}}
+  check_graph(g, "the pruned graph")  # a bug guard: every edit must leave a valid graph
+  return g
+
+
+def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass: bool) -> tuple[dict, dict]:
+  """prune's steps 1 to 5 (see the top of this file): (the smaller graph, what was done). Once the graph is proven
+  for every length (before the greedy pass), every later edit must keep it proven."""
   g = graph
   clipped = {}
   for part in ("weights", "biases", "inits"):  # after the weights, g has passed a full check
@@ -331,22 +370,13 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
   g = remove_dead(g)
   done = None
   if greedy_pass:
-    g, done = greedy(g, sets)
+    keep = task if prove(g, task)["every_length"] else None
+    g, done = greedy(g, sets, keep)
     if quantization:  # fewer parameters often take a coarser step: keep the smaller graph, then the coarser step
-      q, requantized = coarsest_quantization(g, sets)
+      q, requantized = coarsest_quantization(g, sets, keep)
       if (sum(size(requantized).values()), -(q or 0)) < (sum(size(g).values()), -(step or 0)):
         step, g = q, requantized
-  final = check(g, sets)
-  if final["first_failure"]:  # every edit above was checked, so this would be a bug in prune.py itself
-    raise RuntimeError(f"pruned graph fails its final check: {final['first_failure']}")
-  kept = {n["id"] for n in g["nodes"]}
-  removed = [n["id"] for n in graph["nodes"] if n["id"] not in kept]
-  g["graph"] = {**g["graph"],
-                "prune": {"before": size(graph), "after": size(g), "clip": clipped, "quantize": step,
-                          "folded": folded, "greedy": done, "removed": removed},
-                "verified": verification(sets, final)}
-  check_graph(g, "the pruned graph")  # a bug guard: every edit must leave a valid graph
-  return g
+  return g, {"clip": clipped, "quantize": step, "folded": folded, "greedy": done}
 
 
 def summary(g: dict) -> str:
@@ -360,7 +390,8 @@ def summary(g: dict) -> str:
             "tried); " if d else "")
   folded = len(p["folded"]) + len(d["folded"] if d else [])
   return (f"{g['graph']['task']}: {format_size(p['before'])} -> {format_size(p['after'])}; clip {clipped}; "
-          f"{greedy}{quant}; folded {folded}; verified on {tests} (seed {v['sampled']['seed']})")
+          f"{greedy}{quant}; folded {folded}; verified on {tests} (seed {v['sampled']['seed']}); "
+          f"{v['proof']['how']}")
 
 
 def main():

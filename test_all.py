@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import boxes
 import extract
 import formula
 import graph
+import prove
 import prune
 import readout
 import render
@@ -904,6 +906,117 @@ def test_prune_refuses_a_graph_that_only_the_full_check_shows_wrong():
   with pytest.raises(prune.Incorrect) as refused:
     prune.prune(g, task)
   assert "at step 13 out0 should be -1" in refused.value.args[0]["first_failure"]
+
+
+def drifting_delay1():
+  """delay1 by hand, plus a counter state that climbs by 0.01 a step (the linear piece of the activation at factor
+  1) and leaks into the output: right on every sequence for 198 steps, wrong at step 198 after a -1. Its weights
+  are all needed for the first steps: clipping any of them breaks it early, and prune has to face the drift."""
+  nodes = [inp(0), state(0, -1.0), state(1, -0.99), neuron("r0", 0.0), neuron("r1", 2.01), neuron("o0", 0.0),
+           out(0, 0.00318)]
+  edges = [edge("in0", "c0_r0", -1.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", -1.0),
+           edge("c0_o0", "out0", 1.0), edge("c0_s1", "c0_r1", 1.0), edge("c0_r1", "c0_s1", 1.0),
+           edge("c0_s1", "out0", 1.012)]
+  return hand_graph(nodes, edges, factor=1.0)
+
+
+def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path):
+  g, task = drifting_delay1(), tasks.TASKS["delay1"]
+  x, y = task.sample(np.random.default_rng(1), 100, 300)
+  ok = (graph.evaluate(g, x) * y > 0).all(axis=(0, 2))
+  assert ok[:198].all() and not ok[198]  # the graph is what it says: wrong from step 198 on
+  assert prune.passes(g, prune.test_sets(task))  # every test sequence passes: 60 steps sampled, 16 exhaustive
+  proof = prove.prove(g, task)
+  assert not proof["every_length"] and "at step 198 out0 should be -1" in proof["failure"]
+  with pytest.raises(prune.Incorrect) as refused:  # kept as it is, the graph is refused with the failing input
+    prune.prune(g, task, quantization=False, greedy_pass=False)
+  assert "at step 198" in refused.value.args[0]["first_failure"]
+  f, target = tmp_path / "drifts.json", tmp_path / "out.json"
+  f.write_text(json.dumps(g))
+  proc = run_script("prune.py", f, "-o", target, "--no-greedy", "--no-quantize")
+  err = proc.stderr.decode().strip()
+  assert proc.returncode == 1 and len(err.splitlines()) == 1 and "at step 198 out0 should be -1" in err, err
+  assert not target.exists()
+  pruned = prune.prune(g, task)  # the greedy pass cuts the counter out: what is left is delay1, proven
+  assert pruned["graph"]["verified"]["every_length"] and "c0_s1" not in {n["id"] for n in pruned["nodes"]}
+
+
+def test_a_proven_graph_is_right_on_1000_sequences_of_1000_steps():
+  rng = np.random.default_rng(0)
+  for name in ("delay2", "loop3", "replace111-boolean", "replace111"):  # replace111: an analog state, in boxes
+    g = graph.load_graph(str(ROOT / "examples" / f"{name}.json"))
+    task = graph.task_of(g)
+    proof = prove.prove(g, task)
+    assert proof["every_length"] and proof["length"] <= 8, proof  # proven by a few sequences of a few steps
+    assert ("boxes around" in proof["how"]) == (name == "replace111")
+    x, y = task.sample(rng, 1000, 1000)
+    assert np.all(graph.evaluate(g, x) * y > 0), name
+
+
+def test_boxes_interval_step_holds_every_value_the_step_gives():
+  # Interval arithmetic against the evaluator: random two-state graphs at random factors and leaks, random boxes
+  # (points among them), and random vectors inside each box: one step from each lands inside the bounds given,
+  # and a box of one point gives bounds around that point's step within the slack.
+  rng = np.random.default_rng(0)
+  symbols = np.array([[-1.0], [1.0]])
+  for _ in range(20):
+    nodes = [inp(0), state(0, 0.0), state(1, 0.0), neuron("r0", rng.normal()), neuron("r1", rng.normal()),
+             neuron("o0", rng.normal()), out(0, rng.normal())]
+    edges = [edge(s, t, rng.normal(0, 2)) for s in ("in0", "c0_s0", "c0_s1") for t in ("c0_r0", "c0_r1", "c0_o0")]
+    edges += [edge("c0_r0", "c0_s0", 1.0), edge("c0_r1", "c0_s1", 1.0), edge("c0_o0", "out0", rng.normal())]
+    g = hand_graph(nodes, edges, factor=float(rng.random()), leak=float(rng.choice([0.1, 0.01])))
+    low = rng.normal(0, 2, (6, 2))
+    high = low + rng.random((6, 2)) * np.array([[0], [0], [0.01], [0.5], [2], [6]])
+    (next_low, next_high), (out_low, out_high) = boxes.interval_step(graph.compile_steps(g), g["graph"][
+      "activation"], low, high, symbols)
+    for b, a in itertools.product(range(6), range(2)):
+      inside = low[b] + rng.random((300, 2)) * (high[b] - low[b])
+      y, vals = graph.evaluate(g, np.full((300, 1, 1), symbols[a, 0]), record=True,
+                               start={"c0_s0": inside[:, 0], "c0_s1": inside[:, 1]})
+      after = np.stack([vals["c0_r0"][:, 0], vals["c0_r1"][:, 0]], 1)
+      assert np.all((next_low[b, a] <= after) & (after <= next_high[b, a])), (b, a)
+      assert np.all((out_low[b, a] <= y[:, 0]) & (y[:, 0] <= out_high[b, a])), (b, a)
+      if b < 2:  # a point: tight
+        assert np.all(next_high[b, a] - next_low[b, a] < 1e-9) and np.all(out_high[b, a] - out_low[b, a] < 1e-9)
+
+
+def test_prove_suite_tells_every_other_machine_of_at_most_m_states_apart():
+  # The W-method suite against brute force, on random machines: a machine T of at most m states passes the suite
+  # of a minimal machine M (n <= m states) exactly when T and M agree on every sequence of n + m steps (which,
+  # by Moore, is when they agree on every sequence). T: a random machine, or M with a state copied (the same
+  # machine, drawn differently) and then, half the time, one output or move changed.
+  rng = np.random.default_rng(0)
+
+  def run(nxt, out, seqs):
+    q, ys = np.zeros(len(seqs), np.int64), []
+    for a in seqs.T:
+      ys.append(out[q, a])
+      q = nxt[q, a]
+    return np.array(ys).T
+
+  agree = differ = 0
+  while agree < 40 or differ < 40:
+    n = int(rng.integers(1, 5))
+    nxt, out = rng.integers(0, n, (n, 2)), rng.integers(0, 2, (n, 2))
+    if len(prove.access(nxt)) < n or (n > 1 and (prove.separating(nxt, out)[0][
+        np.triu_indices(n, 1)] == 0).any()):
+      continue  # not minimal: a state out of reach, or two that behave the same
+    if rng.random() < 0.5:
+      m = n + int(rng.integers(0, 2))
+      tn, to = rng.integers(0, m, (m, 2)), rng.integers(0, 2, (m, 2))
+    else:
+      m, c = n + 1, int(rng.integers(0, n))  # state n is a copy of state c; some moves into c go to it
+      tn, to = np.vstack([nxt, nxt[c]]), np.vstack([out, out[c]])
+      tn[(tn == c) & (rng.random(tn.shape) < 0.5)] = n
+      if rng.random() < 0.5:
+        q, a = int(rng.integers(0, m)), int(rng.integers(0, 2))
+        (to if rng.random() < 0.5 else tn)[q, a] = (to[q, a] ^ 1) if rng.random() < 0.5 else rng.integers(0, m)
+    suite = prove.w_method(nxt, out, m)
+    passes = all(np.array_equal(run(nxt, out, np.array([s])), run(tn, to, np.array([s]))) for s in suite)
+    every = np.array(list(itertools.product([0, 1], repeat=n + m)))
+    same = np.array_equal(run(nxt, out, every), run(tn, to, every))
+    assert passes == same, (nxt, out, tn, to, suite)
+    agree, differ = agree + same, differ + (not same)
 
 
 def test_prune_says_when_the_graph_is_wrong_to_begin_with(tmp_path):
@@ -1896,8 +2009,8 @@ def test_prune_final_check_refuses_a_graph_its_own_steps_broke(monkeypatch):
   # refuse to write it. Here the greedy pass is made to hand back delay1 with its input negated.
   wrong = delay1_graph()
   wrong["edges"][0]["weight"] = 1.0  # r0 = A(x) = -x: the output is -x[n-1]
-  monkeypatch.setattr(prune, "greedy", lambda g, sets: (wrong, {"edges": [], "nodes": [], "zeroed": [], "folded": [],
-                                                                  "tried": 0}))
+  done = {"edges": [], "nodes": [], "zeroed": [], "folded": [], "tried": 0}
+  monkeypatch.setattr(prune, "greedy", lambda g, sets, keep=None: (wrong, done))
   with pytest.raises(RuntimeError, match="fails its final check"):
     prune.prune(delay1_graph(), tasks.TASKS["delay1"], sequences=200, length=20)
   assert prune.prune(delay1_graph(), tasks.TASKS["delay1"], sequences=200, length=20, greedy_pass=False)

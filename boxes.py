@@ -1,0 +1,139 @@
+"""A finite machine that a graph with analog states follows on every input: boxes of state vectors, closed under
+the graph's step by interval arithmetic. prove.py uses it when the exact search of fsm.explore does not close.
+
+In:  a graph (graph.py's dict, dead parts removed), its exploration (fsm.explore: the state vectors it saw) and
+     depth d (the task's states - 1: sequences that long tell any two states of the task apart).
+Out: box_machine(graph, exp, depth) -> ({"states", "symbols", "edges": [(state, symbol, outputs, next)],
+     "boxes": [(low, high) per machine state]}, how in words), or (None, why not).
+
+How:
+1. Group the state vectors seen by what the graph does next: the signs of its outputs on every input sequence of
+   d steps from each vector. Vectors the task cannot tell apart should end up together.
+2. Each group's box is the smallest box around its vectors. One step of the graph maps a box, on one input, into
+   a box that holds every value the step can give from inside it: interval arithmetic through the weights, and
+   through the activation, which is monotone between its breakpoints -3, -2, ..., 3. The group the box goes to is
+   the group most of its vectors' successors belong to; that box grows to hold the image, until nothing grows.
+3. When that closes, and every output's sign is the same all over every (box, input), the boxes are a machine:
+   the initial state is in its box, and a state in a box goes to a state in the box the machine says, with the
+   outputs the machine says. So every run of the graph, of any length, is a run of the machine.
+
+Every bound gets a slack of EPS (relative), more than the float rounding of the evaluator on graphs this small.
+"""
+import itertools
+
+import numpy as np
+
+from graph import activation, compile_steps, evaluate
+
+POINTS = 4096  # seen state vectors to group, at most (with their successors)
+RUNS = 1 << 20  # (vector, continuation) pairs the grouping may evaluate; fewer vectors when there are many inputs
+ROUNDS = 500  # rounds of growing the boxes before giving up (a drifting counter never stops growing)
+EPS = 1e-12  # relative slack on every interval bound
+GROW = 1e-9  # a box that has to grow grows this much more (relative), so that a contracting step closes
+BREAKS = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])  # the activation is monotone between these
+
+
+def box_machine(graph: dict, exp: dict, depth: int, seed: int = 0) -> tuple[dict | None, str]:
+  """The machine on boxes (see the module docstring), or None and why not."""
+  symbols, compiled = exp["symbols"], compile_steps(graph)
+  act = graph["graph"]["activation"]
+  points = seen_points(exp, max(1, RUNS // (len(symbols) ** depth * (1 + len(symbols)))), seed)
+  after = successors(graph, exp, points)  # (points, symbols, states)
+  groups = futures(graph, exp, np.concatenate([points, after.reshape(-1, points.shape[1])]), depth)
+  here, there = groups[:len(points)], groups[len(points):].reshape(len(points), len(symbols))
+  n = groups.max() + 1
+  target = np.zeros((n, len(symbols)), np.int64)  # where each group goes on each input: its members' majority
+  for g, a in itertools.product(range(n), range(len(symbols))):
+    moves = there[here == g, a]
+    target[g, a] = np.bincount(moves).argmax() if len(moves) else g  # a group of successors only: its own box
+  every = np.concatenate([points, after.reshape(-1, points.shape[1])])
+  low = np.array([every[groups == g].min(axis=0) for g in range(n)])
+  high = np.array([every[groups == g].max(axis=0) for g in range(n)])
+  for _ in range(ROUNDS):
+    (new_low, new_high), outs = interval_step(compiled, act, low, high, symbols)
+    grown_low, grown_high = low.copy(), high.copy()
+    for g, a in itertools.product(range(n), range(len(symbols))):
+      t = target[g, a]
+      grown_low[t] = np.minimum(grown_low[t], new_low[g, a])
+      grown_high[t] = np.maximum(grown_high[t], new_high[g, a])
+    undecided = (outs[0] <= 0) & (outs[1] >= 0)  # (groups, symbols, outputs): an interval that holds 0
+    if undecided.any():  # boxes only grow: it stays undecided
+      g, a, o = map(int, np.argwhere(undecided)[0])
+      return None, (f"boxes of {n} groups of state vectors: in group {g} on input {a}, output {o} ranges over "
+                    f"[{outs[0][g, a, o]:.3g}, {outs[1][g, a, o]:.3g}], both signs")
+    if np.array_equal(grown_low, low) and np.array_equal(grown_high, high):
+      break
+    low = np.where(grown_low < low, grown_low - GROW * (1 + np.abs(grown_low)), low)
+    high = np.where(grown_high > high, grown_high + GROW * (1 + np.abs(grown_high)), high)
+    if not np.all(np.isfinite(low) & np.isfinite(high)):
+      return None, f"boxes of {n} groups of state vectors: a bound went to infinity"
+  else:
+    return None, f"boxes of {n} groups of state vectors kept growing for {ROUNDS} rounds (a state drifts)"
+  signs = [[tuple(bool(v) for v in outs[0][g, a] > 0) for a in range(len(symbols))] for g in range(n)]
+  edges = [(g, a, signs[g][a], int(target[g, a])) for g in range(n) for a in range(len(symbols))]
+  fsm = {"states": n, "symbols": symbols, "edges": edges, "initial": int(here[0]),
+         "boxes": [(low[g], high[g]) for g in range(n)]}
+  return fsm, (f"boxes around {len(every)} state vectors in {n} groups (by their outputs over the next {depth} "
+               f"steps), closed under the graph's step by interval arithmetic")
+
+
+def seen_points(exp: dict, most: int, seed: int) -> np.ndarray:
+  """The initial state vector, the extremes of each state, and a sample of the other vectors seen: (P, states)."""
+  seen = exp["states"]
+  extremes = np.concatenate([seen.argmin(axis=0), seen.argmax(axis=0)])
+  rest = np.random.default_rng(seed).permutation(len(seen))[:max(0, most - 1 - len(extremes))]
+  return seen[np.concatenate([[exp["initial"]], extremes, rest]).astype(np.int64)]
+
+
+def successors(graph: dict, exp: dict, points: np.ndarray) -> np.ndarray:
+  """(P, symbols, states): the state vector after one step from each point on each input."""
+  symbols, ids = exp["symbols"], exp["state_ids"]
+  start = {s: np.repeat(points[:, j], len(symbols)) for j, s in enumerate(ids)}
+  x = np.tile(symbols, (len(points), 1))[:, None, :]
+  _, vals = evaluate(graph, x, record=True, start=start)
+  rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
+  after = np.stack([vals[rec.get(s, s)][:, 0] for s in ids], 1) if ids else np.zeros((len(x), 0))
+  return after.reshape(len(points), len(symbols), len(ids))
+
+
+def futures(graph: dict, exp: dict, points: np.ndarray, depth: int) -> np.ndarray:
+  """Group numbers for the points (the initial one first, in group 0): the signs of the outputs on every input
+  sequence of `depth` steps from each point, as one key per point."""
+  symbols, ids = exp["symbols"], exp["state_ids"]
+  paths = symbols[np.array(list(itertools.product(range(len(symbols)), repeat=depth)))]  # (C, depth, n_in)
+  start = {s: np.repeat(points[:, j], len(paths)) for j, s in enumerate(ids)}
+  y = evaluate(graph, np.tile(paths, (len(points), 1, 1)), start=start) > 0
+  keys = y.reshape(len(points), -1)
+  _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+  order = np.argsort(np.argsort(first))  # groups numbered in order of their first point
+  return order[inverse.ravel()]
+
+
+def interval_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols: np.ndarray):
+  """One step of the graph (compile_steps' c) from every box on every input: ((next low, next high) (B, A, states),
+  (outputs low, outputs high) (B, A, outputs)); each interval holds every value the step can give."""
+  b, a = len(low), len(symbols)
+  lo, hi = np.zeros((len(c["ids"]), b * a)), np.zeros((len(c["ids"]), b * a))
+  lo[c["states"]], hi[c["states"]] = np.repeat(low.T, a, axis=1), np.repeat(high.T, a, axis=1)
+  for row, col in c["inputs"]:
+    lo[row] = hi[row] = np.tile(symbols[:, col], b)
+  for s in c["stages"]:
+    mid, rad = (lo[s["cols"]] + hi[s["cols"]]) / 2, (hi[s["cols"]] - lo[s["cols"]]) / 2
+    center, spread = s["w"] @ mid + s["bias"], np.abs(s["w"]) @ rad
+    z_lo, z_hi = slack(center - spread, center + spread)
+    a_lo, a_hi = slack(*activation_range(z_lo, z_hi, act["factor"], act["leak"]))
+    lo[s["rows"]], hi[s["rows"]] = np.where(s["act"], a_lo, z_lo), np.where(s["act"], a_hi, z_hi)
+  outs = (lo[c["outputs"]].T.reshape(b, a, -1), hi[c["outputs"]].T.reshape(b, a, -1))
+  lo[c["feedback_to"]], hi[c["feedback_to"]] = lo[c["feedback_from"]], hi[c["feedback_from"]]
+  return (lo[c["states"]].T.reshape(b, a, -1), hi[c["states"]].T.reshape(b, a, -1)), outs
+
+
+def activation_range(low: np.ndarray, high: np.ndarray, factor: float, leak: float):
+  """The least and greatest activation over each interval [low, high]: at its ends or at a breakpoint inside."""
+  candidates = [low, high] + [np.clip(x, low, high) for x in BREAKS]
+  values = np.stack([activation(v, factor, leak) for v in candidates])
+  return values.min(axis=0), values.max(axis=0)
+
+
+def slack(low: np.ndarray, high: np.ndarray):
+  return low - EPS * (1 + np.abs(low)), high + EPS * (1 + np.abs(high))

@@ -1,0 +1,189 @@
+"""Prove a graph right on every input sequence of every length, or find an input it gets wrong.
+
+In:  a graph (graph.py's dict) and its task (tasks.Task; task.states = k, the states of the task's smallest machine).
+Out: prove(graph, task) -> {"every_length": True when proven, "how": in words, "machine": the states of the graph's
+     machine (None: no finite machine found), "task_states": k, "sequences" and "length": the test suite run (its
+     size and longest sequence), "failure": the first wrong input in words (None: none found), "sets": the suite
+     as verify.py's test sets (to test other graphs with)}.
+
+How, in three steps:
+1. A finite machine that the graph follows on every input: fsm.explore runs it on every input at every state
+   vector it reaches; when no new vector comes, that search is complete and every run of the graph is a walk in
+   it (fsm.machine minimizes it to n states). A state that keeps taking new values gives no machine here.
+2. A test suite that is complete for machines of at most m = max(n, k) states (Chow's W-method): every transition
+   of the graph's machine (a shortest way to each state, then each input), then every m - n more inputs, then the
+   sequences that tell its states apart. A task of at most m states that agrees with the machine on all of them
+   is that machine (Vasilevskii 1973, Chow 1978), so the graph and the task agree on every sequence of every
+   length. The suite is small: about n inputs times n sequences, against symbols^(n + k) for every sequence of
+   n + k steps, which proves the same.
+3. The suite runs on the graph itself (graph.evaluate) against task.target, as every other check does.
+
+A graph wrong anywhere is wrong on the suite (when the machine was found), so a failure there is a proof that the
+graph is wrong: prune.py refuses it with that input. Without a machine, or without k, the proof stays open and
+says why. The proof trusts task.states: a task with more states than it declares may differ from the graph later.
+"""
+import itertools
+
+import numpy as np
+
+from boxes import box_machine
+from fsm import explore, machine
+from graph import remove_dead
+from tasks import checked_target
+from verify import check
+
+SUITE_STEPS = 1 << 22  # input steps (sequences x their lengths) the suite may take; a bigger one leaves it open
+MACHINE_MAX = 1024  # states of the graph's machine: telling every pair apart takes n^2 memory, n times
+
+
+def prove(graph: dict, task) -> dict:
+  """The proof, or why there is none (see the module docstring)."""
+  graph = remove_dead(graph)  # the same outputs: fewer state vectors to visit
+  k = task.states
+  out = {"every_length": False, "machine": None, "task_states": k, "sequences": 0, "length": 0, "failure": None,
+         "sets": []}
+  if task.inputs is not None:
+    return {**out, "how": f"not proven: task {task.name} draws its own inputs, and its {k} states are on those"}
+  exp = explore(graph, task)
+  if exp["complete"]:
+    fsm, found = machine(graph, exp), exp["how"]
+  elif k is not None:
+    fsm, found = box_machine(graph, exp, max(1, k - 1))
+    if fsm is None:
+      return {**out, "how": f"not proven: no finite machine ({exp['how']}; {found})"}
+  else:
+    return {**out, "how": f"not proven: no finite machine ({exp['how']})"}
+  nxt, outs = minimal(*tables(fsm))
+  n = out["machine"] = len(nxt)
+  if k is None:
+    return {**out, "how": f"not proven: the graph is a machine of {n} states, but task {task.name} does not "
+                          "declare the states of its smallest machine (Task(..., states=k))"}
+  if n > MACHINE_MAX:
+    return {**out, "how": f"not proven: the graph is a machine of {n} states (at most {MACHINE_MAX} are tried)"}
+  suite = w_method(nxt, outs, max(n, k))
+  steps = sum(1 << (len(s) - 1).bit_length() for s in suite)  # as suite_sets pads them
+  if steps > SUITE_STEPS:
+    return {**out, "how": f"not proven: the graph is a machine of {n} states, and the suite for {max(n, k)} states "
+                          f"would take {steps} input steps (at most {SUITE_STEPS})"}
+  sets = suite_sets(suite, fsm["symbols"], task)
+  report = check(graph, sets)
+  out.update(sequences=len(suite), length=max(map(len, suite)), failure=report["first_failure"], sets=sets)
+  if report["first_failure"]:
+    return {**out, "how": f"wrong: the graph is a machine of {n} states, and it fails the suite for "
+                          f"{max(n, k)} states: {report['first_failure']}"}
+  return {**out, "every_length": True,
+          "how": f"proven for every length: the graph is a machine of {n} states ({found}), and it passes the "
+                 f"{len(suite)} sequences (up to {out['length']} steps) that tell any machine of at most "
+                 f"{max(n, k)} states from it; the task has {k}"}
+
+
+def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray, int]:
+  """The machine as arrays: next[state, symbol], out[state, symbol] (the outputs' signs as one integer), and its
+  initial state."""
+  n, s = fsm["states"], len(fsm["symbols"])
+  nxt, out = np.zeros((n, s), np.int64), np.zeros((n, s), np.int64)
+  for q, a, o, q2 in fsm["edges"]:
+    nxt[q, a], out[q, a] = q2, sum(int(b) << j for j, b in enumerate(o))
+  return nxt, out, fsm.get("initial", 0)
+
+
+def minimal(nxt: np.ndarray, out: np.ndarray, initial: int) -> tuple[np.ndarray, np.ndarray]:
+  """The smallest machine with the same behaviour from the initial state, which becomes state 0: the states it
+  reaches, those that no input sequence tells apart made one."""
+  order = [initial]
+  for q in order:  # breadth first: order grows while it is walked
+    order += [int(t) for t in dict.fromkeys(nxt[q]) if int(t) not in order]
+  nxt, out = np.argsort(order)[nxt[order]], out[order]  # renumbered in the order reached
+  length, _ = separating(nxt, out)
+  same = (length == 0).argmax(axis=1)  # each state's first equal state (itself, if none comes before it)
+  keep = np.flatnonzero(same == np.arange(len(nxt)))
+  number = np.searchsorted(keep, same)
+  return number[nxt[keep]], out[keep]
+
+
+def access(nxt: np.ndarray) -> list[tuple]:
+  """A shortest input sequence from the initial state (0) to each state it reaches, breadth first."""
+  way, order = {0: ()}, [0]
+  for q in order:  # order grows while it is walked
+    for a in range(nxt.shape[1]):
+      if int(nxt[q, a]) not in way:
+        way[int(nxt[q, a])] = way[q] + (a,)
+        order.append(int(nxt[q, a]))
+  return list(way.values())
+
+
+def separating(nxt: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """For every pair of states, the length of the shortest input sequence on which their outputs differ (0: none)
+  and its first input; refined one length at a time, as Moore's minimization does."""
+  n, s = nxt.shape
+  length, first = np.zeros((n, n), np.int64), np.zeros((n, n), np.int64)
+  for a in range(s):
+    differ = (out[:, a][:, None] != out[:, a][None, :]) & (length == 0)
+    length[differ], first[differ] = 1, a
+  for level in range(2, n + 1):
+    found = False
+    for a in range(s):
+      later = length[nxt[:, a][:, None], nxt[:, a][None, :]]  # the pairs one input further on
+      new = (length == 0) & (later == level - 1)
+      length[new], first[new], found = level, a, found or new.any()
+    if not found:
+      break
+  return length, first
+
+
+def characterizing(nxt: np.ndarray, out: np.ndarray) -> list[tuple]:
+  """A set of input sequences on which every two states of the machine give different outputs (W), built greedily:
+  a pair that W does not yet tell apart adds its shortest separating sequence."""
+  n = len(nxt)
+  length, first = separating(nxt, out)
+  told = np.zeros(n, np.int64)  # the states' classes under the sequences found so far: a pair in two is told apart
+  found = []
+  for p, q in zip(*np.triu_indices(n, 1), strict=True):
+    if told[p] != told[q] or length[p, q] == 0:  # 0: the same behaviour (fsm.machine minimized it: not seen)
+      continue
+    seq, a, b = [], p, q
+    while len(seq) < length[p, q]:
+      seq.append(int(first[a, b]))
+      a, b = nxt[a, seq[-1]], nxt[b, seq[-1]]
+    found.append(tuple(seq))
+    told = np.unique(np.column_stack([told, outputs_from_all(nxt, out, found[-1])]), axis=0,
+                     return_inverse=True)[1].ravel()
+  return found or [()]
+
+
+def outputs_from_all(nxt: np.ndarray, out: np.ndarray, seq: tuple) -> np.ndarray:
+  """(states, len(seq)): the outputs of the machine on seq, from every state."""
+  q, trace = np.arange(len(nxt)), []
+  for a in seq:
+    trace.append(out[q, a])
+    q = nxt[q, a]
+  return np.array(trace, np.int64).reshape(len(seq), len(nxt)).T
+
+
+def w_method(nxt: np.ndarray, out: np.ndarray, m: int) -> list[tuple]:
+  """The W-method suite for implementations of at most m states (m >= the machine's n): P . S^(<= m - n) . W, with
+  P every transition (the way to a state, then one input, and the empty sequence), S the inputs, W the sequences
+  that tell the states apart. nxt, out: a minimal machine (tables), from state 0. Sequences that are prefixes of
+  others are left out: the longer one checks them."""
+  n, s = nxt.shape
+  cover = [()] + [w + (a,) for w in access(nxt) for a in range(s)]
+  middle = [mid for r in range(m - n + 1) for mid in itertools.product(range(s), repeat=r)]
+  tell = characterizing(nxt, out)
+  suite = sorted({p + mid + w for p in cover for mid in middle for w in tell})  # a prefix of a sequence comes
+  return [seq for seq, after in zip(suite, suite[1:] + [()], strict=True)  # just before the ones it starts
+          if seq and after[:len(seq)] != seq]
+
+
+def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
+  """The suite as verify.check's test sets: x (batch, length, n_in) of ±1 and the task's y. The sequences are
+  padded with the first symbol to the next power of two, so that a few long runs of the evaluator check them all
+  (the steps added are checks too: a graph right everywhere is right on them)."""
+  groups = {}
+  for seq in suite:
+    length = 1 << (len(seq) - 1).bit_length()  # the next power of two
+    groups.setdefault(length, []).append(seq + (0,) * (length - len(seq)))
+  sets = []
+  for length, seqs in sorted(groups.items()):
+    x = symbols[np.array(seqs, np.int64)].astype(np.float32)
+    sets.append({"name": f"proof ({length} steps)", "x": x, "y": checked_target(task, x).astype(np.float64)})
+  return sets
