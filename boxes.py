@@ -3,8 +3,8 @@ the graph's step by interval arithmetic. prove.py uses it when the exact search 
 
 In:  a graph (graph.py's dict, dead parts removed), its exploration (fsm.explore: the state vectors it saw) and
      depth d (the task's states - 1: sequences that long tell any two states of the task apart).
-Out: box_machine(graph, exp, depth) -> ({"states", "symbols", "edges": [(state, symbol, outputs, next)],
-     "boxes": [(low, high) per machine state]}, how in words), or (None, why not).
+Out: box_machine(graph, exp, depth) -> ({"trans": {(box, symbol): (outputs, next box)}, "initial": the initial
+     state's box, "low", "high": (boxes, states) bounds}, how in words), or (None, why not); fsm.py minimizes it.
 
 How:
 1. Group the state vectors seen by what the graph does next: the signs of its outputs on every input sequence of
@@ -23,7 +23,7 @@ import itertools
 
 import numpy as np
 
-from graph import activation, compile_steps, evaluate
+from graph import activation, compile_steps, evaluate, remove_dead
 
 POINTS = 4096  # seen state vectors to group, at most (with their successors)
 RUNS = 1 << 20  # (vector, continuation) pairs the grouping may evaluate; fewer vectors when there are many inputs
@@ -35,6 +35,7 @@ BREAKS = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])  # the activation is m
 
 def box_machine(graph: dict, exp: dict, depth: int, seed: int = 0) -> tuple[dict | None, str]:
   """The machine on boxes (see the module docstring), or None and why not."""
+  graph = remove_dead(graph)  # the states of exp, no others
   symbols, compiled = exp["symbols"], compile_steps(graph)
   act = graph["graph"]["activation"]
   points = seen_points(exp, max(1, RUNS // (len(symbols) ** depth * (1 + len(symbols)))), seed)
@@ -69,12 +70,11 @@ def box_machine(graph: dict, exp: dict, depth: int, seed: int = 0) -> tuple[dict
       return None, f"boxes of {n} groups of state vectors: a bound went to infinity"
   else:
     return None, f"boxes of {n} groups of state vectors kept growing for {ROUNDS} rounds (a state drifts)"
-  signs = [[tuple(bool(v) for v in outs[0][g, a] > 0) for a in range(len(symbols))] for g in range(n)]
-  edges = [(g, a, signs[g][a], int(target[g, a])) for g in range(n) for a in range(len(symbols))]
-  fsm = {"states": n, "symbols": symbols, "edges": edges, "initial": int(here[0]),
-         "boxes": [(low[g], high[g]) for g in range(n)]}
-  return fsm, (f"boxes around {len(every)} state vectors in {n} groups (by their outputs over the next {depth} "
-               f"steps), closed under the graph's step by interval arithmetic")
+  trans = {(g, a): (tuple(bool(v) for v in outs[0][g, a] > 0), int(target[g, a]))
+           for g in range(n) for a in range(len(symbols))}
+  return {"trans": trans, "initial": int(here[0]), "low": low, "high": high}, (
+    f"{n} boxes around {len(every)} state vectors grouped by their outputs over the next {depth} steps, closed "
+    "under the graph's step by interval arithmetic")
 
 
 def seen_points(exp: dict, most: int, seed: int) -> np.ndarray:

@@ -20,6 +20,7 @@ import itertools
 import graphviz
 import numpy as np
 
+from boxes import box_machine
 from formula import patterns
 from graph import compile_steps, evaluate, input_count, live_nodes
 from tasks import checked_sample
@@ -46,6 +47,7 @@ def explore(graph: dict, task, max_states: int = MAX_STATES, seed: int = 0) -> d
     exp = sampled(graph, task, n_in, state_ids, init, np.random.default_rng(seed), max_states if free else 0)
   return {**exp, "values": {k: v for k, v in exp["values"].items() if k in live}, "state_ids": state_ids,
           "n_in": n_in, "task": graph["graph"]["task"] if task is None else task.name,
+          "task_states": None if task is None else task.states,
           "output_ids": [n["id"] for n in sorted(graph["nodes"], key=lambda n: n.get("index", 0))
                          if n["kind"] == "output"]}
 
@@ -168,12 +170,13 @@ def is_clear(v: np.ndarray) -> bool:
 
 # ---- the state machine ----
 
-def machine(graph: dict, exp: dict) -> dict:
+def machine(graph: dict, exp: dict, boxes: bool = False) -> dict:
   """The Mealy machine of the graph, minimized: states (its size, None when there is no finite machine to give),
   blocks (the state vectors each state stands for), edges (state, symbol, outputs, next state), analog (state id
   -> number of distinct values, for states that do not binarize), note (how it was found, in words). Kept in exp
-  (exp["machine"]): report() and render.py ask for it again."""
-  if "machine" in exp:
+  (exp["machine"]): report() and render.py ask for it again. boxes: when the states' signs and values make no
+  machine, try boxes of state vectors (boxes.py; a second or so)."""
+  if "machine" in exp and (exp["machine"]["states"] is not None or not boxes or "boxes_tried" in exp):
     return exp["machine"]
   ids, vectors = exp["state_ids"], exp["states"]
   clear = np.array([is_clear(vectors[:, j]) for j in range(len(ids))], bool)
@@ -194,8 +197,14 @@ def machine(graph: dict, exp: dict) -> dict:
       break
   else:
     summary = "no finite state machine: " + ", ".join(f"{s} is analog ({c} distinct values)" for s, c in analog.items())
-    exp["machine"] = {**fsm, "states": None, "summary": summary, "detail": exp["how"],
-                      "note": f"{summary} ({exp['how']})"}
+    detail = exp["how"]
+    if boxes:
+      exp["boxes_tried"], (found, detail) = True, box_fsm(graph, exp)
+      if found:
+        exp["machine"] = found
+        return exp["machine"]
+      detail = f"{exp['how']}; {detail}"
+    exp["machine"] = {**fsm, "states": None, "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
     return exp["machine"]
   clear = np.ones_like(clear) if how == "signs" else clear & (keys == np.sign(vectors)).all(axis=0)
   if how == "signs":
@@ -213,6 +222,30 @@ def machine(graph: dict, exp: dict) -> dict:
   exp["machine"] = {**fsm, "clear": clear, "states": len(members), "blocks": [np.array(m) for m in members],
                     "edges": edges, "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
   return exp["machine"]
+
+
+def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
+  """The machine on boxes of state vectors (boxes.py), minimized, in machine()'s form; or None and why not. The
+  boxes group the vectors by their outputs over the next k - 1 steps, k the task's states (3 when not known)."""
+  found, how = box_machine(graph, exp, max(1, (exp.get("task_states") or 4) - 1))
+  if found is None:
+    return None, how
+  n = len(found["low"])
+  block, moves, order = minimize(found["trans"], np.arange(n), {"symbols": exp["symbols"], "initial": found["initial"]})
+  rank = {b: r for r, b in enumerate(order)}
+  shape = (len(order), found["low"].shape[1])
+  low, high = np.full(shape, np.inf), np.full(shape, -np.inf)
+  for q in range(n):
+    if block[q] in rank:  # the hull of the boxes one state stands for
+      low[rank[block[q]]] = np.minimum(low[rank[block[q]]], found["low"][q])
+      high[rank[block[q]]] = np.maximum(high[rank[block[q]]], found["high"][q])
+  edges = sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank)
+  summary = f"state machine: {len(order)} state{'' if len(order) == 1 else 's'}"
+  detail = f"minimized from {how}; {exp['how']}"
+  return {"state_ids": exp["state_ids"], "symbols": exp["symbols"], "complete": exp["complete"], "analog": {},
+          "clear": np.zeros(len(exp["state_ids"]), bool), "states": len(order), "edges": edges, "initial": 0,
+          "blocks": [np.array([lo, hi]) for lo, hi in zip(low, high, strict=True)], "boxes": True,
+          "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}, how
 
 
 def minimize(trans: dict, abstract: np.ndarray, exp: dict) -> tuple[list, dict, list]:
@@ -269,12 +302,14 @@ def relabel(signatures: list, initial: int) -> list:
   return [names.setdefault(s, len(names)) for s in signatures]
 
 
-def state_label(rows: np.ndarray, clear: np.ndarray, ids: list) -> list[str]:
+def state_label(rows: np.ndarray, clear: np.ndarray, ids: list, boxed: bool = False) -> list[str]:
   """The state vectors one machine state stands for: '+-' (signs of boolean states) or values; for many, the range
-  of each state's value."""
+  of each state's value; boxed: rows are a box's low and high corners."""
   def one(key):
     parts = [("+" if v > 0 else "-" if v < 0 else "0") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
     return "".join(parts) if clear.all() else " ".join(parts)
+  if boxed:
+    return [f"{i} {lo:.3g}..{hi:.3g}" for i, lo, hi in zip(ids, *rows, strict=True)]
   if len(rows) <= 4:
     return [one(r) for r in rows]
   spans = ["±" if c and col.min() < 0 < col.max() else "+" if c and col.min() > 0 else "-" if c else
@@ -289,7 +324,7 @@ def machine_dot(fsm: dict, title: str = "") -> graphviz.Digraph:
   move labelled `inputs / outputs`."""
   text = [title, fsm["summary"], fsm["detail"]]
   if fsm["states"]:
-    what = "signs" if fsm["clear"].all() else "values"
+    what = "signs" if fsm["clear"].all() else "ranges" if fsm.get("boxes") else "values"
     text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}; "
                 "an arrow: inputs / outputs (+ true, - false, * either)")
   dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
@@ -302,7 +337,7 @@ def machine_dot(fsm: dict, title: str = "") -> graphviz.Digraph:
     return dot
   dot.node("start", "", shape="point")
   for q, rows in enumerate(fsm["blocks"]):
-    text = [f"q{q}"] + state_label(rows, fsm["clear"], fsm["state_ids"])
+    text = [f"q{q}"] + state_label(rows, fsm["clear"], fsm["state_ids"], fsm.get("boxes", False))
     dot.node(f"q{q}", "\n".join(text), shape="circle" if max(map(len, text)) <= 8 else "box", style="rounded")
   dot.edge("start", "q0")
   moves = {}

@@ -18,18 +18,22 @@ How, in three steps:
    n + k steps, which proves the same.
 3. The suite runs on the graph itself (graph.evaluate) against task.target, as every other check does.
 
+As a script: `python prove.py g.json` says whether the graph is proven (exit 0), wrong (exit 1, with the input), or
+neither (exit 0, with why); `-o g.json` also writes the graph with the proof in graph.verified, as prune.py does.
+
 A graph wrong anywhere is wrong on the suite (when the machine was found), so a failure there is a proof that the
 graph is wrong: prune.py refuses it with that input. Without a machine, or without k, the proof stays open and
 says why. The proof trusts task.states: a task with more states than it declares may differ from the graph later.
 """
+import argparse
 import itertools
+import sys
 
 import numpy as np
 
-from boxes import box_machine
-from fsm import explore, machine
-from graph import remove_dead
-from tasks import checked_target
+from fsm import box_fsm, explore, machine
+from graph import GraphError, check_fits, load_graph, remove_dead, save_graph, task_of
+from tasks import TaskError, checked_target, get_task
 from verify import check
 
 SUITE_STEPS = 1 << 22  # input steps (sequences x their lengths) the suite may take; a bigger one leaves it open
@@ -45,15 +49,18 @@ def prove(graph: dict, task) -> dict:
   if task.inputs is not None:
     return {**out, "how": f"not proven: task {task.name} draws its own inputs, and its {k} states are on those"}
   exp = explore(graph, task)
-  if exp["complete"]:
+  if exp["complete"]:  # every reachable state vector: the machine is exact
     fsm, found = machine(graph, exp), exp["how"]
-  elif k is not None:
-    fsm, found = box_machine(graph, exp, max(1, k - 1))
+  elif len(exp["symbols"]) < 2 ** exp["n_in"]:
+    return {**out, "how": f"not proven: no finite machine, and only {len(exp['symbols'])} of the "
+                          f"{2 ** exp['n_in']} input steps were seen ({exp['how']})"}
+  elif k is not None:  # a machine on boxes, sound for every run too (a sampled machine is not: it is not tried)
+    fsm, found = box_fsm(graph, exp)
     if fsm is None:
       return {**out, "how": f"not proven: no finite machine ({exp['how']}; {found})"}
   else:
     return {**out, "how": f"not proven: no finite machine ({exp['how']})"}
-  nxt, outs = minimal(*tables(fsm))
+  nxt, outs = tables(fsm)
   n = out["machine"] = len(nxt)
   if k is None:
     return {**out, "how": f"not proven: the graph is a machine of {n} states, but task {task.name} does not "
@@ -77,28 +84,14 @@ def prove(graph: dict, task) -> dict:
                  f"{max(n, k)} states from it; the task has {k}"}
 
 
-def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray, int]:
-  """The machine as arrays: next[state, symbol], out[state, symbol] (the outputs' signs as one integer), and its
-  initial state."""
+def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray]:
+  """A minimized machine (fsm.machine's) as arrays: next[state, symbol] and out[state, symbol] (the outputs' signs
+  as the bits of one integer), from state 0."""
   n, s = fsm["states"], len(fsm["symbols"])
   nxt, out = np.zeros((n, s), np.int64), np.zeros((n, s), np.int64)
   for q, a, o, q2 in fsm["edges"]:
     nxt[q, a], out[q, a] = q2, sum(int(b) << j for j, b in enumerate(o))
-  return nxt, out, fsm.get("initial", 0)
-
-
-def minimal(nxt: np.ndarray, out: np.ndarray, initial: int) -> tuple[np.ndarray, np.ndarray]:
-  """The smallest machine with the same behaviour from the initial state, which becomes state 0: the states it
-  reaches, those that no input sequence tells apart made one."""
-  order = [initial]
-  for q in order:  # breadth first: order grows while it is walked
-    order += [int(t) for t in dict.fromkeys(nxt[q]) if int(t) not in order]
-  nxt, out = np.argsort(order)[nxt[order]], out[order]  # renumbered in the order reached
-  length, _ = separating(nxt, out)
-  same = (length == 0).argmax(axis=1)  # each state's first equal state (itself, if none comes before it)
-  keep = np.flatnonzero(same == np.arange(len(nxt)))
-  number = np.searchsorted(keep, same)
-  return number[nxt[keep]], out[keep]
+  return nxt, out
 
 
 def access(nxt: np.ndarray) -> list[tuple]:
@@ -187,3 +180,36 @@ def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
     x = symbols[np.array(seqs, np.int64)].astype(np.float32)
     sets.append({"name": f"proof ({length} steps)", "x": x, "y": checked_target(task, x).astype(np.float64)})
   return sets
+
+
+def record(proof: dict) -> dict:
+  """What goes into graph.verified: every_length, and the proof without its test sets."""
+  return {"every_length": proof["every_length"],
+          "proof": {k: v for k, v in proof.items() if k not in ("sets", "every_length")}}
+
+
+def main():
+  ap = argparse.ArgumentParser(description="Prove a graph right on every input sequence of every length (or find "
+                               "one it gets wrong): its finite machine, then the W-method suite against the task.")
+  ap.add_argument("graph", nargs="?", default="-", help="graph JSON from prune.py, or - for stdin (default)")
+  ap.add_argument("-o", "--out", help="also write the graph, with the proof in graph.verified, here")
+  ap.add_argument("--task", help="the task, instead of the one named in the graph (e.g. path/to/my_tasks.py:NAME)")
+  args = ap.parse_args()
+  name = "<stdin>" if args.graph == "-" else args.graph
+  try:
+    graph = load_graph(args.graph)
+    task = get_task(args.task) if args.task else task_of(graph)
+    check_fits(graph, task, name)
+    proof = prove(graph, task)
+    if args.out and not proof["failure"]:  # a graph proven wrong is not written, as prune.py would not
+      graph["graph"]["verified"] = {**graph["graph"].get("verified", {}), **record(proof)}
+      save_graph(graph, args.out)
+  except (GraphError, TaskError) as e:
+    print(f"prove.py: {e}", file=sys.stderr)
+    sys.exit(2)
+  print(f"prove.py: {name}: {proof['how']}", file=sys.stderr)
+  sys.exit(1 if proof["failure"] else 0)
+
+
+if __name__ == "__main__":
+  main()

@@ -52,7 +52,7 @@ from graph import (
   size,
   task_of,
 )
-from prove import prove
+from prove import prove, record
 from tasks import TEST_LENGTH, TEST_SEQUENCES, TaskError, all_sequences, get_task, test_sets  # noqa: F401 (tests)
 from verify import SCREEN, Incorrect, check, passes, verification
 
@@ -344,9 +344,8 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
   kept = {n["id"] for n in g["nodes"]}
   done["removed"] = [n["id"] for n in graph["nodes"] if n["id"] not in kept]
   g["graph"] = {**g["graph"], "prune": {"before": size(graph), "after": size(g), **done},
-                "verified": {**verification(sets, final), "every_length": proof["every_length"],
-                             "longest": max(s["x"].shape[1] for s in sets + proof["sets"]),
-                             "proof": {k: v for k, v in proof.items() if k not in ("sets", "every_length")}}}
+                "verified": {**verification(sets, final), "longest": max(s["x"].shape[1] for s in sets + proof["sets"]),
+                             **record(proof)}}
   check_graph(g, "the pruned graph")  # a bug guard: every edit must leave a valid graph
   return g
 

@@ -868,13 +868,13 @@ BAD_GRAPHS = {
 }
 
 
-@pytest.mark.parametrize("script", ["prune.py", "render.py"])
+@pytest.mark.parametrize("script", ["prune.py", "render.py", "prove.py"])
 @pytest.mark.parametrize("case", list(BAD_GRAPHS))
 def test_graph_bad_input_is_one_clear_line(script, case, tmp_path):
   text, words = BAD_GRAPHS[case]
   f = tmp_path / "bad.json"
   f.write_text(text)
-  target = tmp_path / ("out.json" if script == "prune.py" else "out.svg")
+  target = tmp_path / ("out.svg" if script == "render.py" else "out.json")
   assert_clean_error(run_script(script, f, "-o", target), str(f), words)
   assert not target.exists() and os.listdir(tmp_path) == ["bad.json"]
 
@@ -939,6 +939,14 @@ def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path):
   assert not target.exists()
   pruned = prune.prune(g, task)  # the greedy pass cuts the counter out: what is left is delay1, proven
   assert pruned["graph"]["verified"]["every_length"] and "c0_s1" not in {n["id"] for n in pruned["nodes"]}
+  proc = run_script("prove.py", f, "-o", target)  # prove.py alone: exit 1 with the input, no file written
+  err = proc.stderr.decode().strip()
+  assert proc.returncode == 1 and len(err.splitlines()) == 1 and "wrong: " in err and "at step 198" in err, err
+  assert not target.exists()
+  (tmp_path / "pruned.json").write_text(json.dumps(pruned))
+  proc = run_script("prove.py", tmp_path / "pruned.json", "-o", target)
+  assert proc.returncode == 0 and "proven for every length" in proc.stderr.decode()
+  assert graph.load_graph(target)["graph"]["verified"]["every_length"]
 
 
 def test_a_proven_graph_is_right_on_1000_sequences_of_1000_steps():
@@ -1549,10 +1557,16 @@ def test_readout_an_unbounded_state_is_analog_not_a_machine(tmp_path):
   source = readout.program(g, exp)
   x = tasks.TASKS["delay1"].sample_inputs(np.random.default_rng(4), 500, 80)
   np.testing.assert_array_equal(program_outputs(source, x), np.sign(graph.evaluate(g, x)))
+  # render.py --fsm tries boxes too: s0 stays within bounds (the activation folds it back) and moves y too little
+  # to change its sign, so boxes close on delay1's two states; read 2 s0 instead, and they cannot decide y
+  graph.save_graph(g, tmp_path / "g.json")
+  proc = run_script("render.py", tmp_path / "g.json", "--fsm", "-o", tmp_path / "fsm.svg")
+  assert proc.returncode == 0 and "state machine: 2 states (minimized from 2 boxes" in proc.stderr.decode()
+  g["edges"] = [{**e, "weight": 2.0} if (e["source"], e["target"]) == ("c0_s0", "c0_o0") else e for e in g["edges"]]
   graph.save_graph(g, tmp_path / "g.json")
   proc = run_script("render.py", tmp_path / "g.json", "--fsm", "-o", tmp_path / "fsm.svg")
   assert proc.returncode == 0 and "no finite state machine" in proc.stderr.decode()
-  assert "analog" in (tmp_path / "fsm.svg").read_text()
+  assert "both signs" in proc.stderr.decode() and "analog" in (tmp_path / "fsm.svg").read_text()
 
 
 SMALLEST_MACHINE = {"delay1": 2, "delay2": 4, "loop3": 3, "replace111": 3, "parens": 9, "gated": 4, "cpu": 4}
@@ -1813,7 +1827,7 @@ def readme_copy_table() -> list[tuple[str, list[str]]]:
 def test_each_stage_runs_copied_with_only_the_files_the_readme_names(tmp_path):
   table = readme_copy_table()
   assert [cmd for cmd, _ in table] == ["train.py", "extract.py", "prune.py", "render.py -o x.svg",
-                                       "render.py -o x.py", "render.py -o x.html", "grow.py"]
+                                       "render.py -o x.py", "prove.py", "render.py -o x.html", "grow.py"]
   env = {"PYTHONPATH": ""}  # nothing but the copied folder to import from
   files = {}
   for k, (cmd, needs) in enumerate(table):
@@ -2036,10 +2050,11 @@ def readme_machines() -> dict[str, dict]:
   section = (ROOT / "README.md").read_text().split("Machines read out of `examples/`", 1)[1].split("\n#", 1)[0]
   words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
   table = {}
-  for name, neurons, states, edges, machine, smallest in re.findall(
-      r"^\| ([\w-]+) \| (\d+) / (\d+) / (\d+) \| ([^|]+) \| (\d+)[^|]*\|$", section, re.M):
+  for name, neurons, states, edges, machine, smallest, proven in re.findall(
+      r"^\| ([\w-]+) \| (\d+) / (\d+) / (\d+) \| ([^|]+) \| (\d+)[^|]*\| ([^|]+) \|$", section, re.M):
     row = {"size": {"neurons": int(neurons), "states": int(states), "edges": int(edges)},
-           "sampled": "sampled" in machine, "smallest": int(smallest)}
+           "sampled": "sampled" in machine, "boxes": "boxes" in machine, "smallest": int(smallest),
+           "proven": proven.startswith("yes")}
     count = re.match(r"(\d+) states?\b", machine.strip())
     analog = re.match(r"none: (\w+) analog states?\b", machine.strip())
     assert count or analog, f"README: cannot read the machine of {name}: {machine!r}"
@@ -2060,12 +2075,15 @@ def test_example_machine_is_the_one_in_the_readme(path):
   assert graph.size(g) == want["size"]
   assert want["smallest"] == SMALLEST_MACHINE[task.name]
   exp = readout.explore(g, task)
-  fsm = readout.machine(g, exp)
+  fsm = readout.machine(g, exp, boxes=True)  # as render.py --fsm reads it
   assert fsm["states"] == want["states"], fsm["note"]
   if want["states"] is None:  # no machine: exactly the analog states the README names
     assert len(fsm["analog"]) == want["analog"], fsm["note"]
   else:  # a correct network's machine is the task's smallest one
-    assert want["states"] == want["smallest"] and exp["complete"] != want["sampled"], fsm["note"]
+    assert want["states"] == want["smallest"] and fsm.get("boxes", False) == want["boxes"], fsm["note"]
+    assert exp["complete"] != (want["sampled"] or want["boxes"]), fsm["note"]
+  # the proof stored in the example is the one prove.py gives now, and the README says what it says
+  assert g["graph"]["verified"]["every_length"] == want["proven"] == prove.prove(g, task)["every_length"]
 
 
 # ---- tasks' declared smallest machines ----
