@@ -142,9 +142,11 @@ def prune_scaling(sizes: list[int], work: Path) -> list[dict]:
 
 
 def readout_times(repeats: int = 20) -> list[dict]:
-  """The readout of every graph in examples/ (what render.py does for --fsm, -o x.txt and -o x.py: explore, the
-  machine, the gates, the program), best of `repeats` in ms, each from cold caches as in a fresh render.py."""
+  """The readout of every graph in examples/ (what render.py does for -o x.txt and -o x.py: explore, the machine,
+  the gates, the program), best of `repeats` in ms, each from cold caches as in a fresh render.py; and the time
+  prove.py takes to prove it (or to say why not), once."""
   import formula
+  import prove
   import readout
   rows = []
   for path in sorted((HERE / "examples").glob("*.json")):
@@ -158,7 +160,10 @@ def readout_times(repeats: int = 20) -> list[dict]:
       states = readout.machine(g, exp)["states"]
       readout.program(g, exp), readout.report(g, exp)
       best = min(best, time.perf_counter() - start)
-    rows.append({"graph": path.name, "readout_ms": f"{best * 1000:.2f}", "machine": states, "how": exp["how"]})
+    start = time.perf_counter()
+    proof = prove.prove(g, task)
+    rows.append({"graph": path.name, "readout_ms": f"{best * 1000:.2f}", "machine": states, "how": exp["how"],
+                 "prove_s": f"{time.perf_counter() - start:.2f}", "proven": proof["every_length"]})
   return rows
 
 
@@ -182,8 +187,8 @@ def main():
                   "that do not matter, for each N (e.g. 1000,3000)")
   ap.add_argument("--grow", action="store_true", help="grow each bonsai with grow.py: after the prune, re-fit and "
                   "prune again while it shrinks (extra flags after -- go to grow.py)")
-  ap.add_argument("--readout", action="store_true", help="instead: time the readout (render.py --fsm, -o x.txt, "
-                  "-o x.py) of every graph in examples/")
+  ap.add_argument("--readout", action="store_true", help="instead: time the readout (render.py -o x.txt, -o x.py) "
+                  "and the proof (prove.py) of every graph in examples/")
   ap.add_argument("train_args", nargs="*", help="extra train.py flags after --, e.g. -- --steps 1000")
   args = ap.parse_args()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
@@ -209,7 +214,7 @@ def main():
     print(markdown(rows, ["neurons", "edges", "prune_s", "after"]))
     return
   if args.readout:
-    print(markdown(readout_times(), ["graph", "readout_ms", "machine", "how"]))
+    print(markdown(readout_times(), ["graph", "readout_ms", "machine", "prove_s", "proven", "how"]))
     return
   jobs = [(t, s) for t in names for s in range(seeds)]
   env_threads = {"NUM_CPU_THREADS": "1"} if args.jobs > 1 else {}

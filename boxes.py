@@ -17,7 +17,8 @@ How:
    the initial state is in its box, and a state in a box goes to a state in the box the machine says, with the
    outputs the machine says. So every run of the graph, of any length, is a run of the machine.
 
-Every bound gets a slack of EPS (relative), more than the float rounding of the evaluator on graphs this small.
+Every bound gets a slack of EPS relative to the size of the terms it sums, more than the float rounding of the
+evaluator. The activation is monotone between its breakpoints only for a factor in [0, 1]; another gets no boxes.
 """
 import itertools
 
@@ -38,16 +39,21 @@ def box_machine(graph: dict, exp: dict, depth: int, seed: int = 0) -> tuple[dict
   graph = remove_dead(graph)  # the states of exp, no others
   symbols, compiled = exp["symbols"], compile_steps(graph)
   act = graph["graph"]["activation"]
-  points = seen_points(exp, max(1, RUNS // (len(symbols) ** depth * (1 + len(symbols)))), seed)
+  if not 0 <= act["factor"] <= 1:
+    return None, f"the activation's factor {act['factor']} is not in [0, 1]: it is not monotone between breakpoints"
+  runs = len(symbols) ** depth * (1 + len(symbols))  # (vector, continuation) pairs for one point
+  if runs > RUNS:
+    return None, f"{len(symbols)} input steps and {depth} steps ahead are too many to group vectors by"
+  points = seen_points(exp, RUNS // runs, seed)
   after = successors(graph, exp, points)  # (points, symbols, states)
-  groups = futures(graph, exp, np.concatenate([points, after.reshape(-1, points.shape[1])]), depth)
+  every = np.concatenate([points, after.reshape(len(points) * len(symbols), points.shape[1])])
+  groups = futures(graph, exp, every, depth)
   here, there = groups[:len(points)], groups[len(points):].reshape(len(points), len(symbols))
   n = groups.max() + 1
   target = np.zeros((n, len(symbols)), np.int64)  # where each group goes on each input: its members' majority
   for g, a in itertools.product(range(n), range(len(symbols))):
     moves = there[here == g, a]
     target[g, a] = np.bincount(moves).argmax() if len(moves) else g  # a group of successors only: its own box
-  every = np.concatenate([points, after.reshape(-1, points.shape[1])])
   low = np.array([every[groups == g].min(axis=0) for g in range(n)])
   high = np.array([every[groups == g].max(axis=0) for g in range(n)])
   for _ in range(ROUNDS):
@@ -120,8 +126,10 @@ def interval_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols
   for s in c["stages"]:
     mid, rad = (lo[s["cols"]] + hi[s["cols"]]) / 2, (hi[s["cols"]] - lo[s["cols"]]) / 2
     center, spread = s["w"] @ mid + s["bias"], np.abs(s["w"]) @ rad
-    z_lo, z_hi = slack(center - spread, center + spread)
-    a_lo, a_hi = slack(*activation_range(z_lo, z_hi, act["factor"], act["leak"]))
+    size = np.abs(s["w"]) @ (np.abs(mid) + rad) + np.abs(s["bias"])  # the terms' size: their rounding scales with it
+    z_lo, z_hi = center - spread - EPS * (1 + size), center + spread + EPS * (1 + size)
+    a_lo, a_hi = activation_range(z_lo, z_hi, act["factor"], act["leak"])
+    a_lo, a_hi = a_lo - EPS * (1 + np.abs(a_lo)), a_hi + EPS * (1 + np.abs(a_hi))
     lo[s["rows"]], hi[s["rows"]] = np.where(s["act"], a_lo, z_lo), np.where(s["act"], a_hi, z_hi)
   outs = (lo[c["outputs"]].T.reshape(b, a, -1), hi[c["outputs"]].T.reshape(b, a, -1))
   lo[c["feedback_to"]], hi[c["feedback_to"]] = lo[c["feedback_from"]], hi[c["feedback_from"]]
@@ -133,7 +141,3 @@ def activation_range(low: np.ndarray, high: np.ndarray, factor: float, leak: flo
   candidates = [low, high] + [np.clip(x, low, high) for x in BREAKS]
   values = np.stack([activation(v, factor, leak) for v in candidates])
   return values.min(axis=0), values.max(axis=0)
-
-
-def slack(low: np.ndarray, high: np.ndarray):
-  return low - EPS * (1 + np.abs(low)), high + EPS * (1 + np.abs(high))

@@ -12,8 +12,9 @@ Out: plain values:
 How: the graph runs from its initial state on every input sequence, breadth first, until no new state vector
 appears (a task with its own input sampler, such as parens, is run on many sampled sequences instead). The
 machine has as its states the signs of the state vectors when the signs decide every move, else their exact
-values; when neither does (and new values keep coming), there is no machine to give and the analog states are
-reported instead.
+values; when neither does (and new values keep coming), machine(..., boxes=True) tries boxes of state vectors
+closed under the graph's step (boxes.py, what render.py --fsm asks for); failing that, there is no machine to give
+and the analog states are reported instead.
 """
 import itertools
 
@@ -226,7 +227,7 @@ def machine(graph: dict, exp: dict, boxes: bool = False) -> dict:
 
 def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
   """The machine on boxes of state vectors (boxes.py), minimized, in machine()'s form; or None and why not. The
-  boxes group the vectors by their outputs over the next k - 1 steps, k the task's states (3 when not known)."""
+  boxes group the vectors by their outputs over the next k - 1 steps, k the task's states (4 when not known)."""
   found, how = box_machine(graph, exp, max(1, (exp.get("task_states") or 4) - 1))
   if found is None:
     return None, how

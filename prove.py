@@ -49,29 +49,20 @@ def prove(graph: dict, task) -> dict:
   if task.inputs is not None:
     return {**out, "how": f"not proven: task {task.name} draws its own inputs, and its {k} states are on those"}
   exp = explore(graph, task)
-  if exp["complete"]:  # every reachable state vector: the machine is exact
-    fsm, found = machine(graph, exp), exp["how"]
-  elif len(exp["symbols"]) < 2 ** exp["n_in"]:
-    return {**out, "how": f"not proven: no finite machine, and only {len(exp['symbols'])} of the "
-                          f"{2 ** exp['n_in']} input steps were seen ({exp['how']})"}
-  elif k is not None:  # a machine on boxes, sound for every run too (a sampled machine is not: it is not tried)
-    fsm, found = box_fsm(graph, exp)
-    if fsm is None:
-      return {**out, "how": f"not proven: no finite machine ({exp['how']}; {found})"}
-  else:
-    return {**out, "how": f"not proven: no finite machine ({exp['how']})"}
+  fsm, found = graph_machine(graph, exp, k)
+  if fsm is None:
+    return {**out, "how": f"not proven: {found}"}
   nxt, outs = tables(fsm)
   n = out["machine"] = len(nxt)
   if k is None:
     return {**out, "how": f"not proven: the graph is a machine of {n} states, but task {task.name} does not "
                           "declare the states of its smallest machine (Task(..., states=k))"}
-  if n > MACHINE_MAX:
-    return {**out, "how": f"not proven: the graph is a machine of {n} states (at most {MACHINE_MAX} are tried)"}
-  suite = w_method(nxt, outs, max(n, k))
-  steps = sum(1 << (len(s) - 1).bit_length() for s in suite)  # as suite_sets pads them
-  if steps > SUITE_STEPS:
-    return {**out, "how": f"not proven: the graph is a machine of {n} states, and the suite for {max(n, k)} states "
-                          f"would take {steps} input steps (at most {SUITE_STEPS})"}
+  tell = characterizing(nxt, outs) if n <= MACHINE_MAX else []
+  steps = suite_steps(nxt, max(n, k), tell)
+  if n > MACHINE_MAX or steps > SUITE_STEPS:
+    return {**out, "how": f"not proven: the graph is a machine of {n} states (at most {MACHINE_MAX} are tried), and "
+                          f"the suite for {max(n, k)} states would take {steps} input steps (at most {SUITE_STEPS})"}
+  suite = w_method(nxt, max(n, k), tell) + zero_outputs(exp)
   sets = suite_sets(suite, fsm["symbols"], task)
   report = check(graph, sets)
   out.update(sequences=len(suite), length=max(map(len, suite)), failure=report["first_failure"], sets=sets)
@@ -82,6 +73,36 @@ def prove(graph: dict, task) -> dict:
           "how": f"proven for every length: the graph is a machine of {n} states ({found}), and it passes the "
                  f"{len(suite)} sequences (up to {out['length']} steps) that tell any machine of at most "
                  f"{max(n, k)} states from it; the task has {k}"}
+
+
+def graph_machine(graph: dict, exp: dict, k: int | None) -> tuple[dict | None, str]:
+  """A minimized machine that every run of the graph follows, and how it was found; or None and why not. Only the
+  exact search and the boxes are sound for every run: a machine read off sampled runs is not tried."""
+  if exp["complete"]:  # every reachable state vector: the machine is exact
+    return machine(graph, exp), exp["how"]
+  if len(exp["symbols"]) < 2 ** exp["n_in"]:
+    return None, (f"no finite machine, and only {len(exp['symbols'])} of the {2 ** exp['n_in']} input steps were "
+                  f"seen ({exp['how']})")
+  if k is None:
+    return None, f"no finite machine ({exp['how']})"
+  fsm, found = box_fsm(graph, exp)
+  return fsm, found if fsm else f"no finite machine ({exp['how']}; {found})"
+
+
+def zero_outputs(exp: dict) -> list[tuple]:
+  """An input sequence (symbols) that ends where an output is exactly 0, which is wrong whatever the task wants,
+  when the exact search saw one (the machine reads only signs, so its suite may pass such a state by)."""
+  if not exp["complete"]:
+    return []  # boxes: an output interval that holds 0 has no machine
+  zero = np.any([exp["values"][o] == 0 for o in exp["output_ids"]], axis=0)
+  if not zero.any():
+    return []
+  way = {exp["initial"]: ()}  # the first way to each state vector: the pairs come in breadth-first order
+  for q, a, q2 in zip(exp["state"].tolist(), exp["symbol"].tolist(), exp["next"].tolist(), strict=True):
+    if q in way and q2 >= 0:
+      way.setdefault(q2, way[q] + (a,))
+  pair = int(np.argmax(zero))
+  return [way[int(exp["state"][pair])] + (int(exp["symbol"][pair]),)]
 
 
 def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -153,18 +174,29 @@ def outputs_from_all(nxt: np.ndarray, out: np.ndarray, seq: tuple) -> np.ndarray
   return np.array(trace, np.int64).reshape(len(seq), len(nxt)).T
 
 
-def w_method(nxt: np.ndarray, out: np.ndarray, m: int) -> list[tuple]:
+def w_method(nxt: np.ndarray, m: int, tell: list[tuple]) -> list[tuple]:
   """The W-method suite for implementations of at most m states (m >= the machine's n): P . S^(<= m - n) . W, with
-  P every transition (the way to a state, then one input, and the empty sequence), S the inputs, W the sequences
-  that tell the states apart. nxt, out: a minimal machine (tables), from state 0. Sequences that are prefixes of
-  others are left out: the longer one checks them."""
+  P every transition (the way to a state, then one input, and the empty sequence), S the inputs, W = tell, the
+  sequences that tell the states apart (characterizing). nxt: a minimal machine, from state 0. Sequences that are
+  prefixes of others are left out: the longer one checks them."""
   n, s = nxt.shape
   cover = [()] + [w + (a,) for w in access(nxt) for a in range(s)]
   middle = [mid for r in range(m - n + 1) for mid in itertools.product(range(s), repeat=r)]
-  tell = characterizing(nxt, out)
   suite = sorted({p + mid + w for p in cover for mid in middle for w in tell})  # a prefix of a sequence comes
   return [seq for seq, after in zip(suite, suite[1:] + [()], strict=True)  # just before the ones it starts
           if seq and after[:len(seq)] != seq]
+
+
+def suite_steps(nxt: np.ndarray, m: int, tell: list[tuple]) -> int:
+  """At most how many input steps w_method's suite takes, as suite_sets pads it, without building it."""
+  n, s = nxt.shape
+  count = (1 + n * s) * sum(s ** r for r in range(m - n + 1)) * max(1, len(tell))
+  return count * padded(max(map(len, access(nxt))) + 1 + m - n + max(map(len, tell), default=0))
+
+
+def padded(length: int) -> int:
+  """The next power of two (the length suite_sets runs a sequence for)."""
+  return 1 << (length - 1).bit_length()
 
 
 def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
@@ -173,8 +205,7 @@ def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
   (the steps added are checks too: a graph right everywhere is right on them)."""
   groups = {}
   for seq in suite:
-    length = 1 << (len(seq) - 1).bit_length()  # the next power of two
-    groups.setdefault(length, []).append(seq + (0,) * (length - len(seq)))
+    groups.setdefault(padded(len(seq)), []).append(seq + (0,) * (padded(len(seq)) - len(seq)))
   sets = []
   for length, seqs in sorted(groups.items()):
     x = symbols[np.array(seqs, np.int64)].astype(np.float32)

@@ -56,6 +56,12 @@ from prove import prove, record
 from tasks import TEST_LENGTH, TEST_SEQUENCES, TaskError, all_sequences, get_task, test_sets  # noqa: F401 (tests)
 from verify import SCREEN, Incorrect, check, passes, verification
 
+
+class Unproven(Exception):
+  """prune could not find a pruned graph that is not proven wrong (the graph given passes every suite that showed
+  one wrong, so this is rare)."""
+
+
 PROOF_ROUNDS = 5  # prunes again with the proof's failing suite as tests, at most this often
 QUANT_STEPS = (1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
 
@@ -327,7 +333,7 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
   sets = test_sets(task, seed, sequences, length)
   if not passes(graph, sets, screen=True):  # a wrong graph is refused at once; a right one is checked once cut
     raise Incorrect(check(graph, sets))
-  for _ in range(PROOF_ROUNDS):
+  for round_ in range(PROOF_ROUNDS):
     g, done = shrink(graph, task, sets, quantization, greedy_pass)
     final = check(g, sets)
     if final["first_failure"]:  # every edit above was checked, so this would be a bug in prune.py itself
@@ -336,11 +342,12 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
     if proof["failure"] is None:
       break
     # wrong on a longer sequence than the tests have: the proof's suite shows where; prune again with it as tests
-    if not passes(graph, proof["sets"]):
-      raise Incorrect(check(graph, proof["sets"]))
-    sets = sets + proof["sets"]
+    failing = [{**s, "name": f"{s['name']} of round {round_}"} for s in proof["sets"]]
+    if not passes(graph, failing):
+      raise Incorrect(check(graph, failing))
+    sets = sets + failing
   else:
-    raise RuntimeError(f"every pruned graph of {PROOF_ROUNDS} tries was proven wrong: {proof['failure']}")
+    raise Unproven(f"each of {PROOF_ROUNDS} pruned graphs was proven wrong, the last {proof['failure']}")
   kept = {n["id"] for n in g["nodes"]}
   done["removed"] = [n["id"] for n in graph["nodes"] if n["id"] not in kept]
   g["graph"] = {**g["graph"], "prune": {"before": size(graph), "after": size(g), **done},
@@ -426,6 +433,9 @@ def main():
   except (GraphError, TaskError) as e:
     print(f"prune.py: {e}", file=sys.stderr)
     sys.exit(2)
+  except Unproven as e:
+    print(f"prune.py: {name}: {e}", file=sys.stderr)
+    sys.exit(1)
   except Incorrect as e:
     r = e.args[0]
     print(f"prune.py: {name}: the graph is not correct on {task.name} before pruning: {r['accuracy']:.2%} of "

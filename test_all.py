@@ -988,6 +988,28 @@ def test_boxes_interval_step_holds_every_value_the_step_gives():
         assert np.all(next_high[b, a] - next_low[b, a] < 1e-9) and np.all(out_high[b, a] - out_low[b, a] < 1e-9)
 
 
+def test_prove_counts_an_output_of_exactly_0_wrong_and_refuses_what_it_cannot_bound():
+  # an output of exactly 0 is wrong whatever the task wants, though the machine reads it as a sign: here a delay
+  # whose output -1 + (previous input + input) / 2 is 0 after + +, against "always -1" (one state)
+  always_minus = tasks.Task(name="neg", n_in=1, n_out=1, target=lambda x: -np.ones(x.shape[:2] + (1,)), states=1)
+  g = hand_graph([inp(0), state(0, -1.0), neuron("r0", 0.0), out(0, -1.0)],
+                 [edge("in0", "c0_r0", 3.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "out0", 0.5),
+                  edge("in0", "out0", 0.5)], task="neg")
+  proof = prove.prove(g, always_minus)
+  assert not proof["every_length"] and "inputs + +: at step 1 out0 should be -1 but is 0" in proof["failure"]
+  # boxes need an activation that is monotone between its breakpoints: factor in [0, 1]
+  replace111 = graph.load_graph(str(ROOT / "examples" / "replace111.json"))
+  exp = readout.explore(replace111, tasks.TASKS["replace111"])
+  assert boxes.box_machine(replace111, exp, 2)[0] is not None
+  replace111["graph"]["activation"]["factor"] = 2.0
+  assert "not in [0, 1]" in boxes.box_machine(replace111, exp, 2)[1]
+  # nine inputs and no state: sampled, not searched; a stateless graph still gets its one-state proof or a reason
+  wide = tasks.Task(name="all", n_in=9, n_out=1, target=lambda x: np.ones(x.shape[:2] + (1,)), states=1)
+  g = hand_graph([inp(i) for i in range(9)] + [out(0, 8.5)], [edge(f"in{i}", "out0", -1.0) for i in range(9)],
+                 task="all")
+  assert "at step 0 out0 should be +1" in prove.prove(g, wide)["failure"]  # -0.5 after nine +1 inputs
+
+
 def test_prove_suite_tells_every_other_machine_of_at_most_m_states_apart():
   # The W-method suite against brute force, on random machines: a machine T of at most m states passes the suite
   # of a minimal machine M (n <= m states) exactly when T and M agree on every sequence of n + m steps (which,
@@ -1019,7 +1041,7 @@ def test_prove_suite_tells_every_other_machine_of_at_most_m_states_apart():
       if rng.random() < 0.5:
         q, a = int(rng.integers(0, m)), int(rng.integers(0, 2))
         (to if rng.random() < 0.5 else tn)[q, a] = (to[q, a] ^ 1) if rng.random() < 0.5 else rng.integers(0, m)
-    suite = prove.w_method(nxt, out, m)
+    suite = prove.w_method(nxt, m, prove.characterizing(nxt, out))
     passes = all(np.array_equal(run(nxt, out, np.array([s])), run(tn, to, np.array([s]))) for s in suite)
     every = np.array(list(itertools.product([0, 1], repeat=n + m)))
     same = np.array_equal(run(nxt, out, every), run(tn, to, every))
