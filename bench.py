@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 import graph
-from tasks import TaskError, get_task
+import runfile
+from tasks import DEFAULTS, TaskError, get_task, parse_cells
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -167,6 +168,88 @@ def readout_times(repeats: int = 20) -> list[dict]:
   return rows
 
 
+# bench.py --speed: a small run, and the write-up's gated scale (its 2 cells of 16x10, batch 4096, sequences of 40)
+SPEEDS = {"small": ("replace111", "4x2", 1024, 20, 300), "large": ("gated", "16x10,16x10", 4096, 40, 30)}
+
+
+def train_speed(work: Path) -> list[dict]:
+  """train.py at each SPEEDS setting, as a user runs it, twice: first with an empty compile cache (tinygrad's
+  CACHEDB pointed at a new file), then with the cache the first run filled. Per setting: seconds from launch to the
+  end of the first step (cold, warm), ms per step after the first few, and the same network and step in PyTorch
+  eager when torch is installed (torch_ms; ratio = train.py's ms / PyTorch's)."""
+  rows = []
+  for name, (task, cells, batch, seq_len, steps) in SPEEDS.items():
+    row = {"setting": name, "task": task, "cells": cells, "batch": batch, "seq_len": seq_len}
+    for cache in ("cold", "warm"):
+      out = work / f"speed-{name}.npz"
+      proc, _ = timed([PY, "train.py", "--task", task, "--cells", cells, "--batch", str(batch), "--seq-len",
+                       str(seq_len), "--windows", "1", "--steps", str(steps), "--restarts", "0", "--force", "-o",
+                       str(out)], env={**os.environ, "CACHEDB": str(work / f"cache-{name}.db")})
+      if proc.returncode:
+        row["error"] = proc.stderr.strip()[-300:]
+        break
+      meta = json.loads(str(np.load(out)["meta"]))
+      row[f"{cache}_start_s"] = meta["first_step_s"]
+      row["ms_per_step"] = round(1000 / meta["steps_per_second"], 2)
+    torch_ms = torch_ms_per_step(task, cells, batch, seq_len, steps)
+    if torch_ms is not None and "ms_per_step" in row:
+      row.update(torch_ms=round(torch_ms, 2), ratio=round(row["ms_per_step"] / torch_ms, 2))
+    print(f"{name}: {row}", file=sys.stderr, flush=True)
+    rows.append(row)
+  return rows
+
+
+def torch_ms_per_step(task_name: str, cells: str, batch: int, seq_len: int, steps: int) -> float | None:
+  """The same network and training step as train.py in PyTorch eager (sample a batch, forward, MSE + the sparsity
+  penalty, backward, Adam), ms per step after 3 warm-up steps; None when torch is not installed (it is a benchmark
+  extra: pip install -r requirements-bench.txt)."""
+  try:
+    import torch
+  except ImportError:
+    return None
+  task, shape, cfg = get_task(task_name), parse_cells(cells), DEFAULTS
+  rng = np.random.default_rng(0)
+  w = {k: torch.tensor(rng.normal(0, 0.3, s), dtype=torch.float32, requires_grad=True)
+       for k, s in runfile.weight_shapes(task.n_in, shape, task.n_out).items()}
+  opt = torch.optim.Adam(w.values(), lr=cfg["lr"])
+
+  def act(z):  # graph.activation, in torch
+    a, low = z.abs(), z.abs() <= 2
+    q = torch.where(low, a - 1, a - 3) ** 4
+    inner = cfg["factor"] * ((a - 1).abs() - 1) + (1 - cfg["factor"]) * torch.where(low, q - 1, 1 - q)
+    return z.sign() * torch.where(a > 3, 1 + cfg["leak"] * (a - 3), inner)
+
+  def step():
+    x, y = (torch.from_numpy(v) for v in task.sample(rng, batch, seq_len))
+    layer_in = x
+    for k, (n_o, n_s) in enumerate(shape):
+      kernel = torch.cat([w[f"cell{k}_output_kernel"], w[f"cell{k}_recurrent_kernel"]], 1)
+      bias = torch.cat([w[f"cell{k}_output_bias"], w[f"cell{k}_recurrent_bias"]])
+      n_x = kernel.shape[0] - n_s
+      from_input, state, outs = layer_in @ kernel[:n_x] + bias, w[f"cell{k}_initial_state"].expand(batch, n_s), []
+      for t in range(seq_len):
+        a = act(from_input[:, t] + state @ kernel[n_x:])
+        outs.append(a[:, :n_o])
+        state = a[:, n_o:]
+      layer_in = torch.stack(outs, 1)
+    loss = ((layer_in @ w["dense_weight"] + w["dense_bias"] - y) ** 2).mean()
+    for k, v in w.items():  # train.sparsity_penalty
+      if k.endswith("_kernel") or k == "dense_weight":
+        t, s_ = cfg["reg_threshold"], cfg["reg_steepness"]
+        loss = loss + (cfg["reg_intensity"] * (torch.tanh((v.abs() - t) * s_) - np.tanh(-t * s_))
+                       + cfg["reg_l1"] * v.abs()).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+  for _ in range(3):
+    step()
+  start = time.perf_counter()
+  for _ in range(steps):
+    step()
+  return (time.perf_counter() - start) * 1000 / steps
+
+
 RUN_COLUMNS = ["task", "seed", "verified", "neurons", "states", "edges", "total_s", "train_s", "prune_s", "rounds",
                "first_perfect_step",
                "attempts", "steps_per_s", "seqs_per_s", "error"]
@@ -189,6 +272,9 @@ def main():
                   "prune again while it shrinks (extra flags after -- go to grow.py)")
   ap.add_argument("--readout", action="store_true", help="instead: time the readout (render.py -o x.txt, -o x.py) "
                   "and the proof (prove.py) of every graph in examples/")
+  ap.add_argument("--speed", action="store_true", help="instead: train.py's speed at a small setting and at the "
+                  "write-up's gated scale (start-up on a cold and a warm compile cache, ms per step), beside PyTorch "
+                  "eager when torch is installed")
   ap.add_argument("train_args", nargs="*", help="extra train.py flags after --, e.g. -- --steps 1000")
   args = ap.parse_args()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
@@ -212,6 +298,10 @@ def main():
       sys.exit(2)
     rows = prune_scaling([int(n) for n in args.prune.split(",")], work)
     print(markdown(rows, ["neurons", "edges", "prune_s", "after"]))
+    return
+  if args.speed:
+    print(markdown(train_speed(work), ["setting", "task", "cells", "batch", "seq_len", "cold_start_s", "warm_start_s",
+                                       "ms_per_step", "torch_ms", "ratio", "error"]))
     return
   if args.readout:
     print(markdown(readout_times(), ["graph", "readout_ms", "machine", "prove_s", "proven", "how"]))

@@ -9,7 +9,8 @@ Out: prove(graph, task) -> {"every_length": True when proven, "how": in words, "
 How, in three steps:
 1. A finite machine that the graph follows on every input: fsm.explore runs it on every input at every state
    vector it reaches; when no new vector comes, that search is complete and every run of the graph is a walk in
-   it (fsm.machine minimizes it to n states). A state that keeps taking new values gives no machine here.
+   it (fsm.machine minimizes it to n states). When new values keep coming (an analog state), boxes.py looks for
+   boxes of state vectors that the graph's step maps into each other (interval arithmetic): a machine too.
 2. A test suite that is complete for machines of at most m = max(n, k) states (Chow's W-method): every transition
    of the graph's machine (a shortest way to each state, then each input), then every m - n more inputs, then the
    sequences that tell its states apart. A task of at most m states that agrees with the machine on all of them

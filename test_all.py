@@ -255,7 +255,7 @@ def test_validation_is_as_strict_as_prune_so_a_perfect_run_is_one_prune_accepts(
     prune.prune(g, task)
 
 
-TIMING = ("seconds", "steps_per_second", "versions")  # what may differ between a resumed and a whole run's meta
+TIMING = ("seconds", "steps_per_second", "first_step_s", "versions")  # may differ between a resumed and a whole run
 
 
 def assert_same_run(a: Path, b: Path) -> None:

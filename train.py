@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+LAUNCHED = time.time()  # meta["first_step_s"]: from here (imports of tinygrad and all) to the first step's end
 os.environ.setdefault("DEV", "CPU")  # tinygrad would otherwise pick the first device that opens
 if os.environ["DEV"].split(":")[0] == "CPU":  # tinygrad's newer CPU command queue: same weights, and measured here
   os.environ.setdefault("HCQ2", "1")           # 686 replace111 steps/s against 274 without it (HCQ2=0 turns it off)
@@ -354,6 +355,7 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
       tick = time.perf_counter()
       loss, reg = trainer.step(step)
       step += 1
+      meta.setdefault("first_step_s", round(time.time() - LAUNCHED, 2))  # compiling is most of it: a start's cost
       if step > run.resumed_at + 5:  # the first steps compile the kernels: the rate is that of the steps after them
         timed, busy = timed + 1, busy + time.perf_counter() - tick
       if not np.isfinite(loss):
