@@ -1041,7 +1041,11 @@ def test_prove_suite_tells_every_other_machine_of_at_most_m_states_apart():
       if rng.random() < 0.5:
         q, a = int(rng.integers(0, m)), int(rng.integers(0, 2))
         (to if rng.random() < 0.5 else tn)[q, a] = (to[q, a] ^ 1) if rng.random() < 0.5 else rng.integers(0, m)
-    suite = prove.w_method(nxt, m, prove.characterizing(nxt, out))
+    tell = prove.characterizing(nxt, out)
+    for p, q in itertools.combinations(range(n), 2):  # W tells every two states apart
+      assert any(np.any(prove.outputs_from_all(nxt, out, w)[p] != prove.outputs_from_all(nxt, out, w)[q])
+                 for w in tell), (nxt, out, tell, p, q)
+    suite = prove.w_method(nxt, m, tell)
     passes = all(np.array_equal(run(nxt, out, np.array([s])), run(tn, to, np.array([s]))) for s in suite)
     every = np.array(list(itertools.product([0, 1], repeat=n + m)))
     same = np.array_equal(run(nxt, out, every), run(tn, to, every))
