@@ -28,14 +28,17 @@ from graph import activation, compile_steps, evaluate, remove_dead
 
 POINTS = 4096  # seen state vectors to group, at most (with their successors)
 RUNS = 1 << 20  # (vector, continuation) pairs the grouping may evaluate; fewer vectors when there are many inputs
+GAPS = (0.0, 0.01)  # the grouping's tries: by the outputs ahead only, then split at gaps of 1% of a state's range
 ROUNDS = 500  # rounds of growing the boxes before giving up (a drifting counter never stops growing)
 EPS = 1e-12  # relative slack on every interval bound
 GROW = 1e-9  # a box that has to grow grows this much more (relative), so that a contracting step closes
 BREAKS = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])  # the activation is monotone between these
 
 
-def box_machine(graph: dict, exp: dict, depth: int, seed: int = 0) -> tuple[dict | None, str]:
-  """The machine on boxes (see the module docstring), or None and why not."""
+def box_machine(graph: dict, exp: dict, depth: int, gap: float = 0.0, seed: int = 0) -> tuple[dict | None, str]:
+  """The machine on boxes (see the module docstring), or None and why not. gap > 0: split the groups further where
+  a state's values seen leave a gap wider than that fraction of their range (a group whose values sit on both sides
+  of an output's zero crossing then gets a box on each side)."""
   graph = remove_dead(graph)  # the states of exp, no others
   symbols, compiled = exp["symbols"], compile_steps(graph)
   act = graph["graph"]["activation"]
@@ -47,7 +50,7 @@ def box_machine(graph: dict, exp: dict, depth: int, seed: int = 0) -> tuple[dict
   points = seen_points(exp, RUNS // runs, seed)
   after = successors(graph, exp, points)  # (points, symbols, states)
   every = np.concatenate([points, after.reshape(len(points) * len(symbols), points.shape[1])])
-  groups = futures(graph, exp, every, depth)
+  groups = futures(graph, exp, every, depth, gap)
   here, there = groups[:len(points)], groups[len(points):].reshape(len(points), len(symbols))
   n = groups.max() + 1
   target = np.zeros((n, len(symbols)), np.int64)  # where each group goes on each input: its members' majority
@@ -79,8 +82,8 @@ def box_machine(graph: dict, exp: dict, depth: int, seed: int = 0) -> tuple[dict
   trans = {(g, a): (tuple(bool(v) for v in outs[0][g, a] > 0), int(target[g, a]))
            for g in range(n) for a in range(len(symbols))}
   return {"trans": trans, "initial": int(here[0]), "low": low, "high": high}, (
-    f"{n} boxes around {len(every)} state vectors grouped by their outputs over the next {depth} steps, closed "
-    "under the graph's step by interval arithmetic")
+    f"{n} boxes around {len(every)} state vectors grouped by their outputs over the next {depth} steps"
+    f"{' and the gaps between their values' if gap else ''}, closed under the graph's step by interval arithmetic")
 
 
 def seen_points(exp: dict, most: int, seed: int) -> np.ndarray:
@@ -102,14 +105,20 @@ def successors(graph: dict, exp: dict, points: np.ndarray) -> np.ndarray:
   return after.reshape(len(points), len(symbols), len(ids))
 
 
-def futures(graph: dict, exp: dict, points: np.ndarray, depth: int) -> np.ndarray:
+def futures(graph: dict, exp: dict, points: np.ndarray, depth: int, gap: float = 0.0) -> np.ndarray:
   """Group numbers for the points (the initial one first, in group 0): the signs of the outputs on every input
-  sequence of `depth` steps from each point, as one key per point."""
+  sequence of `depth` steps from each point, as one key per point; with gap > 0, also which side of every gap
+  wider than gap x its range each state's value is on."""
   symbols, ids = exp["symbols"], exp["state_ids"]
   paths = symbols[np.array(list(itertools.product(range(len(symbols)), repeat=depth)))]  # (C, depth, n_in)
   start = {s: np.repeat(points[:, j], len(paths)) for j, s in enumerate(ids)}
   y = evaluate(graph, np.tile(paths, (len(points), 1, 1)), start=start) > 0
-  keys = y.reshape(len(points), -1)
+  keys = [y.reshape(len(points), -1)]
+  for column in points.T[:, :, None] if gap > 0 else []:
+    values = np.unique(column)
+    wide = np.diff(values) > gap * (values[-1] - values[0])
+    keys.append(np.searchsorted(values[:-1][wide], column, side="left"))
+  keys = np.concatenate(keys, axis=1)
   _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
   order = np.argsort(np.argsort(first))  # groups numbered in order of their first point
   return order[inverse.ravel()]

@@ -21,7 +21,7 @@ import itertools
 import graphviz
 import numpy as np
 
-from boxes import box_machine
+from boxes import GAPS, box_machine
 from formula import patterns
 from graph import compile_steps, evaluate, input_count, live_nodes
 from tasks import checked_sample
@@ -228,8 +228,11 @@ def machine(graph: dict, exp: dict, boxes: bool = False) -> dict:
 def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
   """The machine on boxes of state vectors (boxes.py), minimized, in machine()'s form; or None and why not. The
   boxes group the vectors by their outputs over the next k - 1 steps, k the task's states (4 when not known)."""
-  found, how = box_machine(graph, exp, max(1, (exp.get("task_states") or 4) - 1))
-  if found is None:
+  for gap in GAPS:  # the first grouping whose boxes close
+    found, how = box_machine(graph, exp, max(1, (exp.get("task_states") or 4) - 1), gap)
+    if found is not None:
+      break
+  else:
     return None, how
   n = len(found["low"])
   block, moves, order = minimize(found["trans"], np.arange(n), {"symbols": exp["symbols"], "initial": found["initial"]})
