@@ -188,7 +188,7 @@ def train_speed(work: Path) -> list[dict]:
       if proc.returncode:
         row["error"] = proc.stderr.strip()[-300:]
         break
-      meta = json.loads(str(np.load(out)["meta"]))
+      meta = runfile.load_run(out)[1]
       row[f"{cache}_start_s"] = meta["first_step_s"]
       row["ms_per_step"] = round(1000 / meta["steps_per_second"], 2)
     torch_ms = torch_ms_per_step(task, cells, batch, seq_len, steps)
@@ -306,12 +306,19 @@ def main():
   if args.readout:
     print(markdown(readout_times(), ["graph", "readout_ms", "machine", "prove_s", "proven", "how"]))
     return
-  jobs = [(t, s) for t in names for s in range(seeds)]
-  env_threads = {"NUM_CPU_THREADS": "1"} if args.jobs > 1 else {}
-  os.environ.update(env_threads)  # parallel runs each on one core rather than fighting over both
-  with ThreadPoolExecutor(args.jobs) as pool:
+  grow_grid(names, seeds, args.jobs, args.grow, args.train_args, found, work, out)
+
+
+def grow_grid(names: list, seeds: int, jobs: int, refit: bool, train_args: list, found: dict, work: Path,
+              out: Path) -> None:
+  """Every task x seed grown (grow.py with refit, else train + prune), `jobs` at a time; the tables to stdout and
+  to out/bench.md and out/bench.json."""
+  if jobs > 1:
+    os.environ["NUM_CPU_THREADS"] = "1"  # parallel runs each on one core rather than fighting over both
+  with ThreadPoolExecutor(jobs) as pool:
     rows = []
-    for row in pool.map(lambda ts: (grow_refit if args.grow else grow)(*ts, work, args.train_args), jobs):
+    runs = [(t, s) for t in names for s in range(seeds)]
+    for row in pool.map(lambda ts: (grow_refit if refit else grow)(*ts, work, train_args), runs):
       rows.append(row)
       size = f"{row.get('neurons')}/{row.get('states')}/{row.get('edges')}"
       print(f"{row['task']:<11} seed {row['seed']}: {'verified' if row['verified'] else 'FAILED'} {size} "
@@ -324,7 +331,6 @@ def main():
   (out / "bench.md").write_text(table)
   (out / "bench.json").write_text(json.dumps({"summary": summary, "runs": rows, "argv": sys.argv[1:]}, indent=1))
   print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", file=sys.stderr)
-
 
 if __name__ == "__main__":
   main()
