@@ -31,7 +31,8 @@ import numpy as np
 # The training settings, name: (default, what it does). A task's `config` overrides some of the defaults, and
 # train.py makes each one a flag (--seq-len for seq_len) that overrides both.
 SETTINGS = {
-  "cells": ("8x4", "the network: OUTPUTSxSTATES per cell, comma separated for a stack, e.g. 8x4 or 16x10,16x10"),
+  "cells": ("8x4", "the network: OUTPUTSxSTATES per cell, comma separated for a stack, e.g. 8x4 or 16x10,16x10; "
+                   "a task of more than two inputs starts with two states per input (8x6 for three)"),
   "steps": (3000, "optimizer steps in all; training goes on after 100% accuracy, which is when the penalty prunes"),
   "batch": (256, "sequences per step, freshly sampled every step"),
   "seq_len": (20, "training sequence length; validation uses twice this, at least 100"),
@@ -117,7 +118,14 @@ class Task:
     unknown = set(self.config or {}) - set(DEFAULTS)
     if unknown:
       raise TaskError(f"task {self.name}: unknown config keys {sorted(unknown)} (known: {sorted(DEFAULTS)})")
-    return {**DEFAULTS, **(self.config or {})}
+    return {**DEFAULTS, "cells": generic_cells(self.n_in), **(self.config or {})}
+
+
+def generic_cells(n_in: int) -> str:
+  """The start every task trains from unless its config says otherwise: one cell of 8 outputs and 4 states, with
+  two states per input once there are more than two inputs (a mode and two operands to hold: from 8x4, gated
+  learned nothing in four attempts)."""
+  return f"8x{max(4, 2 * n_in)}"
 
 
 def pm1(b: np.ndarray) -> np.ndarray:
@@ -219,11 +227,11 @@ TASKS = {t.name: t for t in [
        config={"steps": 2000, "seq_len": 10},
        about="each +1 input makes the output +1 for 3 steps"),
   Task(name="gated", states=4, n_in=3, n_out=1, target=gated, inputs=gated_inputs,
-       config={"cells": "8x6", "steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "leak": 0.01,
+       config={"steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "leak": 0.01,
                "reg_from": 0.5, "reg_intensity": 0.15},
        about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
   Task(name="cpu", states=4, n_in=3, n_out=1, target=cpu,
-       config={"cells": "8x6", "steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "reg_from": 0.5,
+       config={"steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "reg_from": 0.5,
                "reg_intensity": 0.15},
        about="mini CPU: [opcode, rx, operand] on two registers; y = value written"),
 ]}

@@ -109,6 +109,17 @@ def test_every_task_gives_pm1_of_the_right_shape():
     assert set(np.unique(x)) <= {-1.0, 1.0} and set(np.unique(y)) <= {-1.0, 1.0}
 
 
+def test_every_task_built_in_or_a_users_starts_from_the_generic_network(tmp_path):
+  # the cells are a rule of the task's shape, never picked per task: a built-in's config may not name them
+  assert all("cells" not in (t.config or {}) for t in tasks.TASKS.values())
+  assert {t.name: t.settings()["cells"] for t in tasks.TASKS.values() if t.n_in == 1} == \
+    {t.name: "8x4" for t in tasks.TASKS.values() if t.n_in == 1}
+  assert tasks.TASKS["gated"].settings()["cells"] == tasks.TASKS["cpu"].settings()["cells"] == "8x6"
+  f = tmp_path / "mine.py"
+  f.write_text("from tasks import Task\nW = Task(name='w', n_in=5, n_out=1, target=lambda x: x[..., :1])\n")
+  assert tasks.get_task(f"{f}:W").settings()["cells"] == "8x10"
+
+
 def test_task_file_loader(tmp_path):
   f = tmp_path / "mine.py"
   f.write_text("from tasks import Task, shift\n"
