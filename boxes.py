@@ -25,6 +25,7 @@ import itertools
 import numpy as np
 
 from graph import activation, compile_steps, evaluate, remove_dead
+from tasks import checked_sample
 
 POINTS = 4096  # seen state vectors to group, at most (with their successors)
 RUNS = 1 << 20  # (vector, continuation) pairs the grouping may evaluate; fewer vectors when there are many inputs
@@ -32,6 +33,9 @@ GAPS = (0.0, 0.01)  # the grouping's tries: by the outputs ahead only, then spli
 ROUNDS = 500  # rounds of growing the boxes before giving up (a drifting counter never stops growing)
 EPS = 1e-12  # relative slack on every interval bound
 GROW = 1e-9  # a box that has to grow grows this much more (relative), so that a contracting step closes
+SEEN = (512, 64)  # sampled runs (sequences, steps) whose state vectors seed task_boxes
+SPLITS = (1, 2, 4, 8, 16)  # task_boxes' tries: each box cut into m pieces along every state for the step
+PIECES = 1 << 15  # pieces in all (boxes x pieces a box), at most
 BREAKS = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])  # the activation is monotone between these
 
 
@@ -150,3 +154,98 @@ def activation_range(low: np.ndarray, high: np.ndarray, factor: float, leak: flo
   candidates = [low, high] + [np.clip(x, low, high) for x in BREAKS]
   values = np.stack([activation(v, factor, leak) for v in candidates])
   return values.min(axis=0), values.max(axis=0)
+
+
+def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | None, str]:
+  """Boxes for a task that gives its own machine (prove.py's table {(state, input): (next state, outputs)}): the
+  box of machine state q holds every state vector the graph can have while the machine is in q. Seeded with the
+  vectors seen on the task's sampled runs, grown until every step the machine allows maps each box into the box of
+  its next state; proven when that closes and every output's interval has the sign the machine gives there. When
+  an output stays undecided, it tries again with each box cut into m pieces along every state for the step (the
+  hull of the pieces' images: interval arithmetic loses less on small boxes), m = 2, 4, ... while PIECES allow.
+  Returns ({"low", "high", "pieces"}, how) or (None, why not). graph: dead parts removed."""
+  act = graph["graph"]["activation"]
+  if not 0 <= act["factor"] <= 1:
+    return None, f"the activation's factor {act['factor']} is not in [0, 1]: it is not monotone between breakpoints"
+  seen = seeded(graph, task, table, seed)
+  why = ""
+  for m in SPLITS:
+    if m > 1 and len(seen[2]) * m ** seen[0].shape[1] > PIECES:
+      break
+    found, why = grow_task_boxes(graph, task, table, *(a.copy() for a in seen), m)
+    if found:
+      return found, (f"a box of state vectors for each of the machine's {len(seen[2])} states, grown from {SEEN[0]} "
+                     f"sampled runs until interval arithmetic ({m ** seen[0].shape[1]} pieces a box) maps each box on "
+                     "every allowed input into the next state's box, and every output there has the machine's sign")
+  return None, f"with a box for each of the machine's states, {why}"
+
+
+def machine_states(table: dict) -> set:
+  return {q for q, _ in table} | {q2 for q2, _ in table.values()}
+
+
+def grow_task_boxes(graph: dict, task, table: dict, low: np.ndarray, high: np.ndarray, filled: np.ndarray,
+                    m: int) -> tuple[dict | None, str]:
+  """task_boxes' growing, each box cut into m pieces a state for the step: (the boxes, "") or (None, why not)."""
+  compiled, act = compile_steps(graph), graph["graph"]["activation"]
+  symbols = np.array(list(itertools.product([-1.0, 1.0], repeat=task.n_in))).reshape(-1, task.n_in)
+  q, a, q2 = np.array([(q, a, q2) for (q, a), (q2, _) in table.items()], np.int64).reshape(-1, 3).T
+  want = np.array([outs for _, outs in table.values()]).reshape(len(q), task.n_out)
+  for _ in range(ROUNDS):
+    on = filled[q]  # a machine state no run was seen in has no box yet: its steps come once one goes there
+    box_low, box_high = np.where(filled[:, None], low, 0.0), np.where(filled[:, None], high, 0.0)
+    (new_low, new_high), (out_low, out_high) = pieces_step(compiled, act, box_low, box_high, symbols, m)
+    wrong = on[:, None] & np.where(want > 0, out_low[q, a] <= 0, out_high[q, a] >= 0)
+    if wrong.any():  # boxes only grow: it stays wrong
+      i, o = map(int, np.argwhere(wrong)[0])
+      return None, (f"in state {q[i]} on input {a[i]} output {o} ranges over [{out_low[q[i], a[i], o]:.3g}, "
+                    f"{out_high[q[i], a[i], o]:.3g}], not only {want[i, o]:+.0f} ({m} pieces a state)")
+    grown_low, grown_high = low.copy(), high.copy()
+    np.minimum.at(grown_low, q2[on], new_low[q[on], a[on]])
+    np.maximum.at(grown_high, q2[on], new_high[q[on], a[on]])
+    if np.array_equal(grown_low, low) and np.array_equal(grown_high, high) and filled[q2[on]].all():
+      return {"low": low, "high": high, "pieces": m}, ""
+    filled[q2[on]] = True
+    with np.errstate(invalid="ignore"):  # the boxes of states not reached yet are empty: inf - inf there
+      low = np.where(grown_low < low, grown_low - GROW * (1 + np.abs(grown_low)), low)
+      high = np.where(grown_high > high, grown_high + GROW * (1 + np.abs(grown_high)), high)
+    if not np.all(np.isfinite(low[filled]) & np.isfinite(high[filled])):
+      return None, "a bound went to infinity"
+  return None, f"the boxes kept growing for {ROUNDS} rounds (a drift)"
+
+
+def pieces_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols: np.ndarray, m: int):
+  """interval_step with each box cut into m pieces along every state (m^states pieces that cover it: neighbours
+  share their bound exactly), the pieces' results joined again per box: as sound, and tighter."""
+  if m == 1:
+    return interval_step(c, act, low, high, symbols)
+  b, n = low.shape
+  grid = np.array(list(itertools.product(range(m), repeat=n)))[None]  # (1, pieces, states)
+  width = ((high - low) / m)[:, None]
+  piece_low = low[:, None] + width * grid
+  piece_high = np.where(grid == m - 1, high[:, None], low[:, None] + width * (grid + 1))
+  (nl, nh), (ol, oh) = interval_step(c, act, piece_low.reshape(-1, n), piece_high.reshape(-1, n), symbols)
+  lows, highs = (v.reshape(b, grid.shape[1], *v.shape[1:]).min(axis=1) for v in (nl, ol)), \
+      (v.reshape(b, grid.shape[1], *v.shape[1:]).max(axis=1) for v in (nh, oh))
+  (next_low, out_low), (next_high, out_high) = lows, highs
+  return (next_low, next_high), (out_low, out_high)
+
+
+def seeded(graph: dict, task, table: dict, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """(low, high) (machine states, graph states): the smallest boxes around the state vectors seen on SEEN sampled
+  runs at each machine state (empty: +inf, -inf), and which machine states were seen."""
+  n_q = 1 + max(machine_states(table))
+  ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state"]
+  x = checked_sample(task, np.random.default_rng(seed), *SEEN)[0]
+  _, vals = evaluate(graph, x, record=True)
+  vectors = np.stack([vals[s] for s in ids], 2) if ids else np.zeros(x.shape[:2] + (0,))  # during each step
+  index = ((x > 0) * (1 << np.arange(task.n_in)[::-1])).sum(axis=2)  # each step's input as its symbol's index
+  at = np.zeros(x.shape[:2], np.int64)  # the machine's state during each step
+  for b, t in itertools.product(range(x.shape[0]), range(x.shape[1] - 1)):
+    at[b, t + 1] = table[at[b, t], index[b, t]][0]
+  low, high = np.full((n_q, len(ids)), np.inf), np.full((n_q, len(ids)), -np.inf)
+  np.minimum.at(low, at.ravel(), vectors.reshape(-1, len(ids)))
+  np.maximum.at(high, at.ravel(), vectors.reshape(-1, len(ids)))
+  filled = np.zeros(n_q, bool)
+  filled[at.ravel()] = True
+  return low, high, filled

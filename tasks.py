@@ -104,6 +104,9 @@ class Task:
   config: dict | None = field(default=None)
   about: str = ""  # one line for `python tasks.py`
   states: int | None = None  # the number of states of the smallest machine that computes the task, when known
+  # (start, step): the task as a machine, for a proof on a task with its own sampler (prove.py). step(state,
+  # inputs as a tuple of ±1) -> (next state, outputs), or None for an input the sampler never draws there
+  machine: tuple | None = None
 
   def sample_inputs(self, rng: np.random.Generator, batch: int, length: int) -> np.ndarray:
     if self.inputs is not None:
@@ -155,6 +158,15 @@ def parens_inputs(rng, batch, length, max_depth=8):
   return x
 
 
+def parens_step(depth: int, x: tuple):
+  """parens as a machine over the inputs parens_inputs draws: the state is the depth."""
+  opening = x[0] < 0
+  if depth == (8 if opening else 0):  # a ( at depth 8 or a ) at depth 0 is never drawn
+    return None
+  depth += 1 if opening else -1
+  return depth, 1.0 if depth == 0 else -1.0
+
+
 def parens(x):
   depth = np.cumsum(-x, axis=1)  # '(' is -1 and raises the depth by one
   return pm1(depth == 0)
@@ -195,6 +207,12 @@ def gated(x):
   return y
 
 
+def gated_step(mode: int, x: tuple):
+  """gated as a machine: the state is the mode; every input can be drawn."""
+  mode = (mode + (x[0] > 0)) % len(GATES)
+  return mode, 1.0 if GATES[mode][1](np.bool_(x[1] > 0), np.bool_(x[2] > 0)) else -1.0
+
+
 def cpu(x):
   # x[..., 0]: opcode (-1 store operand into register rx, +1 copy register rx into the other one)
   # x[..., 1]: rx (-1 register 0, +1 register 1); x[..., 2]: operand. Output: the value written.
@@ -220,13 +238,13 @@ TASKS = {t.name: t for t in [
   Task(name="loop3", states=3, n_in=1, n_out=1, target=loop3,
        config={"steps": 2000, "seq_len": 10, "lr": 0.03},
        about="-1, -1, +1 repeating; the input is ignored"),
-  Task(name="parens", states=9, n_in=1, n_out=1, target=parens, inputs=parens_inputs,
+  Task(name="parens", states=9, n_in=1, n_out=1, target=parens, inputs=parens_inputs, machine=(0, parens_step),
        config={"steps": 5000, "seq_len": 40, "factor": 1.0, "reg_from": 0.3, "reg_intensity": 0.15},
        about="( is -1, ) is +1, valid prefixes up to depth 8; +1 when balanced"),
   Task(name="replace111", states=3, n_in=1, n_out=1, target=replace111,
        config={"steps": 2000, "seq_len": 10},
        about="each +1 input makes the output +1 for 3 steps"),
-  Task(name="gated", states=4, n_in=3, n_out=1, target=gated, inputs=gated_inputs,
+  Task(name="gated", states=4, n_in=3, n_out=1, target=gated, inputs=gated_inputs, machine=(0, gated_step),
        config={"steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "leak": 0.01,
                "reg_from": 0.5, "reg_intensity": 0.15},
        about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
