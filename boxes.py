@@ -24,8 +24,8 @@ import itertools
 
 import numpy as np
 
-from graph import activation, compile_steps, evaluate, remove_dead
-from tasks import checked_sample
+from graph import activation, all_symbols, compile_steps, evaluate, remove_dead
+from tasks import TaskError, checked_sample
 
 POINTS = 4096  # seen state vectors to group, at most (with their successors)
 RUNS = 1 << 20  # (vector, continuation) pairs the grouping may evaluate; fewer vectors when there are many inputs
@@ -70,7 +70,7 @@ def box_machine(graph: dict, exp: dict, depth: int, gap: float = 0.0, seed: int 
       t = target[g, a]
       grown_low[t] = np.minimum(grown_low[t], new_low[g, a])
       grown_high[t] = np.maximum(grown_high[t], new_high[g, a])
-    undecided = (outs[0] <= 0) & (outs[1] >= 0)  # (groups, symbols, outputs): an interval that holds 0
+    undecided = ~((outs[0] > 0) | (outs[1] < 0))  # (groups, symbols, outputs): an interval that holds 0 (or NaN)
     if undecided.any():  # boxes only grow: it stays undecided
       g, a, o = map(int, np.argwhere(undecided)[0])
       return None, (f"boxes of {n} groups of state vectors: in group {g} on input {a}, output {o} ranges over "
@@ -167,16 +167,16 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
   act = graph["graph"]["activation"]
   if not 0 <= act["factor"] <= 1:
     return None, f"the activation's factor {act['factor']} is not in [0, 1]: it is not monotone between breakpoints"
-  seen = seeded(graph, task, table, seed)
-  why = ""
+  low, high, filled = seeded(graph, task, table, seed)
+  (machine_states, states), why = low.shape, ""
   for m in SPLITS:
-    if m > 1 and len(seen[2]) * m ** seen[0].shape[1] > PIECES:
+    if m > 1 and machine_states * m ** states > PIECES:
       break
-    found, why = grow_task_boxes(graph, task, table, *(a.copy() for a in seen), m)
+    found, why = grow_task_boxes(graph, task, table, low.copy(), high.copy(), filled.copy(), m)
     if found:
-      return found, (f"a box of state vectors for each of the machine's {len(seen[2])} states, grown from {SEEN[0]} "
-                     f"sampled runs until interval arithmetic ({m ** seen[0].shape[1]} pieces a box) maps each box on "
-                     "every allowed input into the next state's box, and every output there has the machine's sign")
+      return found, (f"a box of state vectors for each of the machine's {machine_states} states, grown from "
+                     f"{SEEN[0]} sampled runs until interval arithmetic ({m ** states} pieces a box) maps each box "
+                     "on every allowed input into the next state's box, and every output there has the machine's sign")
   return None, f"with a box for each of the machine's states, {why}"
 
 
@@ -188,14 +188,14 @@ def grow_task_boxes(graph: dict, task, table: dict, low: np.ndarray, high: np.nd
                     m: int) -> tuple[dict | None, str]:
   """task_boxes' growing, each box cut into m pieces a state for the step: (the boxes, "") or (None, why not)."""
   compiled, act = compile_steps(graph), graph["graph"]["activation"]
-  symbols = np.array(list(itertools.product([-1.0, 1.0], repeat=task.n_in))).reshape(-1, task.n_in)
+  symbols = all_symbols(task.n_in)
   q, a, q2 = np.array([(q, a, q2) for (q, a), (q2, _) in table.items()], np.int64).reshape(-1, 3).T
   want = np.array([outs for _, outs in table.values()]).reshape(len(q), task.n_out)
   for _ in range(ROUNDS):
     on = filled[q]  # a machine state no run was seen in has no box yet: its steps come once one goes there
     box_low, box_high = np.where(filled[:, None], low, 0.0), np.where(filled[:, None], high, 0.0)
     (new_low, new_high), (out_low, out_high) = pieces_step(compiled, act, box_low, box_high, symbols, m)
-    wrong = on[:, None] & np.where(want > 0, out_low[q, a] <= 0, out_high[q, a] >= 0)
+    wrong = on[:, None] & np.where(want > 0, ~(out_low[q, a] > 0), ~(out_high[q, a] < 0))  # NaN: wrong too
     if wrong.any():  # boxes only grow: it stays wrong
       i, o = map(int, np.argwhere(wrong)[0])
       return None, (f"in state {q[i]} on input {a[i]} output {o} ranges over [{out_low[q[i], a[i], o]:.3g}, "
@@ -203,7 +203,7 @@ def grow_task_boxes(graph: dict, task, table: dict, low: np.ndarray, high: np.nd
     grown_low, grown_high = low.copy(), high.copy()
     np.minimum.at(grown_low, q2[on], new_low[q[on], a[on]])
     np.maximum.at(grown_high, q2[on], new_high[q[on], a[on]])
-    if np.array_equal(grown_low, low) and np.array_equal(grown_high, high) and filled[q2[on]].all():
+    if np.array_equal(grown_low, low) and np.array_equal(grown_high, high):  # (a box reached first moves from inf)
       return {"low": low, "high": high, "pieces": m}, ""
     filled[q2[on]] = True
     with np.errstate(invalid="ignore"):  # the boxes of states not reached yet are empty: inf - inf there
@@ -225,10 +225,10 @@ def pieces_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols: 
   piece_low = low[:, None] + width * grid
   piece_high = np.where(grid == m - 1, high[:, None], low[:, None] + width * (grid + 1))
   (nl, nh), (ol, oh) = interval_step(c, act, piece_low.reshape(-1, n), piece_high.reshape(-1, n), symbols)
-  lows, highs = (v.reshape(b, grid.shape[1], *v.shape[1:]).min(axis=1) for v in (nl, ol)), \
-      (v.reshape(b, grid.shape[1], *v.shape[1:]).max(axis=1) for v in (nh, oh))
-  (next_low, out_low), (next_high, out_high) = lows, highs
-  return (next_low, next_high), (out_low, out_high)
+
+  def join(v: np.ndarray, f) -> np.ndarray:  # (boxes x pieces, ...) -> (boxes, ...)
+    return f(v.reshape(b, -1, *v.shape[1:]), axis=1)
+  return (join(nl, np.min), join(nh, np.max)), (join(ol, np.min), join(oh, np.max))
 
 
 def seeded(graph: dict, task, table: dict, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -242,6 +242,8 @@ def seeded(graph: dict, task, table: dict, seed: int) -> tuple[np.ndarray, np.nd
   index = ((x > 0) * (1 << np.arange(task.n_in)[::-1])).sum(axis=2)  # each step's input as its symbol's index
   at = np.zeros(x.shape[:2], np.int64)  # the machine's state during each step
   for b, t in itertools.product(range(x.shape[0]), range(x.shape[1] - 1)):
+    if (at[b, t], index[b, t]) not in table:  # prove.check_task_machine ran on these very sequences first
+      raise TaskError(f"task {task.name}: its machine does not allow an input its sampler draws")
     at[b, t + 1] = table[at[b, t], index[b, t]][0]
   low, high = np.full((n_q, len(ids)), np.inf), np.full((n_q, len(ids)), -np.inf)
   np.minimum.at(low, at.ravel(), vectors.reshape(-1, len(ids)))

@@ -23,7 +23,7 @@ import numpy as np
 
 from boxes import GAPS, box_machine
 from formula import patterns
-from graph import compile_steps, evaluate, input_count, live_nodes
+from graph import all_symbols, compile_steps, evaluate, input_count, live_nodes
 from tasks import checked_sample
 
 MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
@@ -64,7 +64,7 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
   """Every input at every reachable state vector, breadth first; None when new vectors keep coming (an analog
   state). One graph.evaluate runs the vectors not yet run on every input sequence of a few steps (AHEAD sequences
   in all, or one step), and the search takes its steps from that run, in the order one step at a time would."""
-  symbols = np.array(list(itertools.product([-1.0, 1.0], repeat=n_in))).reshape(-1, n_in)
+  symbols = all_symbols(n_in)
   # the state vector after a step is its recurrent neurons' values in that step (a state without one keeps its own)
   rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
   index, vectors, values, pairs, done = {init.tobytes(): 0}, [init], [], [], 0

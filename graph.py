@@ -25,6 +25,7 @@ One timestep: every state gives its current value (at step 0 its "init", or star
 A(bias + sum of weight * source) in dependency order, every output computes bias + sum of weight * source
 (no activation), and then every state with a feedback edge takes the value of its recurrent neuron.
 """
+import itertools
 import json
 import math
 import os
@@ -408,6 +409,11 @@ def remove_dead(graph: dict) -> dict:
   keep = {n["id"] for n in graph["nodes"] if n["id"] in live or n["kind"] in ("input", "output")}
   return {**graph, "nodes": [dict(n) for n in graph["nodes"] if n["id"] in keep],
           "edges": [dict(e) for e in graph["edges"] if e["source"] in keep and e["target"] in keep]}
+
+
+def all_symbols(n_in: int) -> np.ndarray:
+  """Every input step of n_in ±1 inputs, (2^n_in, n_in) float64, in itertools.product order (-1 before +1)."""
+  return np.array(list(itertools.product([-1.0, 1.0], repeat=n_in))).reshape(-1, n_in)
 
 
 def input_count(graph: dict, task=None) -> int:

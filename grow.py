@@ -16,8 +16,9 @@ smallest graph so far without one of its states (least used first, replaced by i
 weight of that smaller network, which has to heal the cut; then the graph as it is, re-fit on its own edges with
 the penalty on, which moves the work onto fewer weights. The first try that prunes to a smaller verified graph
 wins and the next round starts from it; a round where no try shrinks it ends the growing. When round 0 gives no
-correct network, it trains once more with noise on the states (--state-noise 0.1), on sequences of at most 8
-steps, for twice the steps, and the re-fits keep that noise and length. A finished round's files are reused when
+correct network, it trains once more with noise on the states (--state-noise 0.1), with --seq-len at most 8
+(unrolled 8 steps at a time; with --windows the sequences are that many windows long), for twice the steps, and
+the re-fits keep that noise and length. A finished round's files are reused when
 grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force starts over.
 """
 import argparse

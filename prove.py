@@ -32,15 +32,26 @@ import sys
 
 import numpy as np
 
-from boxes import task_boxes
+from boxes import SEEN, machine_states, task_boxes
 from fsm import box_fsm, explore, machine, state_vectors
-from graph import GraphError, check_fits, compile_steps, evaluate, load_graph, remove_dead, save_graph, task_of
+from graph import (
+  GraphError,
+  all_symbols,
+  check_fits,
+  compile_steps,
+  evaluate,
+  load_graph,
+  remove_dead,
+  save_graph,
+  task_of,
+)
 from tasks import TaskError, checked_sample, checked_target, get_task, one_line
 from verify import check, inputs_text
 
 SUITE_STEPS = 1 << 22  # input steps (sequences x their lengths) the suite may take; a bigger one leaves it open
 CHECKED = {}  # id -> task: the tasks whose machine check_task_machine has checked
 PRODUCT_MAX = 100_000  # pairs of (state vector, task machine state) a search beside the task's machine may visit
+PRODUCT_DEPTH = 10_000  # and steps deep (a state that drifts alone adds one pair a step: one evaluate each)
 MACHINE_MAX = 1024  # states of the graph's machine: telling every pair apart takes n^2 memory, n times
 
 
@@ -90,44 +101,45 @@ def beside_task_machine(graph: dict, task, out: dict) -> dict:
   and every output at every pair was compared: right for every length. An analog state gives new vectors forever:
   then boxes.task_boxes tries a box of state vectors for each of the machine's states. A first wrong output is a
   shortest failing input: it is run again against task.target with the evaluator (a machine that disagrees with
-  its own target is the task's error)."""
+  its own target is the task's error). A machine that allows an input its sampler never draws is held to its
+  target there too: allow only what the sampler can draw."""
   check_task_machine(task)
   table = machine_table(task)
   if table is None:
     return {**out, "how": f"not proven: task {task.name}'s machine has more than {MACHINE_MAX} states"}
-  g = remove_dead(graph)
-  ids = [n["id"] for n in g["nodes"] if n["kind"] == "state"]
-  rec = {e["target"]: e["source"] for e in g["edges"] if e.get("feedback")}
-  symbols, compiled = all_symbols(task.n_in), compile_steps(g)
-  init = np.array([n["init"] for n in g["nodes"] if n["id"] in ids], np.float64) + 0.0
-  seen, frontier = {(init.tobytes(), 0)}, [(init, 0, ())]
-  while frontier and len(seen) <= PRODUCT_MAX:
+  ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state"]  # prove() removed the dead ones
+  rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
+  symbols, compiled = all_symbols(task.n_in), compile_steps(graph)
+  init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
+  seen, frontier, depth = {(init.tobytes(), 0)}, [(init, 0, ())], 0
+  while frontier and len(seen) <= PRODUCT_MAX and depth < PRODUCT_DEPTH:
+    depth += 1
     moves = [(v, table[q, a], path + (a,)) for v, q, path in frontier for a in range(len(symbols)) if (q, a) in table]
-    if not moves:  # the machine allows no input from here on: nothing more to compare
+    frontier = []  # a machine that allows no input from here on leaves nothing more to compare
+    if not moves:
       break
     starts = {sid: np.array([v[j] for v, _, _ in moves]) for j, sid in enumerate(ids)}
     x = symbols[[path[-1] for _, _, path in moves]][:, None, :]
-    y, vals = evaluate(g, x, record=True, start=starts, steps=compiled)
+    y, vals = evaluate(graph, x, record=True, start=starts, steps=compiled)
     wrong = np.flatnonzero(~np.all(y[:, 0] * np.array([want for _, (_, want), _ in moves]) > 0, axis=1))
     if len(wrong):
       return failed(graph, task, symbols, moves[wrong[0]][2], out)
     after = state_vectors(vals, [rec.get(s, s) for s in ids], 0).reshape(len(moves), len(ids))
-    frontier = []
     for i, (_, (q, _), path) in enumerate(moves):
       if (after[i].tobytes(), q) not in seen:
         seen.add((after[i].tobytes(), q))
         frontier.append((after[i], q, path))
-  n = len({q for (q, _) in table} | {q for q, _ in table.values()})
+  n = len(machine_states(table))
   if not frontier:
     vectors = len({v for v, _ in seen})
-    return {**out, "every_length": True, "machine": vectors, "length": len(moves[-1][2]) if moves else 0,
+    return {**out, "every_length": True, "machine": vectors, "length": depth,
             "how": f"proven for every length on the inputs task {task.name} gives: beside the task's machine of {n} "
                    f"states on every input it allows, the graph's {vectors} state vectors make {len(seen)} pairs "
                    "with the machine's states, and no new pair comes; every output at every pair is right"}
-  boxes, how = task_boxes(g, task, table)
+  boxes, how = task_boxes(graph, task, table)
   if boxes is None:
     return {**out, "how": f"not proven: beside task {task.name}'s machine of {n} states, new state vectors kept "
-                          f"coming (more than {PRODUCT_MAX} pairs), and {how}"}
+                          f"coming ({len(seen)} pairs, {depth} steps deep), and {how}"}
   return {**out, "every_length": True, "machine": n,
           "how": f"proven for every length on the inputs task {task.name} gives: {how}"}
 
@@ -137,24 +149,22 @@ def machine_table(task) -> dict | None:
   start in the order a breadth-first walk meets them, the inputs as indices into all_symbols; only the steps the
   machine allows. None when it has more than MACHINE_MAX states."""
   start, step = task.machine
-  symbols, number, table = all_symbols(task.n_in), {start: 0}, {}
-  order = [start]
-  for state in order:  # grows as new states come
-    for a, inputs in enumerate(symbols):
-      nxt = step(state, tuple(float(v) for v in inputs))
-      if nxt is not None:
-        if nxt[0] not in number:
-          number[nxt[0]] = len(order)
-          order.append(nxt[0])
-        table[number[state], a] = (number[nxt[0]], np.broadcast_to(np.asarray(nxt[1], np.float64), task.n_out))
-    if len(order) > MACHINE_MAX:
-      return None
+  symbols, number, table, order = all_symbols(task.n_in), {}, {}, [start]
+  try:
+    number[start] = 0
+    for state in order:  # grows as new states come
+      for a, inputs in enumerate(symbols):
+        nxt = step(state, tuple(float(v) for v in inputs))
+        if nxt is not None:
+          if nxt[0] not in number:
+            number[nxt[0]] = len(order)
+            order.append(nxt[0])
+          table[number[state], a] = (number[nxt[0]], np.broadcast_to(np.asarray(nxt[1], np.float64), task.n_out))
+      if len(order) > MACHINE_MAX:
+        return None
+  except Exception as e:  # a user's step function, or a state that cannot be a dict key
+    raise TaskError(f"task {task.name}: its machine failed: {one_line(e)} (states must be hashable)") from None
   return table
-
-
-def all_symbols(n_in: int) -> np.ndarray:
-  """Every input step of n_in ±1 inputs, (2^n_in, n_in), in itertools.product order."""
-  return np.array(list(itertools.product([-1.0, 1.0], repeat=n_in))).reshape(-1, n_in)
 
 
 def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> dict:
@@ -168,10 +178,10 @@ def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> di
           "how": f"wrong: run beside task {task.name}'s machine, the graph fails {report['first_failure']}"}
 
 
-def check_task_machine(task, batch: int = 256, length: int = 64) -> None:
+def check_task_machine(task, batch: int = SEEN[0], length: int = SEEN[1]) -> None:
   """TaskError unless task.machine allows every input the task's sampler draws and gives its target's outputs
-  there (the proof trusts the machine on every length; this checks it where the target can be asked). Once per
-  task object: prune proves after every edit."""
+  there (the proof trusts the machine on every length; this checks it where the target can be asked: on the
+  very sequences boxes.task_boxes seeds its boxes with). Once per task object: prune proves after every edit."""
   if CHECKED.get(id(task)) is task:
     return
   x, y = checked_sample(task, np.random.default_rng(0), batch, length)
