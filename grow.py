@@ -38,9 +38,9 @@ REFIT_STEPS = 0.5  # a re-fit runs this fraction of the task's steps (it starts 
 # When round 0 is not correct: train again with this much noise on the states (train.py --state-noise), on
 # sequences of at most SHORT steps, for twice the steps. Counters such as mod 3 then settle into exact states;
 # without noise they drifted after the training length, every attempt. Short sequences make the transitions
-# easier to find (a mod-4 counter learned nothing in 10000 steps of 20-step sequences, and 8-step ones in 3000);
-# validation still runs 100 steps. Not the default: analog solutions (parens' depth counter, one-state parity) do
-# not survive the noise.
+# easier to find (without the penalty, a mod-4 counter learned nothing in 10000 steps on 20-step sequences and
+# fitted 8-step ones in 3000); validation still runs 100 steps. Not the default: analog solutions (parens' depth
+# counter, one-state parity) do not survive the noise.
 NOISE, SHORT = 0.1, 8
 # and with this many fresh starts (train.py --restarts; an attempt that is not perfect by 40% of the steps starts
 # over): mod4_high finds its counter in about one attempt in ten; 4 attempts grew 3 of 10 seeds, 16 grew the

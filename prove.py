@@ -159,12 +159,17 @@ def machine_table(task) -> dict | None:
           if nxt[0] not in number:
             number[nxt[0]] = len(order)
             order.append(nxt[0])
-          table[number[state], a] = (number[nxt[0]], np.broadcast_to(np.asarray(nxt[1], np.float64), task.n_out))
+          table[number[state], a] = (number[nxt[0]], as_outputs(nxt[1], task.n_out))
       if len(order) > MACHINE_MAX:
         return None
   except Exception as e:  # a user's step function, or a state that cannot be a dict key
     raise TaskError(f"task {task.name}: its machine failed: {one_line(e)} (states must be hashable)") from None
   return table
+
+
+def as_outputs(outputs, n_out: int) -> np.ndarray:
+  """A machine step's outputs (one number, or one per output) as an array of n_out."""
+  return np.broadcast_to(np.asarray(outputs, np.float64), n_out)
 
 
 def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> dict:
@@ -191,7 +196,7 @@ def check_task_machine(task, batch: int = SEEN[0], length: int = SEEN[1]) -> Non
     for t in range(length):
       try:
         nxt = step(state, tuple(float(v) for v in x[b, t]))
-        ok = nxt is not None and np.array_equal(np.broadcast_to(np.asarray(nxt[1], np.float64), task.n_out), y[b, t])
+        ok = nxt is not None and np.array_equal(as_outputs(nxt[1], task.n_out), y[b, t])
       except Exception as e:  # a user's step function
         raise TaskError(f"task {task.name}: its machine raised {one_line(e)}") from None
       if not ok:

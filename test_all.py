@@ -1092,20 +1092,10 @@ def test_boxes_interval_step_holds_every_value_the_step_gives():
     g = hand_graph(nodes, edges, factor=float(rng.random()), leak=float(rng.choice([0.1, 0.01])))
     low = rng.normal(0, 2, (6, 2))
     high = low + rng.random((6, 2)) * np.array([[0], [0], [0.01], [0.5], [2], [6]])
-    (next_low, next_high), (out_low, out_high) = boxes.interval_step(graph.compile_steps(g), g["graph"][
-      "activation"], low, high, symbols)
-    for b, a in itertools.product(range(6), range(2)):
-      inside = low[b] + rng.random((300, 2)) * (high[b] - low[b])
-      y, vals = graph.evaluate(g, np.full((300, 1, 1), symbols[a, 0]), record=True,
-                               start={"c0_s0": inside[:, 0], "c0_s1": inside[:, 1]})
-      after = np.stack([vals["c0_r0"][:, 0], vals["c0_r1"][:, 0]], 1)
-      assert np.all((next_low[b, a] <= after) & (after <= next_high[b, a])), (b, a)
-      assert np.all((out_low[b, a] <= y[:, 0]) & (y[:, 0] <= out_high[b, a])), (b, a)
-      if b < 2:  # a point: tight
-        assert np.all(next_high[b, a] - next_low[b, a] < 1e-9) and np.all(out_high[b, a] - out_low[b, a] < 1e-9)
-    # the boxes cut into 3 pieces a state: still around every value, and inside the bounds of the whole box
-    (cut_low, cut_high), (cut_out_low, cut_out_high) = boxes.pieces_step(graph.compile_steps(g), g["graph"][
-      "activation"], low, high, symbols, 3)
+    c, act = graph.compile_steps(g), g["graph"]["activation"]
+    (next_low, next_high), (out_low, out_high) = boxes.interval_step(c, act, low, high, symbols)
+    # and the boxes cut into 3 pieces a state: around every value too, and inside the bounds of the whole box
+    (cut_low, cut_high), (cut_out_low, cut_out_high) = boxes.pieces_step(c, act, low, high, symbols, 3)
     tol = 1e-9  # each bound has its own float slack
     assert np.all(next_low <= cut_low + tol) and np.all(cut_high <= next_high + tol)
     assert np.all(out_low <= cut_out_low + tol) and np.all(cut_out_high <= out_high + tol)
@@ -1114,8 +1104,12 @@ def test_boxes_interval_step_holds_every_value_the_step_gives():
       y, vals = graph.evaluate(g, np.full((300, 1, 1), symbols[a, 0]), record=True,
                                start={"c0_s0": inside[:, 0], "c0_s1": inside[:, 1]})
       after = np.stack([vals["c0_r0"][:, 0], vals["c0_r1"][:, 0]], 1)
-      assert np.all((cut_low[b, a] <= after) & (after <= cut_high[b, a])), (b, a)
-      assert np.all((cut_out_low[b, a] <= y[:, 0]) & (y[:, 0] <= cut_out_high[b, a])), (b, a)
+      for lo, hi, o_lo, o_hi in [(next_low, next_high, out_low, out_high),
+                                 (cut_low, cut_high, cut_out_low, cut_out_high)]:
+        assert np.all((lo[b, a] <= after) & (after <= hi[b, a])), (b, a)
+        assert np.all((o_lo[b, a] <= y[:, 0]) & (y[:, 0] <= o_hi[b, a])), (b, a)
+      if b < 2:  # a point: tight
+        assert np.all(next_high[b, a] - next_low[b, a] < 1e-9) and np.all(out_high[b, a] - out_low[b, a] < 1e-9)
   # one layer is exact already; where a state reaches an output along two paths (the gated example), pieces are
   # tighter than the whole box
   g = graph.remove_dead(graph.load_graph(str(ROOT / "examples" / "gated.json")))
