@@ -388,7 +388,8 @@ def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass:
 def summary(g: dict) -> str:
   p, v = g["graph"]["prune"], g["graph"]["verified"]
   clipped = ", ".join(f"{k} {t:.4g}" for k, t in p["clip"].items())
-  tests = " + ".join(f"{v[k]['sequences']} {k} x {v[k]['length']}" for k in ("sampled", "exhaustive") if v.get(k))
+  tests = " + ".join(f"{v[k]['sequences']} {k} x {v[k]['length']}" for k in ("sampled", "long", "exhaustive")
+                     if v.get(k))
   quant = f"quantize {p['quantize']:g}" if p["quantize"] is not None else "no quantization"
   d = p.get("greedy")
   greedy = (f"greedy: {len(d['edges'])} edges cut, {len(d['nodes'])} nodes made constant, "

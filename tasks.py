@@ -318,6 +318,9 @@ def checked_call(where: str, what: str, call, shape: tuple[int, ...]) -> np.ndar
 # ---- the test sets: prune.py verifies a graph on them, and train.py validates on the very same ones ----
 
 TEST_SEQUENCES, TEST_LENGTH = 5000, 60  # the sampled test set: this many sequences of this many steps
+# and a few long ones: a state that drifts slowly (a counter off by 1% a step) still passes 60 steps, and was found
+# wrong at step 81 of every 1000-step sequence (a grown parens), after 100 to 500 steps (grown cpus)
+LONG_SEQUENCES, LONG_LENGTH = 256, 1000
 EXHAUSTIVE_MAX = 2 ** 16  # enumerate every input sequence when there are at most this many
 
 
@@ -335,12 +338,18 @@ def all_sequences(n_in: int, length: int) -> np.ndarray:
   return (2.0 * bits - 1).reshape(-1, length, n_in).astype(np.float32)
 
 
-def test_sets(task: Task, seed: int = 0, sequences: int = TEST_SEQUENCES, length: int = TEST_LENGTH) -> list[dict]:
-  """The inputs and targets a network must get right: sampled ones, and every input sequence of the longest length
-  there are at most EXHAUSTIVE_MAX of, when the inputs are uniform ±1 (rare prefixes that sampling misses: a
-  language whose accepted words are rare). Each set is {"name", "x", "y" (float64)}; the sampled one has its seed."""
+def test_sets(task: Task, seed: int = 0, sequences: int = TEST_SEQUENCES, length: int = TEST_LENGTH,
+              long: tuple[int, int] = (LONG_SEQUENCES, LONG_LENGTH)) -> list[dict]:
+  """The inputs and targets a network must get right: sampled ones; a few long sampled ones (long: (sequences,
+  steps), 0 sequences for none); and every input sequence of the longest length there are at most EXHAUSTIVE_MAX
+  of, when the inputs are uniform ±1 (rare prefixes that sampling misses: a language whose accepted words are
+  rare). Each set is {"name", "x", "y" (float64)}; the sampled ones have their seed."""
   x, y = checked_sample(task, np.random.default_rng(seed), sequences, length)  # TaskError: the task is broken
   sets = [{"name": "sampled", "x": x, "y": y.astype(np.float64), "seed": seed}]
+  if long[0] > 0:
+    x, y = checked_sample(task, np.random.default_rng([seed, 1]), *long)  # a stream of its own
+    # not in prune's screen: a trained graph that drifts is cut first, and clipping may remove the drift
+    sets.append({"name": "long", "x": x, "y": y.astype(np.float64), "seed": seed, "screen": False})
   n = exhaustive_length(task)
   if n:
     x = all_sequences(task.n_in, n)

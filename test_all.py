@@ -936,7 +936,8 @@ def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path):
   x, y = task.sample(np.random.default_rng(1), 100, 300)
   ok = (graph.evaluate(g, x) * y > 0).all(axis=(0, 2))
   assert ok[:198].all() and not ok[198]  # the graph is what it says: wrong from step 198 on
-  assert prune.passes(g, prune.test_sets(task))  # every test sequence passes: 60 steps sampled, 16 exhaustive
+  assert prune.passes(g, prune.test_sets(task, long=(0, 0)))  # every sequence of 60 steps sampled, 16 exhaustive
+  assert not prune.passes(g, prune.test_sets(task))  # not the long ones: 256 of 1000 steps
   proof = prove.prove(g, task)
   assert not proof["every_length"] and "at step 198 out0 should be -1" in proof["failure"]
   with pytest.raises(prune.Incorrect) as refused:  # kept as it is, the graph is refused with the failing input
@@ -948,8 +949,12 @@ def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path):
   err = proc.stderr.decode().strip()
   assert proc.returncode == 1 and len(err.splitlines()) == 1 and "at step 198 out0 should be -1" in err, err
   assert not target.exists()
-  pruned = prune.prune(g, task)  # the greedy pass cuts the counter out: what is left is delay1, proven
-  assert pruned["graph"]["verified"]["every_length"] and "c0_s1" not in {n["id"] for n in pruned["nodes"]}
+  with pytest.raises(prune.Incorrect) as refused:  # with every edit on: clipping cannot cut the drift out
+    prune.prune(g, task)
+  assert refused.value.args[0]["first_failure"].startswith("long sequence") and "at step 198" in refused.value.args[0][
+    "first_failure"]
+  pruned = prune.prune(delay1_graph(), task)  # delay1 without the counter: proven
+  assert pruned["graph"]["verified"]["every_length"]
   proc = run_script("prove.py", f, "-o", target)  # prove.py alone: exit 1 with the input, no file written
   err = proc.stderr.decode().strip()
   assert proc.returncode == 1 and len(err.splitlines()) == 1 and "wrong: " in err and "at step 198" in err, err

@@ -23,9 +23,11 @@ class Incorrect(Exception):
 
 def pieces(sets: list[dict], screen: bool = False):
   """The test sequences as passes() tries them, (x, y) piece by piece: QUICK of the first set, then SCREEN of every
-  set (the screen), then the rest in chunks. Most candidates that fail, fail on the first piece already."""
-  ranges = [(0, 0, QUICK)] + [(i, QUICK if i == 0 else 0, SCREEN) for i in range(len(sets))]
+  set but those marked {"screen": False} (the screen), then theirs, then the rest in chunks. Most candidates that
+  fail, fail on the first piece already."""
+  ranges = [(0, 0, QUICK)] + [(i, QUICK if i == 0 else 0, SCREEN) for i, s in enumerate(sets) if s.get("screen", True)]
   if not screen:
+    ranges += [(i, 0, SCREEN) for i, s in enumerate(sets) if not s.get("screen", True)]
     ranges += [(i, lo, lo + CHUNK) for i, s in enumerate(sets) for lo in range(SCREEN, len(s["x"]), CHUNK)]
   for i, lo, hi in ranges:
     if lo < len(sets[i]["x"]):
