@@ -7,7 +7,8 @@
 //
 // The file is plain C99 that is also valid OpenCL C and CUDA C: train.py compiles it with clang for DEV=CPU,
 // hands it to the OpenCL driver for DEV=CL, and to NVRTC for DEV=CUDA. It defines one entry point per build,
-// chosen with -D: AMEO_FORWARD (out = A(x)) or AMEO_BACKWARD (dx = A'(x) * dy). N, FACTOR and LEAK are -D
+// chosen with -D: AMEO_FORWARD (out = A(x)) or AMEO_BACKWARD (dx = A'(x) * dy), elementwise, N of them; or
+// CELL_FORWARD and CELL_BACKWARD, one RNN cell over all its timesteps (below). Sizes, FACTOR and LEAK are -D
 // constants too. (The CPU loader jumps to the first byte of the object file, so there must be exactly one
 // non-inlined function in each build.)
 
@@ -90,3 +91,104 @@ KERNEL ameo_backward(GLOBAL float *dx, GLOBAL const float *x, GLOBAL const float
   FOR_EACH_ELEMENT(i) dx[i] = ameo_grad(x[i], FACTOR, LEAK) * dy[i];
 }
 #endif
+
+// ---- one cell's whole recurrence in one kernel (train.py's fused path) ----
+// For each sequence b, with A the activation above, c_t = concat(x[b, t], s_{t-1}) and s_{-1} = s0[b]:
+//   a_t = A(c_t @ W + bias)      NN values: NO outputs, then NS new states
+//   s_t = a_t[NO:] + noise[b, t]  (HAS_NOISE; --state-noise)
+// Shapes (row-major floats): x (B, T, NX); W (NX + NS, NN): the input's rows, then the state's; bias (NN);
+// s0 (B, NS); noise (B, T, NS); out (B, T, NN). B, T, NX, NO, NS are -D constants too. One work item per sequence
+// on a GPU, a loop over them on the CPU. Sums run over k innermost, on small local arrays: the compiler vectorizes.
+#if defined(CELL_FORWARD) || defined(CELL_BACKWARD)
+#define NN (NO + NS)
+#define NW (NX + NS)
+#define SCRATCH (NS > 0 ? NS : 1)
+
+#if defined(__OPENCL_VERSION__)
+#define FOR_EACH_SEQUENCE(b) int b = get_global_id(0); if (b < B)
+#elif defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#define FOR_EACH_SEQUENCE(b) int b = blockIdx.x * blockDim.x + threadIdx.x; if (b < B)
+#else
+#define FOR_EACH_SEQUENCE(b) for (int b = 0; b < B; b++)
+#endif
+
+#if HAS_NOISE
+#define NOISE(b, t, j) noise[((b) * T + (t)) * NS + (j)]
+#define NOISE_PARAM , GLOBAL const float *noise
+#define NOISE_ARG , noise
+#else
+#define NOISE(b, t, j) 0.0f
+#define NOISE_PARAM
+#define NOISE_ARG
+#endif
+
+// The forward steps of sequence b: a_t into act (T, NN) when act is not 0; for the backward, pre-activations into
+// pre (T, NN) and s_{t-1} into prev (T, NS) when they are not 0.
+HELPER void cell_steps(int b, GLOBAL float *act, GLOBAL float *pre, GLOBAL float *prev, GLOBAL const float *x,
+                       GLOBAL const float *w, GLOBAL const float *bias, GLOBAL const float *s0 NOISE_PARAM) {
+  float c[NW], z[NN], a[NN];
+  for (int j = 0; j < NS; j++) c[NX + j] = s0[b * NS + j];
+  for (int t = 0; t < T; t++) {
+    for (int i = 0; i < NX; i++) c[i] = x[(b * T + t) * NX + i];
+    for (int k = 0; k < NN; k++) z[k] = bias[k];
+    for (int i = 0; i < NW; i++)
+      for (int k = 0; k < NN; k++) z[k] += c[i] * w[i * NN + k];
+    for (int k = 0; k < NN; k++) a[k] = ameo(z[k], FACTOR, LEAK);
+    if (pre)
+      for (int k = 0; k < NN; k++) pre[t * NN + k] = z[k];
+    if (act)
+      for (int k = 0; k < NN; k++) act[t * NN + k] = a[k];
+    if (prev)
+      for (int j = 0; j < NS; j++) prev[t * NS + j] = c[NX + j];
+    for (int j = 0; j < NS; j++) c[NX + j] = a[NO + j] + NOISE(b, t, j);
+  }
+}
+
+#ifdef CELL_FORWARD
+KERNEL cell_forward(GLOBAL float *out, GLOBAL const float *x, GLOBAL const float *w, GLOBAL const float *bias,
+                    GLOBAL const float *s0 NOISE_PARAM) {
+  FOR_EACH_SEQUENCE(b) cell_steps(b, out + b * T * NN, 0, 0, x, w, bias, s0 NOISE_ARG);
+}
+#endif
+
+// Backward through time. dy (B, T, NN): the loss's gradient with respect to a_t. Out, per sequence, one row of ROW
+// floats: d x (T, NX), d s0 (NS), this sequence's share of the gradients of W (NW, NN) and of bias (NN)
+// (kernel.py sums the rows: partial sums keep GPU work items apart), then scratch: s_{t-1} (T, NS) and the
+// pre-activations (T, NN). The forward steps are recomputed, not saved: as cheap as the forward, and nothing has to
+// outlive the kernel.
+#define ROW (T * NX + NS + NW * NN + NN + T * NS + T * NN)
+#ifdef CELL_BACKWARD
+KERNEL cell_backward(GLOBAL float *out, GLOBAL const float *dy, GLOBAL const float *x, GLOBAL const float *w,
+                     GLOBAL const float *bias, GLOBAL const float *s0 NOISE_PARAM) {
+  FOR_EACH_SEQUENCE(b) {
+    GLOBAL float *dx = out + b * ROW, *ds0 = dx + T * NX, *dw = ds0 + NS, *db = dw + NW * NN;
+    GLOBAL float *prev = db + NN, *pre = prev + T * NS;
+    cell_steps(b, 0, pre, prev, x, w, bias, s0 NOISE_ARG);
+    float ds[SCRATCH], d[NN], gw[NW * NN], gb[NN], c[NW], dc[NW], wt[NN * NW];  // ds: d loss / d s_t, from step t + 1
+    for (int j = 0; j < NS; j++) ds[j] = 0.0f;
+    for (int i = 0; i < NW * NN; i++) gw[i] = 0.0f;
+    for (int k = 0; k < NN; k++) gb[k] = 0.0f;
+    for (int i = 0; i < NW; i++)
+      for (int k = 0; k < NN; k++) wt[k * NW + i] = w[i * NN + k];  // W transposed: W d sums over i innermost
+    for (int t = T - 1; t >= 0; t--) {
+      for (int k = 0; k < NO; k++) d[k] = dy[(b * T + t) * NN + k];
+      for (int j = 0; j < NS; j++) d[NO + j] = dy[(b * T + t) * NN + NO + j] + ds[j];
+      for (int k = 0; k < NN; k++) d[k] *= ameo_grad(pre[t * NN + k], FACTOR, LEAK);
+      for (int k = 0; k < NN; k++) gb[k] += d[k];
+      for (int i = 0; i < NX; i++) c[i] = x[(b * T + t) * NX + i];
+      for (int j = 0; j < NS; j++) c[NX + j] = prev[t * NS + j];
+      for (int i = 0; i < NW; i++)
+        for (int k = 0; k < NN; k++) gw[i * NN + k] += c[i] * d[k];
+      for (int i = 0; i < NW; i++) dc[i] = 0.0f;
+      for (int k = 0; k < NN; k++)
+        for (int i = 0; i < NW; i++) dc[i] += d[k] * wt[k * NW + i];
+      for (int i = 0; i < NX; i++) dx[t * NX + i] = dc[i];
+      for (int j = 0; j < NS; j++) ds[j] = dc[NX + j];
+    }
+    for (int j = 0; j < NS; j++) ds0[j] = ds[j];
+    for (int i = 0; i < NW * NN; i++) dw[i] = gw[i];
+    for (int k = 0; k < NN; k++) db[k] = gb[k];
+  }
+}
+#endif
+#endif  // CELL_FORWARD || CELL_BACKWARD

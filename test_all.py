@@ -2179,6 +2179,81 @@ def test_kernel_backward_is_dy_times_the_finite_difference(device):
       np.testing.assert_allclose(dx, dy * exact, rtol=1e-4, atol=1e-4, err_msg=f"f={f} leak={leak}")
 
 
+# ---- activation.cl's fused cell: the step-by-step network and finite differences are the reference ----
+
+def network_values(device, w, x, cells, factor, leak, fused, noise=None, start=None, dy=None):
+  """forward()'s outputs and final states, and the gradients of sum(dy * y) + sum(final states * 0.7) for every
+  weight and the start states, through tinygrad's autograd."""
+  from tinygrad import Tensor
+
+  t = {k: Tensor(v, device=device) for k, v in w.items()}
+  st = None if start is None else [Tensor(s, device=device) for s in start]
+  nz = None if noise is None else Tensor(noise, device=device)
+  y, final = train.forward(t, Tensor(x, device=device), cells, factor, leak, st, nz, fused=fused)
+  dy = np.ones(y.shape, np.float32) if dy is None else dy
+  loss = (y * Tensor(dy, device=device)).sum()
+  for f in final:
+    loss = loss + (f * 0.7).sum()
+  loss.backward()
+  grads = {k: v.grad.numpy() for k, v in t.items() if v.grad is not None}  # initial states: none with start
+  assert len(grads) == len(w) - (0 if start is None else len(start))
+  grads |= {} if st is None else {f"start{i}": s.grad.numpy() for i, s in enumerate(st)}
+  return y.numpy(), [f.numpy() for f in final], grads
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("device", DEVICES)
+def test_fused_cell_matches_the_step_by_step_network(device):
+  # Two stacked cells (the second reads the first's outputs), noise on the states, given start states, a random
+  # upstream gradient, and a gradient through the final states too: outputs, final states and every gradient of
+  # the one-kernel-per-cell path against the one-kernel-per-step path, which test_kernel_* hold to the formulas.
+  rng = np.random.default_rng(5)
+  cells = [(3, 2), (2, 3)]
+  w = {k: v * 2 for k, v in train.init_weights(rng, 2, cells, 2).items()}  # large enough to reach every piece
+  x = rng.choice([-1.0, 1.0], (6, 9, 2)).astype(np.float32)
+  noise = rng.normal(0, 0.1, (6, 9, 5)).astype(np.float32)
+  start = [rng.normal(0, 0.5, (6, n)).astype(np.float32) for _, n in cells]
+  dy = rng.normal(0, 1, (6, 9, 2)).astype(np.float32)
+  for factor, nz, st in [(0.5, None, None), (0.0, noise, start), (1.0, noise, None)]:
+    fused = network_values(device, w, x, cells, factor, 0.1, True, nz, st, dy)
+    steps = network_values(device, w, x, cells, factor, 0.1, False, nz, st, dy)
+    # float32 sums in another order, over 9 steps: differences of 1e-5 (a wrong step is off by 0.1 and more)
+    np.testing.assert_allclose(fused[0], steps[0], rtol=1e-4, atol=1e-4)
+    for a, b in zip(fused[1], steps[1], strict=True):
+      np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    assert fused[2].keys() == steps[2].keys()
+    for k in fused[2]:
+      scale = np.abs(steps[2][k]).max()  # gradients through 9 steps reach 1e3: float32 error grows with them
+      assert scale > 0 and np.abs(fused[2][k] - steps[2][k]).max() <= 1e-3 * scale, (k, factor)
+
+
+@pytest.mark.slow
+def test_fused_cell_gradient_matches_finite_differences_of_the_numpy_network():
+  # The fused path's gradient of the MSE against central differences of numpy_forward (float64, graph.py's
+  # activation): independent of tinygrad and of activation.cl. A few entries of every weight array.
+  from tinygrad import Tensor
+
+  rng = np.random.default_rng(8)
+  cells = [(3, 2), (2, 2)]
+  w = train.init_weights(rng, 1, cells, 1)
+  x = rng.choice([-1.0, 1.0], (5, 7, 1)).astype(np.float32)
+  target = rng.choice([-1.0, 1.0], (5, 7, 1))
+  t = {k: Tensor(v) for k, v in w.items()}
+  y, _ = train.forward(t, Tensor(x), cells, 0.5, 0.1)
+  ((y - Tensor(target.astype(np.float32))).square().mean()).backward()
+
+  def loss(v):
+    return np.mean((train.numpy_forward(v, cells, 0.5, 0.1, x) - target) ** 2)
+  h = 1e-4
+  for k, v in w.items():
+    for i in rng.choice(v.size, min(4, v.size), replace=False):
+      up, down = {**w, k: v.astype(np.float64).copy()}, {**w, k: v.astype(np.float64).copy()}
+      up[k].flat[i] += h
+      down[k].flat[i] -= h
+      numeric = (loss(up) - loss(down)) / (2 * h)
+      assert t[k].grad.numpy().flat[i] == pytest.approx(numeric, rel=2e-2, abs=2e-4), (k, i)
+
+
 # ---- prune.py: the final check is a real check ----
 
 def test_prune_final_check_refuses_a_graph_its_own_steps_broke(monkeypatch):

@@ -33,14 +33,12 @@ import runfile  # noqa: E402
 import tasks  # noqa: E402
 from graph import GraphError  # noqa: E402
 from graph import activation as graph_activation  # noqa: E402
-from kernel import activation, copy_into, input_buffer  # noqa: E402
+from kernel import activation, cell, copy_into, input_buffer  # noqa: E402
 from runfile import FROM, PERFECT, RunError, load_run, percent, progress, save_run, weight_names  # noqa: E402, F401
 from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, checked_sample, get_task, parse_cells  # noqa: E402
 
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
-# Validation runs on prune.py's test sets and on fresh sequences twice the training length and at least this long:
-# longer than the 60 steps prune.py checks (loop3 nets that drift fail at step 44 or 56).
-VAL_MIN_LENGTH = 100
+VAL_MIN_LENGTH = 100  # validation's fresh sequences: twice the training length, at least this (drifts show)
 
 
 # ---- the model: plain dict of weights, named as in the .npz ----
@@ -55,10 +53,11 @@ def init_weights(rng: np.random.Generator, n_in: int, cells: list[tuple[int, int
 
 
 def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], factor: float, leak: float,
-            start: list[Tensor] | None = None, noise: Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
+            start: list[Tensor] | None = None, noise: Tensor | None = None, fused: bool = True) -> tuple:
   """x (batch, length, n_in) -> (y (batch, length, n_out), each cell's state after the last step), the network
   unrolled over time. start: each cell's state to begin from, instead of its trained initial state. noise (batch,
-  length, all states): added to each new state while training (--state-noise).
+  length, all states): added to each new state while training (--state-noise). fused: each cell in one kernel with
+  its backward through time (kernel.cell); else a kernel per step, the reference the tests hold it to.
 
   The cell, with c_t = concat(x_t, s_{t-1}) and A the activation of activation.cl:
     o_t = A(c_t @ W_o + b_o)    the output, passed on to the next cell (or the dense layer)
@@ -68,17 +67,21 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
   layer_in, final = x, []
   for k, (n_o, n_s) in enumerate(cells):
     first = sum(s for _, s in cells[:k])  # this cell's columns of noise
+    nz = None if noise is None else noise[:, :, first:first + n_s]
     kernel = w[f"cell{k}_output_kernel"].cat(w[f"cell{k}_recurrent_kernel"], dim=1)  # one matmul for both
     bias = w[f"cell{k}_output_bias"].cat(w[f"cell{k}_recurrent_bias"])
-    n_x = kernel.shape[0] - n_s
-    from_input = layer_in @ kernel[:n_x] + bias  # the input's share for every step at once
     state = (w[f"cell{k}_initial_state"].reshape(1, n_s) if start is None else start[k]).expand(batch, n_s)
-    outputs = []
+    if fused:
+      a = cell(layer_in, kernel, bias, state, nz, n_o, factor, leak)
+      layer_in = a[:, :, :n_o]
+      final.append(a[:, -1, n_o:] if nz is None else a[:, -1, n_o:] + nz[:, -1])
+      continue
+    n_x, outputs = kernel.shape[0] - n_s, []
+    from_input = layer_in @ kernel[:n_x] + bias  # the input's share for every step at once
     for t in range(length):
-      pre = from_input[:, t] + state @ kernel[n_x:]
-      a = activation(pre, factor, leak)
+      a = activation(from_input[:, t] + state @ kernel[n_x:], factor, leak)
       outputs.append(a[:, :n_o])
-      state = a[:, n_o:] if noise is None else a[:, n_o:] + noise[:, t, first:first + n_s]
+      state = a[:, n_o:] if nz is None else a[:, n_o:] + nz[:, t]
     layer_in = Tensor.stack(*outputs, dim=1)
     final.append(state)
   return layer_in @ w["dense_weight"] + w["dense_bias"], final
@@ -168,8 +171,7 @@ class Trainer:
     self.cells = parse_cells(cfg["cells"])
     self.names = weight_names(self.cells)
     self.w = {k: Tensor(arrays[k]).contiguous().realize() for k in self.names}
-    # with --from: 1 where the graph has an edge, 0 where the weight is held at 0 (it gets no gradient, so Adam
-    # never moves it)
+    # with --from: 1 where the graph has an edge, else 0 (the weight gets no gradient: Adam never moves it)
     self.mask = {k: Tensor(arrays[f"mask_{k}"]).contiguous().realize() for k in self.names if f"mask_{k}" in arrays}
     self.opt = nn.optim.Adam([self.w[k] for k in self.names], lr=cfg["lr"], fused=True)  # one update kernel for all
     self.intensity = Tensor([float(cfg["reg_intensity"])]).contiguous().realize()
@@ -184,8 +186,8 @@ class Trainer:
         t.assign(Tensor(arrays[k])).realize()
     self.train_step = TinyJit(self._train_step)  # compiled once; then it replays its kernels on the same inputs
     self.x, self.y = (input_buffer((cfg["batch"], cfg["seq_len"], n)) for n in (task.n_in, task.n_out))
-    noisy = cfg.get("state_noise", 0) > 0
-    self.noise = input_buffer((cfg["batch"], cfg["seq_len"], sum(s for _, s in self.cells))) if noisy else None
+    self.noise = input_buffer((cfg["batch"], cfg["seq_len"], sum(s for _, s in self.cells))) if cfg.get(
+      "state_noise", 0) > 0 else None
     self.tests = None  # prune.py's test sets, made at the first validation
 
   def start_states(self) -> list[Tensor] | None:
