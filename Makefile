@@ -31,8 +31,13 @@ demo: setup
 	  echo "the bonsai: $(RUN).svg (graph: $(RUN)-pruned.json)"; \
 	fi
 
-test: setup
+test: setup .venv/.ray-installed
 	$(PY) -m pytest -q --durations=15 test_all.py test_fuzz.py
+
+# Ray, for the test of bench.py --ray only: the pipeline and make demo never need it
+.venv/.ray-installed: requirements-ray.txt .venv/.installed
+	$(PY) -m pip install -q -r requirements-ray.txt
+	touch $@
 
 # the tests that need no training, browser or OpenCL: seconds, for while you edit
 quick: setup

@@ -42,6 +42,7 @@ def timed(cmd: list[str], **kw) -> tuple[subprocess.CompletedProcess, float]:
 def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
   """One bonsai: train, then extract | prune. Returns a row of the table (task: a name, or path/file.py:NAME)."""
   name = task.rsplit(":", 1)[-1]
+  workdir.mkdir(parents=True, exist_ok=True)  # on a Ray cluster's other machines too
   run, graph = workdir / f"{name}-s{seed}.npz", workdir / f"{name}-s{seed}.json"
   row = {"task": name, "seed": seed, "verified": False}
   proc, row["train_s"] = timed([PY, "train.py", "--task", task, "--seed", str(seed), "-o", str(run), *train_args])
@@ -70,6 +71,7 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
 def grow_refit(task: str, seed: int, workdir: Path, grow_args: list[str]) -> dict:
   """One bonsai as grow.py grows it (train, prune, then re-fit and prune while it shrinks): a row of the table."""
   name = task.rsplit(":", 1)[-1]
+  workdir.mkdir(parents=True, exist_ok=True)
   out = workdir / f"{name}-s{seed}.json"
   row = {"task": name, "seed": seed, "verified": False}
   proc, row["total_s"] = timed([PY, "grow.py", "--task", task, "--seed", str(seed), "--runs", str(workdir), "--force",
@@ -264,6 +266,9 @@ def main():
                   "path/file.py:NAME, or suite (every task of examples/suite.py)")
   ap.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per task (default 5)")
   ap.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (default 1)")
+  ap.add_argument("--ray", metavar="ADDRESS", help="run the grid on a Ray cluster instead, one CPU a run: the "
+                  "address of its head (e.g. ray://HEAD:10001), or auto (the cluster this machine is in, else a local "
+                  "one); pip install -r requirements-ray.txt")
   ap.add_argument("--quick", action="store_true", help="a short check: 2 seeds of delay1 and replace111")
   ap.add_argument("--out", default="bench-results", help="folder for bench.md and bench.json")
   ap.add_argument("--prune", metavar="N,N", help="instead: time prune.py on delay1's bonsai padded with N neurons "
@@ -306,24 +311,36 @@ def main():
   if args.readout:
     print(markdown(readout_times(), ["graph", "readout_ms", "machine", "prove_s", "proven", "how"]))
     return
-  grow_grid(names, seeds, args.jobs, args.grow, args.train_args, found, work, out)
+  if args.ray:
+    try:
+      import ray  # noqa: F401
+    except ImportError:
+      print("bench.py: --ray needs Ray: pip install -r requirements-ray.txt", file=sys.stderr)
+      sys.exit(2)
+  grow_grid(names, seeds, args.jobs, args.grow, args.train_args, found, work, out, args.ray)
 
 
 def grow_grid(names: list, seeds: int, jobs: int, refit: bool, train_args: list, found: dict, work: Path,
-              out: Path) -> None:
-  """Every task x seed grown (grow.py with refit, else train + prune), `jobs` at a time; the tables to stdout and
-  to out/bench.md and out/bench.json."""
-  if jobs > 1:
-    os.environ["NUM_CPU_THREADS"] = "1"  # parallel runs each on one core rather than fighting over both
-  with ThreadPoolExecutor(jobs) as pool:
-    rows = []
-    runs = [(t, s) for t in names for s in range(seeds)]
-    for row in pool.map(lambda ts: (grow_refit if refit else grow)(*ts, work, train_args), runs):
+              out: Path, ray: str | None = None) -> None:
+  """Every task x seed grown (grow.py with refit, else train + prune), `jobs` at a time, or on the Ray cluster at
+  `ray`; the tables to stdout and to out/bench.md and out/bench.json."""
+  runs, rows = [(t, s, work, train_args) for t in names for s in range(seeds)], []
+  one = grow_refit if refit else grow
+
+  def collect(results) -> None:
+    for row in results:
       rows.append(row)
       size = f"{row.get('neurons')}/{row.get('states')}/{row.get('edges')}"
       print(f"{row['task']:<11} seed {row['seed']}: {'verified' if row['verified'] else 'FAILED'} {size} "
             f"in {row.get('total_s') or row.get('train_s', 0):.0f}s {row.get('error', '')}", file=sys.stderr,
             flush=True)
+  if ray:
+    collect(on_ray(ray, one, runs))
+  else:
+    if jobs > 1:
+      os.environ["NUM_CPU_THREADS"] = "1"  # parallel runs each on one core rather than fighting over both
+    with ThreadPoolExecutor(jobs) as pool:
+      collect(pool.map(lambda run: one(*run), runs))
   summary = summarize(rows, {r["task"]: found[r["task"]].states for r in rows if r["task"] in found})
   table = (f"Per task (medians over verified seeds; times over all seeds):\n\n{markdown(summary, SUMMARY_COLUMNS)}\n\n"
            f"Per run:\n\n{markdown(rows, RUN_COLUMNS)}\n")
@@ -331,6 +348,26 @@ def grow_grid(names: list, seeds: int, jobs: int, refit: bool, train_args: list,
   (out / "bench.md").write_text(table)
   (out / "bench.json").write_text(json.dumps({"summary": summary, "runs": rows, "argv": sys.argv[1:]}, indent=1))
   print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", file=sys.stderr)
+
+def on_ray(address: str, one, runs: list):
+  """one(*run) for every run, each a Ray task of one CPU on the cluster at `address` ("auto": the one running on this
+  machine, else a fresh local instance), in the order of runs. The repo goes along as the tasks' working directory
+  (what .gitignore names stays behind), so each runs the very scripts of this checkout."""
+  import ray  # an optional extra (requirements-ray.txt): only --ray needs it
+  env = {"working_dir": str(HERE), "excludes": [".git", "runs", "bench-results"], "env_vars": {"NUM_CPU_THREADS": "1"}}
+  try:
+    ray.init(address=address, runtime_env=env, log_to_driver=False)
+  except ConnectionError:
+    if address != "auto":
+      raise
+    ray.init(runtime_env=env, log_to_driver=False, include_dashboard=False)
+  try:
+    task = ray.remote(num_cpus=1)(one)
+    for ref in [task.remote(*run) for run in runs]:
+      yield ray.get(ref)
+  finally:
+    ray.shutdown()
+
 
 if __name__ == "__main__":
   main()

@@ -259,6 +259,19 @@ MUTANTS = [
     "    if proof[\"failure\"] is None:",
     "    if True:",
     "right_for_60", "prune writes a graph its proof shows wrong"),
+  # ---- the fused cell (activation.cl's CELL_FORWARD/CELL_BACKWARD, kernel.cell) ----
+  M("cell-backward-drops-the-future", "activation.cl",
+    "      for (int j = 0; j < NS; j++) d[NO + j] = dy[(b * T + t) * NN + NO + j] + ds[j];",
+    "      for (int j = 0; j < NS; j++) d[NO + j] = dy[(b * T + t) * NN + NO + j];",
+    "fused_cell and CPU", "backward through time stops at each step: the gradient from later steps is lost"),
+  M("cell-forward-skips-the-noise", "activation.cl",
+    "    for (int j = 0; j < NS; j++) c[NX + j] = a[NO + j] + NOISE(b, t, j);",
+    "    for (int j = 0; j < NS; j++) c[NX + j] = a[NO + j];",
+    "fused_cell and CPU", "the fused cell ignores --state-noise"),
+  M("cell-weight-gradient-one-sequence", "kernel.py",
+    "    d_w, d_bias = d_w.sum(axis=0).reshape(n_x + n_s, nn), d_bias.sum(axis=0)",
+    "    d_w, d_bias = d_w[0].reshape(n_x + n_s, nn), d_bias.sum(axis=0)",
+    "fused_cell", "the weights' gradient takes the first sequence's share only"),
 ]
 
 

@@ -2254,6 +2254,33 @@ def test_fused_cell_gradient_matches_finite_differences_of_the_numpy_network():
       assert t[k].grad.numpy().flat[i] == pytest.approx(numeric, rel=2e-2, abs=2e-4), (k, i)
 
 
+# ---- bench.py: the same grid on a local process pool and on a Ray cluster ----
+
+TIMES = {"train_s", "prune_s", "total_s", "steps_per_s", "seqs_per_s"}
+
+
+@pytest.mark.slow
+def test_bench_on_ray_gives_the_table_of_the_local_pool(tmp_path):
+  # bench.py --ray auto starts a local Ray instance (none runs here), ships this checkout to its workers and runs
+  # each task x seed there: every row but the times must be what --jobs 2 gives. Two tasks (one a file task, found
+  # by its path in the shipped copy), two seeds, short runs.
+  pytest.importorskip("ray")
+  grid = ["--tasks", "delay1,examples/suite.py:PARITY", "--seeds", "2", "--", "--steps", "400", "--restarts", "0"]
+  runs = {}
+  for how in (["--jobs", "2"], ["--ray", "auto"]):
+    out = tmp_path / how[0]
+    proc = run_script("bench.py", *how, "--out", out, *grid)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    rows = json.loads((out / "bench.json").read_text())["runs"]
+    runs[how[0]] = [{k: v for k, v in r.items() if k not in TIMES} for r in rows]
+  assert len(runs["--jobs"]) == 4 and any(r["verified"] for r in runs["--jobs"])
+  assert runs["--ray"] == runs["--jobs"]
+  no_ray = subprocess.run([PY, "-c", "import runpy, sys; sys.modules['ray'] = None; sys.argv = ['bench.py', '--ray', "
+                           "'auto', '--quick']; runpy.run_path('bench.py', run_name='__main__')"], capture_output=True,
+                          cwd=ROOT)  # where Ray is not installed: one line, exit 2
+  assert_clean_error(no_ray, "--ray needs Ray")
+
+
 # ---- prune.py: the final check is a real check ----
 
 def test_prune_final_check_refuses_a_graph_its_own_steps_broke(monkeypatch):
