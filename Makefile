@@ -34,9 +34,10 @@ demo: setup
 test: setup .venv/.ray-installed
 	$(PY) -m pytest -q --durations=15 test_all.py test_fuzz.py
 
-# Ray, for the test of bench.py --ray only: the pipeline and make demo never need it
+# Ray, for the test of bench.py --ray only: the pipeline and make demo never need it (where pip has no Ray for this
+# machine, that one test is skipped and says why)
 .venv/.ray-installed: requirements-ray.txt .venv/.installed
-	$(PY) -m pip install -q -r requirements-ray.txt
+	$(PY) -m pip install -q -r requirements-ray.txt || echo "Ray did not install: the test of bench.py --ray is skipped"
 	touch $@
 
 # the tests that need no training, browser or OpenCL: seconds, for while you edit

@@ -103,6 +103,7 @@ KERNEL ameo_backward(GLOBAL float *dx, GLOBAL const float *x, GLOBAL const float
 #define NN (NO + NS)
 #define NW (NX + NS)
 #define SCRATCH (NS > 0 ? NS : 1)
+#define SMALL_W 1024  // floats of W that cell_backward copies, transposed, to private memory (4 KB)
 
 #if defined(__OPENCL_VERSION__)
 #define FOR_EACH_SEQUENCE(b) int b = get_global_id(0); if (b < B)
@@ -164,30 +165,41 @@ KERNEL cell_backward(GLOBAL float *out, GLOBAL const float *dy, GLOBAL const flo
     GLOBAL float *dx = out + b * ROW, *ds0 = dx + T * NX, *dw = ds0 + NS, *db = dw + NW * NN;
     GLOBAL float *prev = db + NN, *pre = prev + T * NS;
     cell_steps(b, 0, pre, prev, x, w, bias, s0 NOISE_ARG);
-    float ds[SCRATCH], d[NN], gw[NW * NN], gb[NN], c[NW], dc[NW], wt[NN * NW];  // ds: d loss / d s_t, from step t + 1
-    for (int j = 0; j < NS; j++) ds[j] = 0.0f;
-    for (int i = 0; i < NW * NN; i++) gw[i] = 0.0f;
-    for (int k = 0; k < NN; k++) gb[k] = 0.0f;
+    // Private memory stays O(NW + NN) but for W transposed, kept while it is small (W d then sums over i innermost,
+    // which vectorizes): a big cell's arrays would overflow a CPU thread's stack and a GPU's local memory.
+    float ds[SCRATCH], d[NN], c[NW], dc[NW];  // ds: d loss / d s_t, from step t + 1
+#if NW * NN <= SMALL_W
+    float wt[NN * NW];
     for (int i = 0; i < NW; i++)
-      for (int k = 0; k < NN; k++) wt[k * NW + i] = w[i * NN + k];  // W transposed: W d sums over i innermost
+      for (int k = 0; k < NN; k++) wt[k * NW + i] = w[i * NN + k];
+#endif
+    for (int j = 0; j < NS; j++) ds[j] = 0.0f;
+    for (int i = 0; i < NW * NN; i++) dw[i] = 0.0f;
+    for (int k = 0; k < NN; k++) db[k] = 0.0f;
     for (int t = T - 1; t >= 0; t--) {
       for (int k = 0; k < NO; k++) d[k] = dy[(b * T + t) * NN + k];
       for (int j = 0; j < NS; j++) d[NO + j] = dy[(b * T + t) * NN + NO + j] + ds[j];
       for (int k = 0; k < NN; k++) d[k] *= ameo_grad(pre[t * NN + k], FACTOR, LEAK);
-      for (int k = 0; k < NN; k++) gb[k] += d[k];
+      for (int k = 0; k < NN; k++) db[k] += d[k];
       for (int i = 0; i < NX; i++) c[i] = x[(b * T + t) * NX + i];
       for (int j = 0; j < NS; j++) c[NX + j] = prev[t * NS + j];
       for (int i = 0; i < NW; i++)
-        for (int k = 0; k < NN; k++) gw[i * NN + k] += c[i] * d[k];
+        for (int k = 0; k < NN; k++) dw[i * NN + k] += c[i] * d[k];
+#if NW * NN <= SMALL_W
       for (int i = 0; i < NW; i++) dc[i] = 0.0f;
       for (int k = 0; k < NN; k++)
         for (int i = 0; i < NW; i++) dc[i] += d[k] * wt[k * NW + i];
+#else
+      for (int i = 0; i < NW; i++) {
+        float v = 0.0f;
+        for (int k = 0; k < NN; k++) v += d[k] * w[i * NN + k];
+        dc[i] = v;
+      }
+#endif
       for (int i = 0; i < NX; i++) dx[t * NX + i] = dc[i];
       for (int j = 0; j < NS; j++) ds[j] = dc[NX + j];
     }
     for (int j = 0; j < NS; j++) ds0[j] = ds[j];
-    for (int i = 0; i < NW * NN; i++) dw[i] = gw[i];
-    for (int k = 0; k < NN; k++) db[k] = gb[k];
   }
 }
 #endif

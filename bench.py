@@ -284,7 +284,7 @@ def main():
   args = ap.parse_args()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
   suite = re.findall(r"^([A-Z_0-9]+) = Task\(", SUITE.read_text(), re.M)
-  names = [m for n in names for m in ([f"examples/suite.py:{s}" for s in suite] if n == "suite" else [n])]
+  names = [m for n in names for m in ([f"{SUITE}:{s}" for s in suite] if n == "suite" else [n])]
   seeds = 2 if args.quick else args.seeds
   try:
     found = {n.rsplit(":", 1)[-1]: get_task(n) for n in names}
@@ -294,7 +294,7 @@ def main():
     print(f"bench.py: {e}", file=sys.stderr)
     sys.exit(2)
 
-  out = Path(args.out)
+  out = Path(args.out).resolve()  # absolute: runs elsewhere (Ray's workers) write there too
   out.mkdir(parents=True, exist_ok=True)
   work = Path(tempfile.mkdtemp(prefix="bench-", dir=out))
   if args.prune:
@@ -317,13 +317,23 @@ def main():
     except ImportError:
       print("bench.py: --ray needs Ray: pip install -r requirements-ray.txt", file=sys.stderr)
       sys.exit(2)
-  grow_grid(names, seeds, args.jobs, args.grow, args.train_args, found, work, out, args.ray)
+  grow_grid([run_path(n) for n in names], seeds, args.jobs, args.grow, args.train_args, found, work, out, args.ray)
+
+
+def run_path(spec: str) -> str:
+  """A task as the runs name it (they run in this checkout's folder, or in the copy Ray ships): a task file's path
+  relative to the checkout when it is inside it, else absolute; a built-in's name as it is."""
+  if ":" not in spec:
+    return spec
+  path, name = spec.rsplit(":", 1)
+  file = Path(path).resolve()
+  return f"{file.relative_to(HERE) if file.is_relative_to(HERE) else file}:{name}"
 
 
 def grow_grid(names: list, seeds: int, jobs: int, refit: bool, train_args: list, found: dict, work: Path,
-              out: Path, ray: str | None = None) -> None:
+              out: Path, ray_address: str | None = None) -> None:
   """Every task x seed grown (grow.py with refit, else train + prune), `jobs` at a time, or on the Ray cluster at
-  `ray`; the tables to stdout and to out/bench.md and out/bench.json."""
+  `ray_address`; the tables to stdout and to out/bench.md and out/bench.json."""
   runs, rows = [(t, s, work, train_args) for t in names for s in range(seeds)], []
   one = grow_refit if refit else grow
 
@@ -334,8 +344,8 @@ def grow_grid(names: list, seeds: int, jobs: int, refit: bool, train_args: list,
       print(f"{row['task']:<11} seed {row['seed']}: {'verified' if row['verified'] else 'FAILED'} {size} "
             f"in {row.get('total_s') or row.get('train_s', 0):.0f}s {row.get('error', '')}", file=sys.stderr,
             flush=True)
-  if ray:
-    collect(on_ray(ray, one, runs))
+  if ray_address:
+    collect(on_ray(ray_address, one, runs))
   else:
     if jobs > 1:
       os.environ["NUM_CPU_THREADS"] = "1"  # parallel runs each on one core rather than fighting over both
@@ -351,8 +361,9 @@ def grow_grid(names: list, seeds: int, jobs: int, refit: bool, train_args: list,
 
 def on_ray(address: str, one, runs: list):
   """one(*run) for every run, each a Ray task of one CPU on the cluster at `address` ("auto": the one running on this
-  machine, else a fresh local instance), in the order of runs. The repo goes along as the tasks' working directory
-  (what .gitignore names stays behind), so each runs the very scripts of this checkout."""
+  machine, else a fresh local instance), in the order of runs; a task that Ray loses is a row with its error. The
+  checkout goes along as the tasks' working directory (what .gitignore names stays behind), and each task imports
+  this file from there, so it runs those very scripts with the worker's own Python."""
   import ray  # an optional extra (requirements-ray.txt): only --ray needs it
   env = {"working_dir": str(HERE), "excludes": [".git", "runs", "bench-results"], "env_vars": {"NUM_CPU_THREADS": "1"}}
   try:
@@ -361,10 +372,18 @@ def on_ray(address: str, one, runs: list):
     if address != "auto":
       raise
     ray.init(runtime_env=env, log_to_driver=False, include_dashboard=False)
+
+  def remote(name: str, *run):  # pickled by value: on the worker, `import bench` is the shipped copy
+    import bench
+    return getattr(bench, name)(*run)
   try:
-    task = ray.remote(num_cpus=1)(one)
-    for ref in [task.remote(*run) for run in runs]:
-      yield ray.get(ref)
+    task = ray.remote(num_cpus=1)(remote)
+    for run, ref in [(run, task.remote(one.__name__, *run)) for run in runs]:
+      try:
+        yield ray.get(ref)
+      except ray.exceptions.RayError as e:  # a worker lost, killed for memory: the other runs still count
+        yield {"task": run[0].rsplit(":", 1)[-1], "seed": run[1], "verified": False,
+               "error": str(e).strip().splitlines()[0][:300]}
   finally:
     ray.shutdown()
 

@@ -68,11 +68,14 @@ def cell(x: Tensor, w: Tensor, bias: Tensor, s0: Tensor, noise: Tensor | None, n
   """One cell over every step in one kernel (activation.cl's cell_forward), with backward through time
   (cell_backward). x (B, T, NX): the cell's input; w (NX + NS, NN): the input's rows, then the state's; bias (NN);
   s0 (B, NS): the state before the first step; noise (B, T, NS) or None: added to each new state. Returns a_t
-  (B, T, NN): NO outputs, then the NS new states (before their noise)."""
+  (B, T, NN): NO outputs, then the NS new states (before their noise). noise gets no gradient."""
   batch, length, n_x = x.shape
   nn = w.shape[1]
   n_s = nn - n_o
   device = x.device
+  sizes = [length * n_x, n_s, (n_x + n_s) * nn, nn, length * n_s, length * nn]  # activation.cl's ROW
+  if batch * sum(sizes) >= 2 ** 31:  # the kernels index with 32-bit ints
+    raise ValueError(f"a batch of {batch} sequences of {length} steps is too big for the fused cell")
   ins = [t.contiguous() for t in (x, w, bias, s0)] + ([noise.contiguous()] if noise is not None else [])
   defines = (("B", batch), ("T", length), ("NX", n_x), ("NO", n_o), ("NS", n_s), ("HAS_NOISE", int(noise is not None)),
              ("FACTOR", float(factor)), ("LEAK", float(leak)))
@@ -80,7 +83,6 @@ def cell(x: Tensor, w: Tensor, bias: Tensor, s0: Tensor, noise: Tensor | None, n
   def backward(dy: UOp, call: UOp):
     saved = [Tensor(u) for u in call.src[2:]]  # the call's sources: program, output, then ins
     kernel = functools.partial(program, device, "cell_backward", defines, batch)
-    sizes = [length * n_x, n_s, (n_x + n_s) * nn, nn, length * n_s, length * nn]  # activation.cl's ROW
     out = Tensor.empty(batch, sum(sizes), device=device).custom_kernel(Tensor(dy).contiguous(), *saved, fxn=kernel)[0]
     d_x, d_s0, d_w, d_bias, _, _ = out.split(sizes, dim=1)
     d_w, d_bias = d_w.sum(axis=0).reshape(n_x + n_s, nn), d_bias.sum(axis=0)  # each sequence's share

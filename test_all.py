@@ -2225,6 +2225,11 @@ def test_fused_cell_matches_the_step_by_step_network(device):
     for k in fused[2]:
       scale = np.abs(steps[2][k]).max()  # gradients through 9 steps reach 1e3: float32 error grows with them
       assert scale > 0 and np.abs(fused[2][k] - steps[2][k]).max() <= 1e-3 * scale, (k, factor)
+  big = [(40, 20)]  # W of 22 x 60: above activation.cl's SMALL_W, the backward sums W d the other way
+  w = train.init_weights(rng, 2, big, 2)
+  fused, steps = (network_values(device, w, x[:, :5], big, 0.5, 0.1, f, dy=dy[:, :5]) for f in (True, False))
+  for k in fused[2]:
+    assert np.abs(fused[2][k] - steps[2][k]).max() <= 1e-3 * np.abs(steps[2][k]).max(), k
 
 
 @pytest.mark.slow
@@ -2263,15 +2268,15 @@ TIMES = {"train_s", "prune_s", "total_s", "steps_per_s", "seqs_per_s"}
 def test_bench_on_ray_gives_the_table_of_the_local_pool(tmp_path):
   # bench.py --ray auto starts a local Ray instance (none runs here), ships this checkout to its workers and runs
   # each task x seed there: every row but the times must be what --jobs 2 gives. Two tasks (one a file task, found
-  # by its path in the shipped copy), two seeds, short runs.
+  # by its path in the shipped copy), two seeds, short runs; started from another folder, with --out relative to it.
   pytest.importorskip("ray")
-  grid = ["--tasks", "delay1,examples/suite.py:PARITY", "--seeds", "2", "--", "--steps", "400", "--restarts", "0"]
+  grid = ["--tasks", f"delay1,{ROOT / 'examples' / 'suite.py'}:PARITY", "--seeds", "2", "--", "--steps", "400",
+          "--restarts", "0"]
   runs = {}
   for how in (["--jobs", "2"], ["--ray", "auto"]):
-    out = tmp_path / how[0]
-    proc = run_script("bench.py", *how, "--out", out, *grid)
+    proc = run_script(ROOT / "bench.py", *how, "--out", how[0][2:], *grid, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    rows = json.loads((out / "bench.json").read_text())["runs"]
+    rows = json.loads((tmp_path / how[0][2:] / "bench.json").read_text())["runs"]
     runs[how[0]] = [{k: v for k, v in r.items() if k not in TIMES} for r in rows]
   assert len(runs["--jobs"]) == 4 and any(r["verified"] for r in runs["--jobs"])
   assert runs["--ray"] == runs["--jobs"]
