@@ -359,6 +359,7 @@ def grow_grid(names: list, seeds: int, jobs: int, refit: bool, train_args: list,
   (out / "bench.json").write_text(json.dumps({"summary": summary, "runs": rows, "argv": sys.argv[1:]}, indent=1))
   print(f"wrote {out / 'bench.md'} and {out / 'bench.json'}", file=sys.stderr)
 
+
 def on_ray(address: str, one, runs: list):
   """one(*run) for every run, each a Ray task of one CPU on the cluster at `address` ("auto": the one running on this
   machine, else a fresh local instance), in the order of runs; a task that Ray loses is a row with its error. The

@@ -86,8 +86,8 @@ def cell(x: Tensor, w: Tensor, bias: Tensor, s0: Tensor, noise: Tensor | None, n
     out = Tensor.empty(batch, sum(sizes), device=device).custom_kernel(Tensor(dy).contiguous(), *saved, fxn=kernel)[0]
     d_x, d_s0, d_w, d_bias, _, _ = out.split(sizes, dim=1)
     d_w, d_bias = d_w.sum(axis=0).reshape(n_x + n_s, nn), d_bias.sum(axis=0)  # each sequence's share
-    return (None, d_x.reshape(batch, length, n_x).uop, d_w.uop, d_bias.uop, d_s0.uop) + ((None,) if noise is not None
-                                                                                          else ())
+    grads = (None, d_x.reshape(batch, length, n_x).uop, d_w.uop, d_bias.uop, d_s0.uop)  # output, x, w, bias, s0
+    return grads if noise is None else grads + (None,)
 
   return Tensor.empty(batch, length, nn, device=device).custom_kernel(
     *ins, fxn=functools.partial(program, device, "cell_forward", defines, batch), grad_fxn=backward)[0]
