@@ -64,8 +64,14 @@ def grow(task: str, seed: int, workdir: Path, train_args: list[str]) -> dict:
     err = (extract.stderr or prune.stderr).strip().splitlines()
     return {**row, "error": err[-1] if err else "prune failed"}
   g = json.loads(graph.read_text())["graph"]
-  row.update(g["prune"]["after"], verified=bool(g.get("verified", {}).get("correct")))
+  row.update(g["prune"]["after"], **checks(g))
   return row
+
+
+def checks(g: dict) -> dict:
+  """A pruned graph's verified (correct on the test sets) and proven (for every length) flags: columns of a row."""
+  verified = g.get("verified", {})
+  return {"verified": bool(verified.get("correct")), "proven": bool(verified.get("every_length"))}
 
 
 def grow_refit(task: str, seed: int, workdir: Path, grow_args: list[str]) -> dict:
@@ -85,7 +91,7 @@ def grow_refit(task: str, seed: int, workdir: Path, grow_args: list[str]) -> dic
   rate = meta.get("steps_per_second") or 0.0
   rounds = len(re.findall(r"^grow.py: round \d+:", proc.stderr, re.M))
   g = json.loads(out.read_text())["graph"]
-  row.update(g["prune"]["after"], verified=bool(g.get("verified", {}).get("correct")), rounds=rounds,
+  row.update(g["prune"]["after"], **checks(g), rounds=rounds,
              first_perfect_step=meta.get("first_perfect_step"), attempts=meta["attempt"] + 1, steps_per_s=rate)
   return row
 
@@ -101,7 +107,9 @@ def summarize(rows: list[dict], smallest: dict[str, int | None]) -> list[dict]:
       values = [r[key] for r in rs if r.get(key) is not None]
       return statistics.median(values) if values else None
     k = smallest.get(task)
-    out.append({"task": task, "verified": f"{len(ok)}/{len(mine)}", "neurons": med("neurons"), "states": med("states"),
+    proven = sum(r.get("proven", False) for r in mine)
+    out.append({"task": task, "verified": f"{len(ok)}/{len(mine)}", "proven": f"{proven}/{len(mine)}",
+                "neurons": med("neurons"), "states": med("states"),
                 "edges": med("edges"), "machine": k, "bool_states": math.ceil(math.log2(k)) if k else None,
                 "total_s": med("total_s", mine), "train_s": med("train_s", mine),
                 "steps_per_s": med("steps_per_s", mine), "seqs_per_s": med("seqs_per_s", mine)})
@@ -252,11 +260,10 @@ def torch_ms_per_step(task_name: str, cells: str, batch: int, seq_len: int, step
   return (time.perf_counter() - start) * 1000 / steps
 
 
-RUN_COLUMNS = ["task", "seed", "verified", "neurons", "states", "edges", "total_s", "train_s", "prune_s", "rounds",
-               "first_perfect_step",
-               "attempts", "steps_per_s", "seqs_per_s", "error"]
-SUMMARY_COLUMNS = ["task", "verified", "neurons", "states", "edges", "machine", "bool_states", "total_s", "train_s",
-                   "steps_per_s", "seqs_per_s"]
+RUN_COLUMNS = ["task", "seed", "verified", "proven", "neurons", "states", "edges", "total_s", "train_s", "prune_s",
+               "rounds", "first_perfect_step", "attempts", "steps_per_s", "seqs_per_s", "error"]
+SUMMARY_COLUMNS = ["task", "verified", "proven", "neurons", "states", "edges", "machine", "bool_states", "total_s",
+                   "train_s", "steps_per_s", "seqs_per_s"]
 SUITE = HERE / "examples" / "suite.py"
 
 

@@ -1,8 +1,9 @@
 """Grow a bonsai: train from the generic start, prune, then re-fit and prune again while the graph shrinks.
 
 In:  a task (--task NAME, or path/file.py:NAME for your own) and a seed.
-Out: the smallest verified graph (-o, default runs/<task>-s<seed>/bonsai.json), its path as the last line on stdout;
-     beside it every round's run file and graphs; one line per round on stderr. It is the same as typing
+Out: the smallest verified graph, proven for every length when one was (-o, default runs/<task>-s<seed>/bonsai.json),
+     its path as the last line on stdout; beside it every round's run file and graphs; one line per round on
+     stderr. It is the same as typing
 
   python train.py --task delay2 --seed 0 -o runs/delay2-s0/round0.npz
   python extract.py runs/delay2-s0/round0.npz | python prune.py -o runs/delay2-s0/round0.json
@@ -15,7 +16,8 @@ Why re-fit: pruning only deletes what can go with every other weight left as it 
 smallest graph so far without one of its states (least used first, replaced by its mean value), re-fit with every
 weight of that smaller network, which has to heal the cut; then the graph as it is, re-fit on its own edges with
 the penalty on, which moves the work onto fewer weights. The first try that prunes to a smaller verified graph
-wins and the next round starts from it; a round where no try shrinks it ends the growing. When round 0 gives no
+wins and the next round starts from it (once a graph is proven for every length, only a proven one can replace
+it: a proof is worth more than an edge); a round where no try shrinks it ends the growing. When round 0 gives no
 correct network, it trains once more with noise on the states (--state-noise 0.1), with --seq-len at most 8
 (unrolled 8 steps at a time; with --windows the sequences are that many windows long), for twice the steps, with
 up to 15 fresh starts, and the re-fits keep that noise and length. A finished round's files are reused when
@@ -51,6 +53,15 @@ RETRY_RESTARTS = 15
 def weight(g: dict) -> int:
   """How big a graph is, for "smaller": its neurons, states and edges together."""
   return sum(size(g).values())
+
+
+def proven(g: dict) -> bool:
+  return bool(g["graph"]["verified"].get("every_length"))
+
+
+def better(g: dict, best: dict) -> bool:
+  """Smaller, and not a proof traded for size: a graph proven for every length gives way only to a proven one."""
+  return weight(g) < weight(best) and (proven(g) or not proven(best))
 
 
 class Mismatch(runfile.RunError):
@@ -123,7 +134,7 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
       start = best if state is None else remove_dead(prune.as_constant(best, state, means[state]))
       g = refit(start, spec, seed, folder, r, task, masked, {k: cfg[k] for k in ("state_noise", "seq_len")})
       note(f"round {r}: re-fit {what}: " + (f"pruned to {format_size(size(g))}" if g else "not correct"))
-      if g is not None and weight(g) < weight(best):
+      if g is not None and better(g, best):
         best, best_file = g, folder / f"round{r}.json"
         break
     else:  # nothing shrank

@@ -12,13 +12,14 @@ Steps, each kept only while the graph stays correct:
   2. fold constants: a neuron with no inputs left always gives A(bias), a state nothing feeds keeps its initial
      value; both are folded into the biases of the nodes they feed.
   3. quantize: round every weight, bias and initial state to the coarsest step q in 1, 0.5, 0.25, 0.2, 0.1, ...
+     When the clipped graph is proven for every length (step 6), this step and the next must keep it proven.
   4. dead code: a depth-first search from the outputs back along the edges (a state leads to its recurrent
      neuron); every neuron and state it never reaches is removed.
   5. greedy (off with --no-greedy): one edit at a time, kept if the graph stays correct, repeated until none goes:
      remove an edge (smallest |weight| first), replace a node by a constant (a neuron or state by 0, which removes
      it, or by its mean value; a state by its init; an input by +1 or -1), set a bias or initial state to 0. Then
      fold constants, remove dead code, and quantize again: fewer parameters often take a coarser step. When the
-     graph is proven for every length before this step, every edit must keep it proven.
+     graph is proven for every length before this step (rounding can make it exact), every edit must keep it proven.
   6. prove (prove.py): for every input sequence of every length, when the graph is a finite machine and the task
      declares its smallest machine's size; the result goes into graph.verified (every_length, proof). A pruned
      graph proven wrong is pruned again from the start, with the sequences that show it among the tests.
@@ -359,24 +360,26 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
 
 def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass: bool) -> tuple[dict, dict]:
   """prune's steps 1 to 5 (see the top of this file): (the smaller graph, what was done). Once the graph is proven
-  for every length (before the greedy pass), every later edit must keep it proven."""
+  for every length (after clipping, or after quantizing), every later edit must keep it proven."""
   g = graph
   clipped = {}
   for part in ("weights", "biases", "inits"):  # after the weights, g has passed a full check
     clipped[part], g = largest_clip(g, part, sets, checked=part != "weights")
   g, folded = try_fold(remove_dead(g), sets)
+  # proven now (a clipped network often is, before rounding eats its margins): every later edit keeps it proven
+  keep = task if (quantization or greedy_pass) and prove(g, task)["every_length"] else None
   step = None
   if quantization:
-    step, g = coarsest_quantization(g, sets)
-    g, more = try_fold(g, sets)
+    step, g = coarsest_quantization(g, sets, keep)
+    g, more = try_fold(g, sets, keep)
     if more and step is not None:  # folding leaves unrounded biases behind: round them too, if that stays right
       rounded = quantize(g, step)
-      g = rounded if passes(rounded, sets) else g
+      g = rounded if accepts(rounded, sets, keep=keep) else g
     folded += more
   g = remove_dead(g)
   done = None
   if greedy_pass:
-    keep = task if prove(g, task)["every_length"] else None
+    keep = keep or (task if prove(g, task)["every_length"] else None)  # rounding can make a graph exact
     g, done = greedy(g, sets, keep)
     if quantization:  # fewer parameters often take a coarser step: keep the smaller graph, then the coarser step
       q, requantized = coarsest_quantization(g, sets, keep)

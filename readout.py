@@ -195,7 +195,10 @@ def fold(w: dict) -> set:
             and boolean[i] == boolean[readers[i][0]]}
   for i in w["ranked"]:
     while boolean[i] and kind[i] in ("neuron", "output") and len(bases(w, folded, i)) > MAX_VARS:
-      folded.discard(max((s for s in w["frontier"][i] if s in folded), key=lambda s: len(bases(w, folded, s))))
+      inside = [s for s in w["frontier"][i] if s in folded]
+      if not inside:  # a gate of more than MAX_VARS clear nodes of its own: nothing left to take out
+        break
+      folded.discard(max(inside, key=lambda s: len(bases(w, folded, s))))
   return folded
 
 

@@ -229,6 +229,15 @@ def cpu(x):
   return y
 
 
+def cpu_step(regs: tuple, x: tuple):
+  """cpu as a machine: the state is the two registers; every input can be drawn."""
+  op, rx, operand = x
+  source = regs[int(rx > 0)]
+  value = operand if op < 0 else source
+  dest = int(rx > 0) if op < 0 else 1 - int(rx > 0)
+  return tuple(value if i == dest else r for i, r in enumerate(regs)), value
+
+
 TASKS = {t.name: t for t in [
   Task(name="delay1", states=2, n_in=1, n_out=1, target=lambda x: shift(x, 1),
        config={"steps": 1000, "seq_len": 10}, about="y[n] = x[n-1], -1 at first"),
@@ -245,12 +254,12 @@ TASKS = {t.name: t for t in [
        config={"steps": 2000, "seq_len": 10},
        about="each +1 input makes the output +1 for 3 steps"),
   Task(name="gated", states=4, n_in=3, n_out=1, target=gated, inputs=gated_inputs, machine=(0, gated_step),
-       config={"steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "leak": 0.01,
-               "reg_from": 0.5, "reg_intensity": 0.15},
+       config={"steps": 24000, "seq_len": 8, "windows": 10, "lr": 0.01, "leak": 0.01, "factor": 0.0,
+               "state_noise": 0.1, "reg_from": 0.5, "reg_intensity": 0.15},
        about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
-  Task(name="cpu", states=4, n_in=3, n_out=1, target=cpu,
-       config={"steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "reg_from": 0.5,
-               "reg_intensity": 0.15},
+  Task(name="cpu", states=4, n_in=3, n_out=1, target=cpu, machine=((-1.0, -1.0), cpu_step),
+       config={"steps": 24000, "seq_len": 8, "windows": 10, "lr": 0.01, "factor": 0.0, "state_noise": 0.1,
+               "reg_from": 0.5, "reg_intensity": 0.15},
        about="mini CPU: [opcode, rx, operand] on two registers; y = value written"),
 ]}
 

@@ -19,6 +19,7 @@ import boxes
 import extract
 import formula
 import graph
+import grow
 import prove
 import prune
 import readout
@@ -1045,14 +1046,32 @@ def test_prove_beside_the_tasks_machine_finds_the_shortest_wrong_input_and_prove
   next(e for e in parens["edges"] if (e["source"], e["target"]) == ("c0_s0", "c0_r0"))["weight"] *= 1.01
   proof = prove.prove(parens, tasks.TASKS["parens"])
   assert re.search(r"inputs -\*8 \+ - \+\*8: at step 17 out0 should be \+1 but is -0\.00\d+$", proof["failure"]), proof
-  # the gated example is right on 1000 sequences of 1000 steps, but its outputs come too close to 0 for boxes to
-  # decide them: not proven, and never called right or wrong
-  proof = prove.prove(graph.load_graph(str(ROOT / "examples" / "gated.json")), tasks.TASKS["gated"])
+
+def test_boxes_by_cells_prove_a_graph_with_more_states_than_its_task(monkeypatch):
+  # the gated example keeps 5 analog states for the task's 4: the vectors of one machine state lie in clusters
+  # far apart, and one box around them all holds points where the output has both signs: not proven, and never
+  # called right or wrong. Boxes by cells of the state space, one group of boxes per machine state, close.
+  gated, task = graph.load_graph(str(ROOT / "examples" / "gated.json")), tasks.TASKS["gated"]
+  monkeypatch.setattr(boxes, "CELLS", (None,))
+  proof = prove.prove(gated, task)
   assert not proof["every_length"] and proof["failure"] is None and "ranges over" in proof["how"], proof
+  monkeypatch.undo()
+  proof = prove.prove(gated, task)
+  assert proof["every_length"] and "grouped by the cell of side" in proof["how"], proof
+  x, y = task.sample(np.random.default_rng(5), 1000, 1000)  # what the proof promises, checked independently
+  assert np.all(graph.evaluate(gated, x) * y > 0)
+  # the same boxes against a machine that differs from gated in one mode (NAND computes AND): refused there
+  def wrong_step(mode, x):
+    mode, out = tasks.gated_step(mode, x)
+    return mode, (1.0 if x[1] > 0 and x[2] > 0 else -1.0) if mode == 3 else out
+  wrong = tasks.Task(name="gated", n_in=3, n_out=1, target=task.target, inputs=task.inputs, machine=(0, wrong_step))
+  found, why = boxes.task_boxes(graph.remove_dead(gated), wrong, prove.machine_table(wrong))
+  q, a = map(int, re.findall(r"in state (\d)(?: \(box \d+\))? on input (\d)", why)[-1])
+  assert found is None and (q, a >= 4) in [(2, True), (3, False)], why  # a step into mode 3: the output differs
 
 
 def test_a_tasks_machine_must_agree_with_its_target_and_its_sampler():
-  for name in ("parens", "gated"):
+  for name in ("parens", "gated", "cpu"):
     prove.check_task_machine(tasks.TASKS[name])
   parens = tasks.TASKS["parens"]
   start, step = parens.machine
@@ -1116,10 +1135,11 @@ def test_boxes_interval_step_holds_every_value_the_step_gives():
       if b < 2:  # a point: tight
         assert np.all(next_high[b, a] - next_low[b, a] < 1e-9) and np.all(out_high[b, a] - out_low[b, a] < 1e-9)
   # one layer is exact already; where a state reaches an output along two paths (the gated example), pieces are
-  # tighter than the whole box
-  g = graph.remove_dead(graph.load_graph(str(ROOT / "examples" / "gated.json")))
+  # tighter than the whole box (here the box around the vectors seen while gated's mode is AND)
+  g, gated = graph.remove_dead(graph.load_graph(str(ROOT / "examples" / "gated.json"))), tasks.TASKS["gated"]
   c, act, symbols = graph.compile_steps(g), g["graph"]["activation"], graph.all_symbols(3)
-  low, high = np.array([[-0.7, -0.9, -0.9]]), np.array([[0.0, -0.8, -0.7]])
+  runs = boxes.seen_runs(g, gated, prove.machine_table(gated), 0)
+  low, high = runs["vectors"][runs["at"] == 1].min(axis=0)[None], runs["vectors"][runs["at"] == 1].max(axis=0)[None]
   whole, cut = boxes.interval_step(c, act, low, high, symbols)[1], boxes.pieces_step(c, act, low, high, symbols, 4)[1]
   assert np.all(whole[0] <= cut[0] + 1e-9) and np.all(cut[1] <= whole[1] + 1e-9)
   assert np.sum(cut[1] - cut[0]) < 0.9 * np.sum(whole[1] - whole[0])
@@ -1975,6 +1995,15 @@ def test_grow_keeps_the_smallest_verified_round_and_reuses_finished_rounds(tmp_p
   assert_clean_error(other, "round0.npz", "--cells 3x2 contradicts it")
   assert {p: p.stat().st_mtime_ns for p in stamps if p.suffix == ".npz"} == \
     {p: s for p, s in stamps.items() if p.suffix == ".npz"}
+
+
+def test_grow_never_trades_a_proof_for_size():
+  def sized(edges: int, proven: bool) -> dict:
+    return {"nodes": [{"id": "n", "kind": "neuron"}], "edges": [{"source": "n", "target": "n"}] * edges,
+            "graph": {"verified": {"correct": True, "every_length": proven}}}
+  assert grow.better(sized(3, True), sized(5, True)) and grow.better(sized(3, True), sized(5, False))
+  assert grow.better(sized(3, False), sized(5, False)) and not grow.better(sized(3, False), sized(5, True))
+  assert not grow.better(sized(5, True), sized(5, False))  # not smaller: the one there stays
 
 
 # ---- each stage copied into another project ----
