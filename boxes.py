@@ -17,6 +17,9 @@ How:
    the initial state is in its box, and a state in a box goes to a state in the box the machine says, with the
    outputs the machine says. So every run of the graph, of any length, is a run of the machine.
 
+For a task that gives its own machine, task_boxes tries one box a machine state, then cell_boxes: a grid of small
+cells that may each go to several cells, reached from the initial one.
+
 Every bound gets a slack of EPS relative to the size of the terms it sums, more than the float rounding of the
 evaluator. The activation is monotone between its breakpoints only for a factor in [0, 1]; another gets no boxes.
 """
@@ -36,7 +39,8 @@ GROW = 1e-9  # a box that has to grow grows this much more (relative), so that a
 SEEN = (512, 64)  # sampled runs (sequences, steps) whose state vectors seed task_boxes
 SPLITS = (1, 2, 4, 8, 16)  # task_boxes' tries: each box cut into m pieces along every state for the step
 PIECES = 1 << 15  # pieces in all (boxes x pieces a box), at most
-CELLS = (None, 0.5, 0.25)  # task_boxes' groupings: by machine state alone, then also by cells of this side
+SIDES = (0.05, 0.02, 0.01, 0.005)  # cell_boxes' tries, when one box a machine state fails: the side of its cells
+CELLS_MAX = 100_000  # (cell, machine state) pairs a try may reach
 BREAKS = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])  # the activation is monotone between these
 
 
@@ -158,71 +162,102 @@ def activation_range(low: np.ndarray, high: np.ndarray, factor: float, leak: flo
 
 
 def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | None, str]:
-  """Boxes for a task that gives its own machine (prove.py's table {(state, input): (next state, outputs)}): each box
-  belongs to one machine state, and the boxes of machine state q hold every state vector the graph can have while
-  the machine is in q. Seeded with the vectors seen on the task's sampled runs, grouped first by machine state
-  alone (one box each), then also by the cell of side CELLS[i] they fall in (a graph with more states than its task
-  keeps several clusters of vectors for one machine state, and one box around them all holds points far from any).
-  Each (box, input the machine allows) goes to the box of the next machine state that most of its vectors' seen
-  successors are in; the boxes grow until each one's image on every allowed input fits in the box it goes to.
-  Proven when that closes and every output's interval has the sign the machine gives there: by induction over the
-  steps, the graph's state vector is always in a box of the machine's state. When an output stays undecided, it
-  tries again with each box cut into m pieces along every state for the step (the hull of the pieces' images:
-  interval arithmetic loses less on small boxes), m = 2, 4, ... while PIECES allow.
-  Returns ({"low", "high", "label": each box's machine state, "pieces"}, how) or (None, why not).
-  graph: dead parts removed."""
+  """Boxes for a task that gives its own machine (prove.py's table {(state, input): (next state, outputs)}): the
+  box of machine state q holds every state vector the graph can have while the machine is in q. Seeded with the
+  vectors seen on the task's sampled runs, grown until every step the machine allows maps each box into the box of
+  its next state; proven when that closes and every output's interval has the sign the machine gives there. When
+  an output stays undecided, it tries again with each box cut into m pieces along every state for the step (the
+  hull of the pieces' images: interval arithmetic loses less on small boxes), m = 2, 4, ... while PIECES allow.
+  Returns ({"low", "high", "pieces"}, how) or (None, why not). graph: dead parts removed."""
   act = graph["graph"]["activation"]
   if not 0 <= act["factor"] <= 1:
     return None, f"the activation's factor {act['factor']} is not in [0, 1]: it is not monotone between breakpoints"
-  runs, whys = seen_runs(graph, task, table, seed), []
-  n_q, states = 1 + max(machine_states(table)), runs["vectors"].shape[1]
-  for cell in CELLS:
-    groups = grouped(runs, table, cell)
-    n = len(groups["label"])
-    for m in SPLITS:
-      if m > 1 and n * m ** states > PIECES:
-        break
-      found, why = grow_task_boxes(graph, task, groups, m)
-      if found:
-        boxes = (f"a box of state vectors for each of the machine's {n_q} states" if cell is None else
-                 f"{n} boxes of state vectors for the machine's {n_q} states (the vectors of each state grouped by "
-                 f"the cell of side {cell:g} they are in)")
-        return found, (f"{boxes}, grown from {SEEN[0]} sampled runs until interval arithmetic ({m ** states} pieces "
-                       "a box) maps each box on every allowed input into a box of the next state, and every output "
-                       "there has the machine's sign")
-    whys.append(why)
-  return None, f"with a box for each of the machine's states, {whys[0]} (and with boxes by cells of side " + \
-    ", ".join(f"{c:g}" for c in CELLS[1:]) + f": {whys[-1]})"
+  low, high, filled = seeded(graph, task, table, seed)
+  (machine_states, states), why = low.shape, ""
+  for m in SPLITS:
+    if m > 1 and machine_states * m ** states > PIECES:
+      break
+    found, why = grow_task_boxes(graph, task, table, low.copy(), high.copy(), filled.copy(), m)
+    if found:
+      return found, (f"a box of state vectors for each of the machine's {machine_states} states, grown from "
+                     f"{SEEN[0]} sampled runs until interval arithmetic ({m ** states} pieces a box) maps each box "
+                     "on every allowed input into the next state's box, and every output there has the machine's sign")
+  whys = [f"with a box for each of the machine's states, {why}"]
+  for side in SIDES:
+    found, why = cell_boxes(graph, task, table, side)
+    if found:
+      return found, (f"the cells of side {side:g} of the state space: {len(found['cells'])} pairs of (cell, machine "
+                     "state) reached from the initial state's cell, each cell on every input the machine allows "
+                     "going to every cell its image touches (interval arithmetic), and every output there has the "
+                     "machine's sign")
+    whys.append(f"with cells of side {side:g}, {why}")
+    if why.startswith("more than"):  # finer cells only reach more
+      break
+  return None, "; ".join(whys)
+
+
+def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None, str]:
+  """The state space cut into cells (boxes of side `side` on a grid), as a machine that may go to several cells:
+  from (the initial state vector's cell, the machine's start), every (cell, machine state) pair that one step
+  reaches on an input the machine allows, where a cell goes to every cell that its image (interval_step of its
+  box) touches. When no new pair comes, and every output interval on the way has the machine's sign, the graph's
+  state vector is always in a cell reached with the machine's state (by induction over the steps): proven. Unlike
+  the boxes grown from sampled runs, nothing here is seeded by samples or merged into a hull.
+  Returns ({"side", "cells": the pairs reached, (cell index..., machine state)}, "") or (None, why not)."""
+  compiled, act, symbols = compile_steps(graph), graph["graph"]["activation"], all_symbols(task.n_in)
+  init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
+  start = tuple(np.floor(init / side).astype(np.int64).tolist()) + (0,)
+  seen, frontier = {start}, [start]
+  while frontier:
+    cells = np.array(frontier, np.int64)[:, :-1]
+    (low, high), (out_low, out_high) = interval_step(compiled, act, cells * side, (cells + 1) * side, symbols)
+    reach_low, reach_high = np.floor(low / side).astype(np.int64), np.floor(high / side).astype(np.int64)
+    new = []
+    for i, a in itertools.product(range(len(frontier)), range(len(symbols))):
+      if (frontier[i][-1], a) not in table:
+        continue
+      q, want = table[frontier[i][-1], a]
+      if not np.all(np.where(want > 0, out_low[i, a] > 0, out_high[i, a] < 0)):  # NaN: undecided too
+        o = int(np.argmin(np.where(want > 0, out_low[i, a] > 0, out_high[i, a] < 0)))
+        return None, (f"in state {frontier[i][-1]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
+                      f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[o]:+.0f} ({len(seen)} cells)")
+      for cell in itertools.product(*map(range, reach_low[i, a].tolist(), (reach_high[i, a] + 1).tolist())):
+        if cell + (q,) not in seen:
+          seen.add(cell + (q,))
+          new.append(cell + (q,))
+      if len(seen) > CELLS_MAX:
+        return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached"
+    frontier = new
+  return {"side": side, "cells": seen}, ""
 
 
 def machine_states(table: dict) -> set:
   return {q for q, _ in table} | {q2 for q2, _ in table.values()}
 
 
-def grow_task_boxes(graph: dict, task, groups: dict, m: int) -> tuple[dict | None, str]:
+def grow_task_boxes(graph: dict, task, table: dict, low: np.ndarray, high: np.ndarray, filled: np.ndarray,
+                    m: int) -> tuple[dict | None, str]:
   """task_boxes' growing, each box cut into m pieces a state for the step: (the boxes, "") or (None, why not)."""
   compiled, act = compile_steps(graph), graph["graph"]["activation"]
-  symbols, label = all_symbols(task.n_in), groups["label"]
-  low, high, filled = groups["low"].copy(), groups["high"].copy(), groups["filled"].copy()
-  src, a, dst, want = groups["src"], groups["symbol"], groups["dst"], groups["want"]
+  symbols = all_symbols(task.n_in)
+  q, a, q2 = np.array([(q, a, q2) for (q, a), (q2, _) in table.items()], np.int64).reshape(-1, 3).T
+  want = np.array([outs for _, outs in table.values()]).reshape(len(q), task.n_out)
   for _ in range(ROUNDS):
-    on = filled[src]  # an empty box (a machine state no run was in) has no steps until one goes there
+    on = filled[q]  # a machine state no run was seen in has no box yet: its steps come once one goes there
     box_low, box_high = np.where(filled[:, None], low, 0.0), np.where(filled[:, None], high, 0.0)
     (new_low, new_high), (out_low, out_high) = pieces_step(compiled, act, box_low, box_high, symbols, m)
-    wrong = on[:, None] & np.where(want > 0, ~(out_low[src, a] > 0), ~(out_high[src, a] < 0))  # NaN: wrong too
+    wrong = on[:, None] & np.where(want > 0, ~(out_low[q, a] > 0), ~(out_high[q, a] < 0))  # NaN: wrong too
     if wrong.any():  # boxes only grow: it stays wrong
       i, o = map(int, np.argwhere(wrong)[0])
-      g = src[i]
-      return None, (f"in state {label[g]}{'' if len(label) == groups['n_q'] else f' (box {g})'} on input {a[i]} "
-                    f"output {o} ranges over [{out_low[g, a[i], o]:.3g}, {out_high[g, a[i], o]:.3g}], not only "
-                    f"{want[i, o]:+.0f} ({m} pieces a state)")
+      return None, (f"in state {q[i]} on input {a[i]} output {o} ranges over [{out_low[q[i], a[i], o]:.3g}, "
+                    f"{out_high[q[i], a[i], o]:.3g}], not only {want[i, o]:+.0f} ({m} pieces a state)")
     grown_low, grown_high = low.copy(), high.copy()
-    np.minimum.at(grown_low, dst[on], new_low[src[on], a[on]])
-    np.maximum.at(grown_high, dst[on], new_high[src[on], a[on]])
+    np.minimum.at(grown_low, q2[on], new_low[q[on], a[on]])
+    np.maximum.at(grown_high, q2[on], new_high[q[on], a[on]])
     if np.array_equal(grown_low, low) and np.array_equal(grown_high, high):  # (a box reached first moves from inf)
-      return {"low": low, "high": high, "label": label, "pieces": m}, ""
-    filled[dst[on]] = True
-    with np.errstate(invalid="ignore"):  # empty boxes: inf - inf there
+      return {"low": low, "high": high, "pieces": m}, ""
+    filled[q2[on]] = True
+    with np.errstate(invalid="ignore"):  # the boxes of states not reached yet are empty: inf - inf there
       low = np.where(grown_low < low, grown_low - GROW * (1 + np.abs(grown_low)), low)
       high = np.where(grown_high > high, grown_high + GROW * (1 + np.abs(grown_high)), high)
     if not np.all(np.isfinite(low[filled]) & np.isfinite(high[filled])):
@@ -247,48 +282,23 @@ def pieces_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols: 
   return (join(nl, np.min), join(nh, np.max)), (join(ol, np.min), join(oh, np.max))
 
 
-def seen_runs(graph: dict, task, table: dict, seed: int) -> dict:
-  """The state vectors on SEEN sampled runs, one row a step: {"vectors": (rows, states) during the step, "at": the
-  machine's state then, "symbol": the step's input (an index into all_symbols), "after": the next step's row (-1
-  at a run's last step)}."""
+def seeded(graph: dict, task, table: dict, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """(low, high) (machine states, graph states): the smallest boxes around the state vectors seen on SEEN sampled
+  runs at each machine state (empty: +inf, -inf), and which machine states were seen."""
+  n_q = 1 + max(machine_states(table))
   ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state"]
   x = checked_sample(task, np.random.default_rng(seed), *SEEN)[0]
   _, vals = evaluate(graph, x, record=True)
-  vectors = np.stack([vals[s] for s in ids], 2) if ids else np.zeros(x.shape[:2] + (0,))
+  vectors = np.stack([vals[s] for s in ids], 2) if ids else np.zeros(x.shape[:2] + (0,))  # during each step
   index = ((x > 0) * (1 << np.arange(task.n_in)[::-1])).sum(axis=2)  # each step's input as its symbol's index
   at = np.zeros(x.shape[:2], np.int64)  # the machine's state during each step
   for b, t in itertools.product(range(x.shape[0]), range(x.shape[1] - 1)):
     if (at[b, t], index[b, t]) not in table:  # prove.check_task_machine ran on these very sequences first
       raise TaskError(f"task {task.name}: its machine does not allow an input its sampler draws")
     at[b, t + 1] = table[at[b, t], index[b, t]][0]
-  rows = np.arange(at.size).reshape(at.shape)
-  after = np.where(np.arange(at.shape[1]) < at.shape[1] - 1, rows + 1, -1)
-  return {"vectors": vectors.reshape(-1, len(ids)), "at": at.ravel(), "symbol": index.ravel(), "after": after.ravel()}
-
-
-def grouped(runs: dict, table: dict, cell: float | None) -> dict:
-  """The seen vectors grouped by machine state (and by cell of side `cell`), a box around each group, and each
-  (group, allowed input)'s target: {"label": each box's machine state, "low", "high", "filled" (False: an empty box
-  for a machine state no run was in), "src", "symbol", "dst", "want": one row per (box, allowed input), "n_q"}."""
-  vectors, at = runs["vectors"], runs["at"]
-  key = at[:, None] if cell is None else np.concatenate([at[:, None], np.floor(vectors / cell).astype(np.int64)], 1)
-  keys, group = np.unique(key, axis=0, return_inverse=True)
-  group, n_q = group.ravel(), 1 + max(machine_states(table))
-  missing = sorted(set(range(n_q)) - set(keys[:, 0].tolist()))
-  label = np.concatenate([keys[:, 0], np.array(missing, np.int64)])
-  low, high = np.full((len(label), vectors.shape[1]), np.inf), np.full((len(label), vectors.shape[1]), -np.inf)
-  np.minimum.at(low, group, vectors)
-  np.maximum.at(high, group, vectors)
-  seen = runs["after"] >= 0
-  moves, counts = np.unique(np.stack([group[seen], runs["symbol"][seen], group[runs["after"][seen]]], 1), axis=0,
-                            return_counts=True)
-  target = {}
-  for g, a, t in moves[np.lexsort((-counts, moves[:, 1], moves[:, 0]))].tolist():  # most seen first, per (g, a)
-    target.setdefault((g, a), t)
-  sizes = np.bincount(group, minlength=len(label))
-  biggest = {q: max(np.flatnonzero(label == q), key=lambda g: sizes[g]) for q in range(n_q)}
-  rows = [(g, a, target.get((g, a), biggest[q2]), outs) for g in range(len(label))
-          for (q, a), (q2, outs) in table.items() if q == label[g]]
-  src, sym, dst = (np.array([r[i] for r in rows], np.int64) for i in range(3))
-  return {"label": label, "low": low, "high": high, "filled": np.arange(len(label)) < len(keys), "src": src,
-          "symbol": sym, "dst": dst, "want": np.array([r[3] for r in rows]).reshape(len(rows), -1), "n_q": n_q}
+  low, high = np.full((n_q, len(ids)), np.inf), np.full((n_q, len(ids)), -np.inf)
+  np.minimum.at(low, at.ravel(), vectors.reshape(-1, len(ids)))
+  np.maximum.at(high, at.ravel(), vectors.reshape(-1, len(ids)))
+  filled = np.zeros(n_q, bool)
+  filled[at.ravel()] = True
+  return low, high, filled

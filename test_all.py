@@ -1047,19 +1047,32 @@ def test_prove_beside_the_tasks_machine_finds_the_shortest_wrong_input_and_prove
   proof = prove.prove(parens, tasks.TASKS["parens"])
   assert re.search(r"inputs -\*8 \+ - \+\*8: at step 17 out0 should be \+1 but is -0\.00\d+$", proof["failure"]), proof
 
-def test_boxes_by_cells_prove_a_graph_with_more_states_than_its_task(monkeypatch):
+def test_cells_prove_a_graph_with_more_states_than_its_task_and_hold_every_state_it_reaches(monkeypatch):
   # the gated example keeps 5 analog states for the task's 4: the vectors of one machine state lie in clusters
   # far apart, and one box around them all holds points where the output has both signs: not proven, and never
-  # called right or wrong. Boxes by cells of the state space, one group of boxes per machine state, close.
+  # called right or wrong. A grid of small cells, each going to every cell its image touches, closes.
   gated, task = graph.load_graph(str(ROOT / "examples" / "gated.json")), tasks.TASKS["gated"]
-  monkeypatch.setattr(boxes, "CELLS", (None,))
+  monkeypatch.setattr(boxes, "SIDES", ())
   proof = prove.prove(gated, task)
   assert not proof["every_length"] and proof["failure"] is None and "ranges over" in proof["how"], proof
   monkeypatch.undo()
   proof = prove.prove(gated, task)
-  assert proof["every_length"] and "grouped by the cell of side" in proof["how"], proof
+  assert proof["every_length"] and "the cells of side" in proof["how"], proof
   x, y = task.sample(np.random.default_rng(5), 1000, 1000)  # what the proof promises, checked independently
   assert np.all(graph.evaluate(gated, x) * y > 0)
+  # every state vector of sampled runs lies in a cell reached, with the machine's state then (the evaluator against
+  # the abstraction, step by step)
+  g, table = graph.remove_dead(gated), prove.machine_table(task)
+  side = float(re.search(r"cells of side ([\d.]+)", proof["how"])[1])
+  found, _ = boxes.cell_boxes(g, task, table, side)
+  x = task.sample_inputs(np.random.default_rng(6), 200, 300)
+  _, vals = graph.evaluate(g, x, record=True)
+  cells = np.floor(np.stack([vals[n["id"]] for n in g["nodes"] if n["kind"] == "state"], 2) / side).astype(int)
+  symbol = ((x > 0) * (1 << np.arange(3)[::-1])).sum(axis=2)
+  q = np.zeros(len(x), int)
+  for t in range(x.shape[1]):
+    assert all(tuple(cells[b, t]) + (q[b],) in found["cells"] for b in range(len(x))), t
+    q = np.array([table[q[b], symbol[b, t]][0] for b in range(len(x))])
   # the same boxes against a machine that differs from gated in one mode (NAND computes AND): refused there
   def wrong_step(mode, x):
     mode, out = tasks.gated_step(mode, x)
@@ -1135,11 +1148,11 @@ def test_boxes_interval_step_holds_every_value_the_step_gives():
       if b < 2:  # a point: tight
         assert np.all(next_high[b, a] - next_low[b, a] < 1e-9) and np.all(out_high[b, a] - out_low[b, a] < 1e-9)
   # one layer is exact already; where a state reaches an output along two paths (the gated example), pieces are
-  # tighter than the whole box (here the box around the vectors seen while gated's mode is AND)
-  g, gated = graph.remove_dead(graph.load_graph(str(ROOT / "examples" / "gated.json"))), tasks.TASKS["gated"]
+  # tighter than the whole box (here the box of side 0.2 around the initial state vector)
+  g = graph.remove_dead(graph.load_graph(str(ROOT / "examples" / "gated.json")))
   c, act, symbols = graph.compile_steps(g), g["graph"]["activation"], graph.all_symbols(3)
-  runs = boxes.seen_runs(g, gated, prove.machine_table(gated), 0)
-  low, high = runs["vectors"][runs["at"] == 1].min(axis=0)[None], runs["vectors"][runs["at"] == 1].max(axis=0)[None]
+  init = np.array([n["init"] for n in g["nodes"] if n["kind"] == "state"])
+  low, high = (init - 0.1)[None], (init + 0.1)[None]
   whole, cut = boxes.interval_step(c, act, low, high, symbols)[1], boxes.pieces_step(c, act, low, high, symbols, 4)[1]
   assert np.all(whole[0] <= cut[0] + 1e-9) and np.all(cut[1] <= whole[1] + 1e-9)
   assert np.sum(cut[1] - cut[0]) < 0.9 * np.sum(whole[1] - whole[0])
