@@ -168,7 +168,9 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
   its next state; proven when that closes and every output's interval has the sign the machine gives there. When
   an output stays undecided, it tries again with each box cut into m pieces along every state for the step (the
   hull of the pieces' images: interval arithmetic loses less on small boxes), m = 2, 4, ... while PIECES allow.
-  Returns ({"low", "high", "pieces"}, how) or (None, why not). graph: dead parts removed."""
+  When no box a machine state closes, it tries cell_boxes with the cells of side SIDES[0], SIDES[1], ...
+  Returns ({"low", "high", "pieces"} or cell_boxes' {"side", "cells"}, how) or (None, why not). graph: dead parts
+  removed."""
   act = graph["graph"]["activation"]
   if not 0 <= act["factor"] <= 1:
     return None, f"the activation's factor {act['factor']} is not in [0, 1]: it is not monotone between breakpoints"
@@ -191,7 +193,7 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
                      "going to every cell its image touches (interval arithmetic), and every output there has the "
                      "machine's sign")
     whys.append(f"with cells of side {side:g}, {why}")
-    if why.startswith("more than"):  # finer cells only reach more
+    if "more than" in why:  # finer cells only reach more
       break
   return None, "; ".join(whys)
 
@@ -210,8 +212,10 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
   seen, frontier = {start}, [start]
   while frontier:
     cells = np.array(frontier, np.int64)[:, :-1]
-    (low, high), (out_low, out_high) = interval_step(compiled, act, cells * side, (cells + 1) * side, symbols)
-    reach_low, reach_high = np.floor(low / side).astype(np.int64), np.floor(high / side).astype(np.int64)
+    slack = EPS * (1 + np.abs(cells) * side)  # a vector's cell comes from a rounded division: take its edges too
+    (low, high), (out_low, out_high) = interval_step(compiled, act, cells * side - slack, (cells + 1) * side + slack,
+                                                     symbols)
+    reach_low, reach_high = np.floor(low / side), np.floor(high / side)  # the cells each image touches, as floats
     new = []
     for i, a in itertools.product(range(len(frontier)), range(len(symbols))):
       if (frontier[i][-1], a) not in table:
@@ -221,7 +225,11 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
         o = int(np.argmin(np.where(want > 0, out_low[i, a] > 0, out_high[i, a] < 0)))
         return None, (f"in state {frontier[i][-1]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
                       f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[o]:+.0f} ({len(seen)} cells)")
-      for cell in itertools.product(*map(range, reach_low[i, a].tolist(), (reach_high[i, a] + 1).tolist())):
+      if not (np.prod(reach_high[i, a] - reach_low[i, a] + 1) <= CELLS_MAX and np.all(np.abs(reach_low[i, a]) < 2 ** 62)
+              and np.all(np.abs(reach_high[i, a]) < 2 ** 62)):  # (NaN fails too)
+        return None, f"in state {frontier[i][-1]} on input {a}, a cell's image spans more than {CELLS_MAX} cells"
+      for cell in itertools.product(*map(range, reach_low[i, a].astype(np.int64).tolist(),
+                                         (reach_high[i, a] + 1).astype(np.int64).tolist())):
         if cell + (q,) not in seen:
           seen.add(cell + (q,))
           new.append(cell + (q,))

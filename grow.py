@@ -1,9 +1,9 @@
 """Grow a bonsai: train from the generic start, prune, then re-fit and prune again while the graph shrinks.
 
 In:  a task (--task NAME, or path/file.py:NAME for your own) and a seed.
-Out: the smallest verified graph, proven for every length when one was (-o, default runs/<task>-s<seed>/bonsai.json),
-     its path as the last line on stdout; beside it every round's run file and graphs; one line per round on
-     stderr. It is the same as typing
+Out: the smallest verified graph of the rounds, except that once one is proven for every length only a smaller
+     proven one replaces it (-o, default runs/<task>-s<seed>/bonsai.json), its path as the last line on stdout;
+     beside it every round's run file and graphs; one line per round on stderr. It is the same as typing
 
   python train.py --task delay2 --seed 0 -o runs/delay2-s0/round0.npz
   python extract.py runs/delay2-s0/round0.npz | python prune.py -o runs/delay2-s0/round0.json

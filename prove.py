@@ -99,7 +99,8 @@ def beside_task_machine(graph: dict, task, out: dict) -> dict:
   side on every input the machine allows, breadth first, from (the graph's initial state vector, start). When no
   new pair of (state vector, machine state) comes, every run the sampler can make is a walk among the pairs seen,
   and every output at every pair was compared: right for every length. An analog state gives new vectors forever:
-  then boxes.task_boxes tries a box of state vectors for each of the machine's states. A first wrong output is a
+  then boxes.task_boxes tries a box of state vectors for each of the machine's states, then a grid of small cells
+  of the state space (boxes.cell_boxes). A first wrong output is a
   shortest failing input: it is run again against task.target with the evaluator (a machine that disagrees with
   its own target is the task's error). A machine that allows an input its sampler never draws is held to its
   target there too: allow only what the sampler can draw."""

@@ -12,7 +12,7 @@ Steps, each kept only while the graph stays correct:
   2. fold constants: a neuron with no inputs left always gives A(bias), a state nothing feeds keeps its initial
      value; both are folded into the biases of the nodes they feed.
   3. quantize: round every weight, bias and initial state to the coarsest step q in 1, 0.5, 0.25, 0.2, 0.1, ...
-     When the clipped graph is proven for every length (step 6), this step and the next must keep it proven.
+     When the clipped graph is proven for every length (step 6), every later edit must keep it proven.
   4. dead code: a depth-first search from the outputs back along the edges (a state leads to its recurrent
      neuron); every neuron and state it never reaches is removed.
   5. greedy (off with --no-greedy): one edit at a time, kept if the graph stays correct, repeated until none goes:

@@ -186,7 +186,8 @@ def demote(w: dict, exp: dict) -> set:
 
 def fold(w: dict) -> set:
   """The neurons written inside their one reader: both boolean or both arithmetic (a recurrent neuron inside its
-  state's update). An expression of more than MAX_VARS variables keeps its widest folded gate as a variable."""
+  state's update). An expression of more than MAX_VARS variables keeps its widest folded gate as a variable (a gate
+  of more than MAX_VARS clear nodes of its own stays that wide)."""
   readers, boolean, kind = {}, w["boolean"], w["kind"]
   for c in w["computed"]:
     for s in reads(w, c):
