@@ -18,10 +18,11 @@ weight of that smaller network, which has to heal the cut; then the graph as it 
 the penalty on, which moves the work onto fewer weights. The first try that prunes to a smaller verified graph
 wins and the next round starts from it (once a graph is proven for every length, only a proven one can replace
 it: a proof is worth more than an edge); a round where no try shrinks it ends the growing. When round 0 gives no
-correct network, it trains once more with noise on the states (--state-noise 0.1), with --seq-len at most 8
-(unrolled 8 steps at a time; with --windows the sequences are that many windows long), for twice the steps, with
-up to 15 fresh starts, and the re-fits keep that noise and length. A finished round's files are reused when
-grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force starts over.
+correct network, it trains once more with noise on the states (--state-noise 0.1, or the task's own if more),
+with --seq-len at most 8 (unrolled 8 steps at a time; with --windows the sequences are that many windows long),
+for twice the steps, with up to 15 fresh starts, and the re-fits keep that noise and length. A finished round's
+files are reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force
+starts over.
 """
 import argparse
 import sys
@@ -112,12 +113,11 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   best_file = folder / "round0.json"
   try:
     best = pruned(run.out, task, best_file)
-  except prune.Incorrect:
-    if cfg["state_noise"] > 0:
-      raise
-    cfg = {**cfg, "state_noise": NOISE, "seq_len": min(cfg["seq_len"], SHORT), "steps": 2 * cfg["steps"]}
-    note(f"round 0: not correct on {task.name}; again with --state-noise {NOISE} --seq-len {cfg['seq_len']} "
-         f"--steps {cfg['steps']}")
+  except prune.Incorrect:  # (a task trained with noise already, such as gated, still gets the longer retry)
+    cfg = {**cfg, "state_noise": max(cfg["state_noise"], NOISE), "seq_len": min(cfg["seq_len"], SHORT),
+           "steps": 2 * cfg["steps"]}
+    note(f"round 0: not correct on {task.name}; again with --state-noise {cfg['state_noise']} "
+         f"--seq-len {cfg['seq_len']} --steps {cfg['steps']}")
     run = train.Run(task, spec, cfg, seed, folder / "round0-noise.npz", restarts=RETRY_RESTARTS)
     train_round(run)
     best_file = folder / "round0-noise.json"
