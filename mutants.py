@@ -114,7 +114,7 @@ MUTANTS = [
   M("forward-drops-bias", "train.py",
     "from_input = layer_in @ kernel[:n_x] + bias",
     "from_input = layer_in @ kernel[:n_x]",
-    "extract_and_evaluate_match_numpy or validation_evaluator", "forward() drops the cell biases"),
+    "fused_cell_matches_the_step_by_step_network and CPU", "forward() drops the cell biases (the step-by-step path)"),
   M("penalty-offset-sign", "train.py",
     "step = ((a - threshold) * steepness).tanh() - float(np.tanh(-threshold * steepness))",
     "step = ((a - threshold) * steepness).tanh() + float(np.tanh(-threshold * steepness))",

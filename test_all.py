@@ -932,7 +932,7 @@ def drifting_delay1():
   return hand_graph(nodes, edges, factor=1.0)
 
 
-def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path):
+def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path, monkeypatch):
   g, task = drifting_delay1(), tasks.TASKS["delay1"]
   x, y = task.sample(np.random.default_rng(1), 100, 300)
   ok = (graph.evaluate(g, x) * y > 0).all(axis=(0, 2))
@@ -964,6 +964,11 @@ def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path):
   proc = run_script("prove.py", tmp_path / "pruned.json", "-o", target)
   assert proc.returncode == 0 and "proven for every length" in proc.stderr.decode()
   assert graph.load_graph(target)["graph"]["verified"]["every_length"]
+  # without the long sequences every test passes, and the proof alone shows the drift: refused with its input
+  monkeypatch.setattr(prune, "test_sets", lambda *args, **kw: tasks.test_sets(*args, **{**kw, "long": (0, 0)}))
+  with pytest.raises(prune.Incorrect) as refused:
+    prune.prune(g, task, quantization=False, greedy_pass=False)
+  assert "at step 198" in refused.value.args[0]["first_failure"]
 
 
 def replace111_seed7():
