@@ -221,12 +221,13 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
       if (frontier[i][-1], a) not in table:
         continue
       q, want = table[frontier[i][-1], a]
-      if not np.all(np.where(want > 0, out_low[i, a] > 0, out_high[i, a] < 0)):  # NaN: undecided too
-        o = int(np.argmin(np.where(want > 0, out_low[i, a] > 0, out_high[i, a] < 0)))
+      decided = np.where(want > 0, out_low[i, a] > 0, out_high[i, a] < 0)  # NaN: undecided too
+      if not decided.all():
+        o = int(np.argmin(decided))
         return None, (f"in state {frontier[i][-1]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
                       f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[o]:+.0f} ({len(seen)} cells)")
-      if not (np.prod(reach_high[i, a] - reach_low[i, a] + 1) <= CELLS_MAX and np.all(np.abs(reach_low[i, a]) < 2 ** 62)
-              and np.all(np.abs(reach_high[i, a]) < 2 ** 62)):  # (NaN fails too)
+      ends = np.array([reach_low[i, a], reach_high[i, a]])
+      if not (np.prod(ends[1] - ends[0] + 1) <= CELLS_MAX and np.all(np.abs(ends) < 2 ** 62)):  # (NaN fails too)
         return None, f"in state {frontier[i][-1]} on input {a}, a cell's image spans more than {CELLS_MAX} cells"
       for cell in itertools.product(*map(range, reach_low[i, a].astype(np.int64).tolist(),
                                          (reach_high[i, a] + 1).astype(np.int64).tolist())):

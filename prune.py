@@ -368,6 +368,7 @@ def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass:
   g, folded = try_fold(remove_dead(g), sets)
   # proven now (a clipped network often is, before rounding eats its margins): every later edit keeps it proven
   keep = task if (quantization or greedy_pass) and prove(g, task)["every_length"] else None
+  proved = (g["nodes"], g["edges"])
   step = None
   if quantization:
     step, g = coarsest_quantization(g, sets, keep)
@@ -379,7 +380,8 @@ def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass:
   g = remove_dead(g)
   done = None
   if greedy_pass:
-    keep = keep or (task if prove(g, task)["every_length"] else None)  # rounding can make a graph exact
+    if keep is None and (g["nodes"], g["edges"]) != proved:  # rounding can make a graph exact: prove it again
+      keep = task if prove(g, task)["every_length"] else None
     g, done = greedy(g, sets, keep)
     if quantization:  # fewer parameters often take a coarser step: keep the smaller graph, then the coarser step
       q, requantized = coarsest_quantization(g, sets, keep)
