@@ -11,7 +11,8 @@ How:
    d steps from each vector. Vectors the task cannot tell apart should end up together.
 2. Each group's box is the smallest box around its vectors. One step of the graph maps a box, on one input, into
    a box that holds every value the step can give from inside it: interval arithmetic through the weights, and
-   through the activation, which is monotone between its breakpoints -3, -2, ..., 3. The group the box goes to is
+   through the activation, which rises to its peak A(-1) = 1, falls to its dip A(1) = -1 and rises after. The
+   group the box goes to is
    the group most of its vectors' successors belong to; that box grows to hold the image, until nothing grows.
 3. When that closes, and every output's sign is the same all over every (box, input), the boxes are a machine:
    the initial state is in its box, and a state in a box goes to a state in the box the machine says, with the
@@ -21,7 +22,7 @@ For a task that gives its own machine, task_boxes tries one box a machine state,
 cells that may each go to several cells, reached from the initial one.
 
 Every bound gets a slack of EPS relative to the size of the terms it sums, more than the float rounding of the
-evaluator. The activation is monotone between its breakpoints only for a factor in [0, 1]; another gets no boxes.
+evaluator. The activation has that shape for a factor in [0, 1] and a leak >= 0; another gets no boxes.
 """
 import itertools
 
@@ -40,8 +41,8 @@ SEEN = (512, 64)  # sampled runs (sequences, steps) whose state vectors seed tas
 SPLITS = (1, 2, 4, 8, 16)  # task_boxes' tries: each box cut into m pieces along every state for the step
 PIECES = 1 << 15  # pieces in all (boxes x pieces a box), at most
 SIDES = (0.05, 0.02, 0.01, 0.005)  # cell_boxes' tries, when one box a machine state fails: the side of its cells
-CELLS_MAX = 100_000  # (cell, machine state) pairs a try may reach
-BREAKS = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0])  # the activation is monotone between these
+CELLS_MAX = 250_000  # (cell, machine state) pairs a try may reach
+CHUNK = 1 << 21  # cells enumerated together, at most (about 120 MB of rows for 6 states)
 
 
 def box_machine(graph: dict, exp: dict, depth: int, gap: float = 0.0, seed: int = 0) -> tuple[dict | None, str]:
@@ -51,8 +52,8 @@ def box_machine(graph: dict, exp: dict, depth: int, gap: float = 0.0, seed: int 
   graph = remove_dead(graph)  # the states of exp, no others
   symbols, compiled = exp["symbols"], compile_steps(graph)
   act = graph["graph"]["activation"]
-  if not 0 <= act["factor"] <= 1:
-    return None, f"the activation's factor {act['factor']} is not in [0, 1]: it is not monotone between breakpoints"
+  if unshaped(act):
+    return None, unshaped(act)
   runs = len(symbols) ** depth * (1 + len(symbols))  # (vector, continuation) pairs for one point
   if runs > RUNS:
     return None, f"{len(symbols)} input steps and {depth} steps ahead are too many to group vectors by"
@@ -155,10 +156,20 @@ def interval_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols
 
 
 def activation_range(low: np.ndarray, high: np.ndarray, factor: float, leak: float):
-  """The least and greatest activation over each interval [low, high]: at its ends or at a breakpoint inside."""
-  candidates = [low, high] + [np.clip(x, low, high) for x in BREAKS]
-  values = np.stack([activation(v, factor, leak) for v in candidates])
-  return values.min(axis=0), values.max(axis=0)
+  """The least and greatest activation over each interval [low, high]. For a factor in [0, 1] and a leak >= 0 the
+  activation rises to its only peak A(-1) = 1, falls to its only dip A(1) = -1 and rises after (both its curves
+  do): so the bounds are its values at the ends, and 1 or -1 where the peak or the dip lies inside."""
+  at_low, at_high = activation(low, factor, leak), activation(high, factor, leak)
+  peak = np.where((low <= -1) & (high >= -1), 1.0, -np.inf)
+  dip = np.where((low <= 1) & (high >= 1), -1.0, np.inf)
+  return np.minimum(np.minimum(at_low, at_high), dip), np.maximum(np.maximum(at_low, at_high), peak)
+
+
+def unshaped(act: dict) -> str:
+  """Why activation_range does not hold for this activation, or "" when it does."""
+  if 0 <= act["factor"] <= 1 and act["leak"] >= 0:
+    return ""
+  return f"the activation (factor {act['factor']}, leak {act['leak']}) does not rise, fall and rise again"
 
 
 def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | None, str]:
@@ -171,9 +182,8 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
   When no box a machine state closes, it tries cell_boxes with the cells of side SIDES[0], SIDES[1], ...
   Returns ({"low", "high", "pieces"} or cell_boxes' {"side", "cells"}, how) or (None, why not). graph: dead parts
   removed."""
-  act = graph["graph"]["activation"]
-  if not 0 <= act["factor"] <= 1:
-    return None, f"the activation's factor {act['factor']} is not in [0, 1]: it is not monotone between breakpoints"
+  if unshaped(graph["graph"]["activation"]):
+    return None, unshaped(graph["graph"]["activation"])
   low, high, filled = seeded(graph, task, table, seed)
   (machine_states, states), why = low.shape, ""
   for m in SPLITS:
@@ -204,40 +214,90 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
   reaches on an input the machine allows, where a cell goes to every cell that its image (interval_step of its
   box) touches. When no new pair comes, and every output interval on the way has the machine's sign, the graph's
   state vector is always in a cell reached with the machine's state (by induction over the steps): proven. Unlike
-  the boxes grown from sampled runs, nothing here is seeded by samples or merged into a hull.
-  Returns ({"side", "cells": the pairs reached, (cell index..., machine state)}, "") or (None, why not)."""
+  the boxes grown from sampled runs, nothing here is seeded by samples or merged into a hull. The search goes
+  breadth first, a whole frontier of pairs at a time in numpy (pairs are rows of ints: cell index..., machine state).
+  Returns ({"side", "cells": the pairs reached, as tuples}, "") or (None, why not)."""
   compiled, act, symbols = compile_steps(graph), graph["graph"]["activation"], all_symbols(task.n_in)
+  allowed, goes, want = table_arrays(table, len(symbols), task.n_out)
   init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
-  start = tuple(np.floor(init / side).astype(np.int64).tolist()) + (0,)
-  seen, frontier = {start}, [start]
-  while frontier:
-    cells = np.array(frontier, np.int64)[:, :-1]
+  frontier = np.array([np.floor(init / side).tolist() + [0]], np.int64)
+  seen = frontier
+  while len(frontier):
+    cells, q = frontier[:, :-1], frontier[:, -1]
     slack = EPS * (1 + np.abs(cells) * side)  # a vector's cell comes from a rounded division: take its edges too
     (low, high), (out_low, out_high) = interval_step(compiled, act, cells * side - slack, (cells + 1) * side + slack,
                                                      symbols)
+    undecided = allowed[q][:, :, None] & ~np.where(want[q] > 0, out_low > 0, out_high < 0)  # NaN: undecided too
+    if undecided.any():
+      i, a, o = map(int, np.argwhere(undecided)[0])
+      return None, (f"in state {q[i]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
+                    f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[q[i], a, o]:+.0f} ({len(seen)} cells)")
     reach_low, reach_high = np.floor(low / side), np.floor(high / side)  # the cells each image touches, as floats
-    new = []
-    for i, a in itertools.product(range(len(frontier)), range(len(symbols))):
-      if (frontier[i][-1], a) not in table:
-        continue
-      q, want = table[frontier[i][-1], a]
-      decided = np.where(want > 0, out_low[i, a] > 0, out_high[i, a] < 0)  # NaN: undecided too
-      if not decided.all():
-        o = int(np.argmin(decided))
-        return None, (f"in state {frontier[i][-1]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
-                      f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[o]:+.0f} ({len(seen)} cells)")
-      ends = np.array([reach_low[i, a], reach_high[i, a]])
-      if not (np.prod(ends[1] - ends[0] + 1) <= CELLS_MAX and np.all(np.abs(ends) < 2 ** 62)):  # (NaN fails too)
-        return None, f"in state {frontier[i][-1]} on input {a}, a cell's image spans more than {CELLS_MAX} cells"
-      for cell in itertools.product(*map(range, reach_low[i, a].astype(np.int64).tolist(),
-                                         (reach_high[i, a] + 1).astype(np.int64).tolist())):
-        if cell + (q,) not in seen:
-          seen.add(cell + (q,))
-          new.append(cell + (q,))
-      if len(seen) > CELLS_MAX:
-        return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached"
-    frontier = new
-  return {"side": side, "cells": seen}, ""
+    spans = np.prod(reach_high - reach_low + 1, axis=2)
+    wide = allowed[q] & ~((spans <= CELLS_MAX) & np.all((np.abs(reach_low) < 2 ** 62) & (np.abs(reach_high) < 2 ** 62),
+                                                          axis=2))  # (NaN fails too)
+    if wide.any():
+      i, a = map(int, np.argwhere(wide)[0])
+      return None, f"in state {q[i]} on input {a}, a cell's image spans more than {CELLS_MAX} cells"
+    i, a = np.nonzero(allowed[q])
+    frontier = new_pairs(reach_low[i, a].astype(np.int64), reach_high[i, a].astype(np.int64), goes[q[i], a], seen)
+    seen = np.concatenate([seen, frontier])
+    if len(seen) > CELLS_MAX:
+      return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached"
+  return {"side": side, "cells": set(map(tuple, seen.tolist()))}, ""
+
+
+def table_arrays(table: dict, n_symbols: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """prove.py's machine table as arrays indexed [state, input]: allowed (bool), the next state, the outputs."""
+  n_q = 1 + max(machine_states(table))
+  allowed, goes, want = np.zeros((n_q, n_symbols), bool), np.zeros((n_q, n_symbols), np.int64), np.zeros(
+    (n_q, n_symbols, n_out))
+  for (q, a), (q2, outs) in table.items():
+    allowed[q, a], goes[q, a], want[q, a] = True, q2, outs
+  return allowed, goes, want
+
+
+def new_pairs(low: np.ndarray, high: np.ndarray, state: np.ndarray, seen: np.ndarray) -> np.ndarray:
+  """The (cell, machine state) rows not in seen that the images touch (all cells from low to high, inclusive, with
+  the image's machine state), each once; a few million cells at a time."""
+  if not len(low):
+    return seen[:0]
+  first = np.append(np.minimum(low.min(axis=0), seen[:, :-1].min(axis=0)), 0)  # the corner of every row, and 0
+  radix = np.append(np.maximum(high.max(axis=0), seen[:, :-1].max(axis=0)), max(state.max(), seen[:, -1].max())) \
+    - first + 1
+  old = np.sort(keys(seen, first, radix))
+  ends = np.cumsum(np.prod(high - low + 1, axis=1))
+  parts = [np.zeros((0, seen.shape[1]), np.int64)]
+  for part in np.split(np.arange(len(low)), np.searchsorted(ends, np.arange(CHUNK, ends[-1], CHUNK))):
+    rows = touched(low[part], high[part], state[part])
+    found, at = np.unique(keys(rows, first, radix), return_index=True)
+    parts.append(rows[at[~np.isin(found, old, assume_unique=True)]])
+  rows = np.concatenate(parts)
+  return rows[np.unique(keys(rows, first, radix), return_index=True)[1]]
+
+
+def touched(low: np.ndarray, high: np.ndarray, state: np.ndarray) -> np.ndarray:
+  """The (cell, machine state) rows for the cells from low to high (inclusive, a row of bounds per image) with that
+  image's machine state: the images' boxes of cells enumerated at once (mixed-radix counting)."""
+  spans = high - low + 1
+  counts = np.prod(spans, axis=1)
+  image = np.repeat(np.arange(len(low)), counts)
+  rest = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)  # each cell's number in its box
+  rows = np.empty((len(image), low.shape[1] + 1), np.int64)
+  for d in reversed(range(low.shape[1])):
+    rows[:, d] = low[image, d] + rest % spans[image, d]
+    rest //= spans[image, d]
+  rows[:, -1] = state[image]
+  return rows
+
+
+def keys(rows: np.ndarray, first: np.ndarray, radix: np.ndarray) -> np.ndarray:
+  """Each row of ints (all between first and first + radix - 1) as one value that is equal exactly when the rows
+  are: its number in mixed radix when that fits in an int64, else its bytes."""
+  if np.prod(radix.astype(np.float64)) < 2 ** 62:
+    return (rows - first) @ np.cumprod(np.append(1, radix[:0:-1]))[::-1]
+  rows = np.ascontiguousarray(rows)
+  return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
 
 
 def machine_states(table: dict) -> set:

@@ -4,6 +4,7 @@ Every test checks the code against something computed independently: the activat
 written from the formula tables, its backward against finite differences, the tasks against hand-worked
 examples from the write-up, training against the task itself.
 """
+import copy
 import itertools
 import json
 import os
@@ -1172,12 +1173,14 @@ def test_prove_counts_an_output_of_exactly_0_wrong_and_refuses_what_it_cannot_bo
                   edge("in0", "out0", 0.5)], task="neg")
   proof = prove.prove(g, always_minus)
   assert not proof["every_length"] and "inputs + +: at step 1 out0 should be -1 but is 0" in proof["failure"]
-  # boxes need an activation that is monotone between its breakpoints: factor in [0, 1]
+  # boxes need an activation that rises, falls and rises again: factor in [0, 1], leak >= 0
   replace111 = graph.load_graph(str(ROOT / "examples" / "replace111.json"))
   exp = readout.explore(replace111, tasks.TASKS["replace111"])
   assert boxes.box_machine(replace111, exp, 2)[0] is not None
-  replace111["graph"]["activation"]["factor"] = 2.0
-  assert "not in [0, 1]" in boxes.box_machine(replace111, exp, 2)[1]
+  for key, value in (("factor", 2.0), ("leak", -0.1)):
+    bad = copy.deepcopy(replace111)
+    bad["graph"]["activation"][key] = value
+    assert "does not rise, fall and rise again" in boxes.box_machine(bad, exp, 2)[1]
   # nine inputs and no state: sampled, not searched; a stateless graph still gets its one-state proof or a reason
   wide = tasks.Task(name="all", n_in=9, n_out=1, target=lambda x: np.ones(x.shape[:2] + (1,)), states=1)
   g = hand_graph([inp(i) for i in range(9)] + [out(0, 8.5)], [edge(f"in{i}", "out0", -1.0) for i in range(9)],
