@@ -1053,6 +1053,28 @@ def test_prove_beside_the_tasks_machine_finds_the_shortest_wrong_input_and_prove
   proof = prove.prove(parens, tasks.TASKS["parens"])
   assert re.search(r"inputs -\*8 \+ - \+\*8: at step 17 out0 should be \+1 but is -0\.00\d+$", proof["failure"]), proof
 
+def test_cell_search_enumerates_each_touched_pair_once_and_keys_rows_exactly():
+  # touched against a plain loop over each image's box of cells; keys against row equality, packed and as bytes
+  rng = np.random.default_rng(0)
+  low = rng.integers(-5, 5, (40, 3))
+  high = low + rng.integers(0, 3, (40, 3))
+  state = rng.integers(0, 4, 40)
+  rows = boxes.touched(low, high, state)
+  expected = [cell + (int(q),) for lo, hi, q in zip(low, high, state, strict=True)
+              for cell in itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)])]
+  assert sorted(map(tuple, rows.tolist())) == sorted(expected)
+  seen = rows[rng.permutation(len(rows))[:len(rows) // 2]]
+  new = boxes.new_pairs(low, high, state, seen)
+  assert set(map(tuple, new.tolist())) == set(expected) - set(map(tuple, seen.tolist())) and len(new) == len(set(
+    map(tuple, new.tolist())))
+  first, radix = rows.min(axis=0), rows.max(axis=0) - rows.min(axis=0) + 1
+  for r in (radix, radix * 2 ** 21):  # the second does not fit in an int64: bytes
+    k = boxes.keys(rows, first, r)
+    same_key = k[:, None] == k[None, :]
+    same_row = np.all(rows[:, None] == rows[None, :], axis=2)
+    assert np.array_equal(same_key, same_row) and k.dtype == (np.int64 if r is radix else k.dtype)
+
+
 def test_cells_prove_an_analog_graph_one_box_a_state_cannot_and_hold_every_state_it_reaches(monkeypatch):
   # the gated example's 4 states are analog: one box around the vectors of a machine state holds points where the
   # output has both signs: not proven, and never called right or wrong. A grid of small cells, each going to every
