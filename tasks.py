@@ -258,8 +258,8 @@ TASKS = {t.name: t for t in [
                "state_noise": 0.1, "reg_from": 0.5, "reg_intensity": 0.15},
        about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
   Task(name="cpu", states=4, n_in=3, n_out=1, target=cpu, machine=((-1.0, -1.0), cpu_step),
-       config={"steps": 12000, "seq_len": 10, "windows": 10, "lr": 0.01, "reg_from": 0.5,
-               "reg_intensity": 0.15},
+       config={"steps": 24000, "seq_len": 16, "windows": 10, "lr": 0.01, "reg_from": 0.5,
+               "reg_intensity": 0.15, "state_noise": 0.1},
        about="mini CPU: [opcode, rx, operand] on two registers; y = value written"),
 ]}
 
