@@ -21,9 +21,9 @@ import itertools
 import graphviz
 import numpy as np
 
-from boxes import GAPS, box_machine
+from boxes import GAPS, box_machine, machine_states, task_boxes
 from formula import patterns
-from graph import all_symbols, compile_steps, evaluate, input_count, live_nodes
+from graph import all_symbols, compile_steps, evaluate, input_count, live_nodes, remove_dead
 from tasks import checked_sample
 
 MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
@@ -171,12 +171,13 @@ def is_clear(v: np.ndarray) -> bool:
 
 # ---- the state machine ----
 
-def machine(graph: dict, exp: dict, boxes: bool = False) -> dict:
+def machine(graph: dict, exp: dict, boxes: bool = False, task=None) -> dict:
   """The Mealy machine of the graph, minimized: states (its size, None when there is no finite machine to give),
   blocks (the state vectors each state stands for), edges (state, symbol, outputs, next state), analog (state id
   -> number of distinct values, for states that do not binarize), note (how it was found, in words). Kept in exp
   (exp["machine"]): report() and render.py ask for it again. boxes: when the states' signs and values make no
-  machine, try boxes of state vectors (boxes.py; a second or so)."""
+  machine, try boxes of state vectors (boxes.py; a second or so), then, when task gives its own machine, the
+  abstraction that proves the graph follows it (proof_fsm; seconds)."""
   if "machine" in exp and (exp["machine"]["states"] is not None or not boxes or "boxes_tried" in exp):
     return exp["machine"]
   ids, vectors = exp["state_ids"], exp["states"]
@@ -201,6 +202,9 @@ def machine(graph: dict, exp: dict, boxes: bool = False) -> dict:
     detail = exp["how"]
     if boxes:
       exp["boxes_tried"], (found, detail) = True, box_fsm(graph, exp)
+      if not found and task is not None and task.machine is not None:
+        found, why = proof_fsm(graph, exp, task)
+        detail = f"{detail}; beside task {task.name}'s machine, {why}"
       if found:
         exp["machine"] = found
         return exp["machine"]
@@ -249,6 +253,41 @@ def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
   return {"state_ids": exp["state_ids"], "symbols": exp["symbols"], "complete": exp["complete"], "analog": {},
           "clear": np.zeros(len(exp["state_ids"]), bool), "states": len(order), "edges": edges, "initial": 0,
           "blocks": [np.array([lo, hi]) for lo, hi in zip(low, high, strict=True)], "boxes": True,
+          "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}, how
+
+
+def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
+  """The task's own machine, minimized, when boxes.task_boxes proves that the graph follows it (boxes or cells of
+  state vectors, each with the machine's state, closed under the graph's step, every output the machine's): then
+  it is the graph's machine too, read out of that abstraction, each state standing for the hull of its boxes or
+  cells. In machine()'s form; or None and why not."""
+  from prove import machine_table  # here: prove.py reads machines out of this file
+  table = machine_table(task)
+  found, how = task_boxes(remove_dead(graph), task, table) if table is not None else (None, "too many states")
+  if found is None:
+    return None, how
+  n, n_s = 1 + max(machine_states(table)), len(exp["state_ids"])
+  low, high = np.full((n, n_s), np.inf), np.full((n, n_s), -np.inf)
+  if "cells" in found:
+    cells = np.array(sorted(found["cells"]), np.float64)
+    np.minimum.at(low, cells[:, -1].astype(np.int64), cells[:, :-1] * found["side"])
+    np.maximum.at(high, cells[:, -1].astype(np.int64), (cells[:, :-1] + 1) * found["side"])
+  else:
+    low, high = found["low"], found["high"]
+  trans = {(q, a): (tuple(bool(v > 0) for v in outs), q2) for (q, a), (q2, outs) in table.items()}
+  block, moves, order = minimize(trans, np.arange(n), {"symbols": exp["symbols"], "initial": 0})
+  rank = {b: r for r, b in enumerate(order)}
+  hull_low, hull_high = np.full((len(order), n_s), np.inf), np.full((len(order), n_s), -np.inf)
+  for q in range(n):
+    if block[q] in rank:
+      hull_low[rank[block[q]]] = np.minimum(hull_low[rank[block[q]]], low[q])
+      hull_high[rank[block[q]]] = np.maximum(hull_high[rank[block[q]]], high[q])
+  summary = f"state machine: {len(order)} state{'' if len(order) == 1 else 's'}"
+  detail = f"task {task.name}'s machine, minimized: the graph follows it, by {how}"
+  return {"state_ids": exp["state_ids"], "symbols": exp["symbols"], "complete": exp["complete"], "analog": {},
+          "clear": np.zeros(n_s, bool), "states": len(order), "initial": 0, "boxes": True,
+          "edges": sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank),
+          "blocks": [np.array([lo, hi]) for lo, hi in zip(hull_low, hull_high, strict=True)],
           "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}, how
 
 

@@ -161,7 +161,7 @@ def readout_output(graph: dict, task, suffix: str, out: str | None, source: str)
     return readout.program(graph, exp, Path(out).name, "<stdin>" if source == "-" else source).encode(), ""
   if suffix == ".txt":
     return readout.report(graph, exp).encode(), ""
-  machine = readout.machine(graph, exp, boxes=True)
+  machine = readout.machine(graph, exp, boxes=True, task=task)
   title = f"{graph['graph']['task']}: {format_size(size(graph))}"
   return dot_output(readout.machine_dot(machine, title), suffix), f"{title}; {machine['note']}"
 

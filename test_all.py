@@ -19,6 +19,7 @@ import pytest
 import boxes
 import extract
 import formula
+import fsm
 import graph
 import grow
 import prove
@@ -1109,6 +1110,31 @@ def test_cells_prove_an_analog_graph_one_box_a_state_cannot_and_hold_every_state
   found, why = boxes.task_boxes(graph.remove_dead(gated), wrong, prove.machine_table(wrong))
   q, a = map(int, re.findall(r"in state (\d) on input (\d)", why)[-1])
   assert found is None and (q, a >= 4) in [(2, True), (3, False)], why  # a step into mode 3: the output differs
+
+
+def test_the_machine_read_out_of_the_proof_is_the_one_the_signs_give():
+  # gated reads out of its states' signs (sampled); proof_fsm reads the task's machine out of the cells that prove
+  # the graph follows it: the same machine, state for state and edge for edge (both number states breadth first),
+  # and each state's ranges hold every state vector seen while the task's machine is in that state
+  gated, task = graph.load_graph(str(ROOT / "examples" / "gated.json")), tasks.TASKS["gated"]
+  signs = readout.machine(gated, readout.explore(gated, task))
+  exp = readout.explore(gated, task)
+  proved, how = fsm.proof_fsm(gated, exp, task)
+  assert proved["states"] == signs["states"] == 4 and proved["edges"] == signs["edges"], how
+  x = task.sample_inputs(np.random.default_rng(3), 100, 200)
+  _, vals = graph.evaluate(gated, x, record=True)
+  vectors = np.stack([vals[s] for s in proved["state_ids"]], 2)
+  table, mode = prove.machine_table(task), np.zeros(len(x), int)
+  symbol = ((x > 0) * (1 << np.arange(3)[::-1])).sum(axis=2)
+  for t in range(x.shape[1]):
+    low, high = np.array([proved["blocks"][m] for m in mode]).transpose(1, 0, 2)
+    assert np.all((low <= vectors[:, t]) & (vectors[:, t] <= high)), t
+    mode = np.array([table[m, a][0] for m, a in zip(mode, symbol[:, t], strict=True)])
+  # a task whose machine the graph does not follow gets no machine from the proof, and says why
+  wrong = tasks.Task(name="gated", n_in=3, n_out=1, target=task.target, inputs=task.inputs,
+                     machine=(0, lambda m, x: (tasks.gated_step(m, x)[0], -tasks.gated_step(m, x)[1])))
+  none, why = fsm.proof_fsm(gated, exp, wrong)
+  assert none is None and "ranges over" in why, why
 
 
 def test_a_tasks_machine_must_agree_with_its_target_and_its_sampler():
@@ -2417,7 +2443,7 @@ def test_example_machine_is_the_one_in_the_readme(path):
   assert graph.size(g) == want["size"]
   assert want["smallest"] == SMALLEST_MACHINE[task.name]
   exp = readout.explore(g, task)
-  fsm = readout.machine(g, exp, boxes=True)  # as render.py --fsm reads it
+  fsm = readout.machine(g, exp, boxes=True, task=task)  # as render.py --fsm reads it
   assert fsm["states"] == want["states"], fsm["note"]
   if want["states"] is None:  # no machine: exactly the analog states the README names
     assert len(fsm["analog"]) == want["analog"], fsm["note"]
