@@ -262,6 +262,8 @@ def new_pairs(low: np.ndarray, high: np.ndarray, state: np.ndarray, seen: np.nda
   the image's machine state), each once; a few million cells at a time."""
   if not len(low):
     return seen[:0]
+  bounds = distinct(np.column_stack([low, high, state]))  # neighbouring cells often have one image
+  low, high, state = bounds[:, :low.shape[1]], bounds[:, low.shape[1]:-1], bounds[:, -1]
   first = np.append(np.minimum(low.min(axis=0), seen[:, :-1].min(axis=0)), 0)  # the corner of every row, and 0
   radix = np.append(np.maximum(high.max(axis=0), seen[:, :-1].max(axis=0)), max(state.max(), seen[:, -1].max())) \
     - first + 1
@@ -274,6 +276,15 @@ def new_pairs(low: np.ndarray, high: np.ndarray, state: np.ndarray, seen: np.nda
     parts.append(rows[at[~np.isin(found, old, assume_unique=True)]])
   rows = np.concatenate(parts)
   return rows[np.unique(keys(rows, first, radix), return_index=True)[1]]
+
+
+def distinct(rows: np.ndarray) -> np.ndarray:
+  """The distinct rows of an int array, in some order: grouped by a 64-bit hash of each row (a sort of numbers, not
+  of rows), and if two different rows share a hash, by np.unique's sort of rows after all."""
+  weights = np.random.default_rng(0).integers(1, 2 ** 63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
+  hashed = rows.astype(np.uint64) @ weights  # wraps around modulo 2^64
+  _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+  return rows[first] if np.array_equal(rows[first][inverse.ravel()], rows) else np.unique(rows, axis=0)
 
 
 def touched(low: np.ndarray, high: np.ndarray, state: np.ndarray) -> np.ndarray:

@@ -1055,7 +1055,8 @@ def test_prove_beside_the_tasks_machine_finds_the_shortest_wrong_input_and_prove
   assert re.search(r"inputs -\*8 \+ - \+\*8: at step 17 out0 should be \+1 but is -0\.00\d+$", proof["failure"]), proof
 
 def test_cell_search_enumerates_each_touched_pair_once_and_keys_rows_exactly():
-  # touched against a plain loop over each image's box of cells; keys against row equality, packed and as bytes
+  # touched against a plain loop over each image's box of cells; distinct against np.unique; keys against row
+  # equality, packed and as bytes
   rng = np.random.default_rng(0)
   low = rng.integers(-5, 5, (40, 3))
   high = low + rng.integers(0, 3, (40, 3))
@@ -1068,6 +1069,8 @@ def test_cell_search_enumerates_each_touched_pair_once_and_keys_rows_exactly():
   new = boxes.new_pairs(low, high, state, seen)
   assert set(map(tuple, new.tolist())) == set(expected) - set(map(tuple, seen.tolist())) and len(new) == len(set(
     map(tuple, new.tolist())))
+  many = np.concatenate([rows, rows[::3], -rows[::5]])  # repeats, and rows of other signs
+  assert sorted(map(tuple, boxes.distinct(many).tolist())) == sorted(map(tuple, np.unique(many, axis=0).tolist()))
   first, radix = rows.min(axis=0), rows.max(axis=0) - rows.min(axis=0) + 1
   for r in (radix, radix * 2 ** 21):  # the second does not fit in an int64: bytes
     k = boxes.keys(rows, first, r)
