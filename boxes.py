@@ -43,6 +43,7 @@ PIECES = 1 << 15  # pieces in all (boxes x pieces a box), at most
 SIDES = (0.05, 0.02, 0.01, 0.005)  # cell_boxes' tries, when one box a machine state fails: the side of its cells
 CELLS_MAX = 250_000  # (cell, machine state) pairs a try may reach
 CHUNK = 1 << 21  # cells enumerated together, at most (about 120 MB of rows for 6 states)
+SLICE = 16384  # (cell, machine state) pairs stepped together, at most
 
 
 def box_machine(graph: dict, exp: dict, depth: int, gap: float = 0.0, seed: int = 0) -> tuple[dict | None, str]:
@@ -215,36 +216,52 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
   box) touches. When no new pair comes, and every output interval on the way has the machine's sign, the graph's
   state vector is always in a cell reached with the machine's state (by induction over the steps): proven. Unlike
   the boxes grown from sampled runs, nothing here is seeded by samples or merged into a hull. The search goes
-  breadth first, a whole frontier of pairs at a time in numpy (pairs are rows of ints: cell index..., machine state).
+  breadth first, SLICE pairs at a time in numpy (pairs are rows of ints: cell index..., machine state).
   Returns ({"side", "cells": the pairs reached, as tuples}, "") or (None, why not)."""
-  compiled, act, symbols = compile_steps(graph), graph["graph"]["activation"], all_symbols(task.n_in)
-  allowed, goes, want = table_arrays(table, len(symbols), task.n_out)
+  if unshaped(graph["graph"]["activation"]):
+    return None, unshaped(graph["graph"]["activation"])
+  compiled, symbols = compile_steps(graph), all_symbols(task.n_in)
+  machine = table_arrays(table, len(symbols), task.n_out)
   init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
-  frontier = np.array([np.floor(init / side).tolist() + [0]], np.int64)
-  seen = frontier
+  seen = frontier = np.array([np.floor(init / side).tolist() + [0]], np.int64)
   while len(frontier):
-    cells, q = frontier[:, :-1], frontier[:, -1]
-    slack = EPS * (1 + np.abs(cells) * side)  # a vector's cell comes from a rounded division: take its edges too
-    (low, high), (out_low, out_high) = interval_step(compiled, act, cells * side - slack, (cells + 1) * side + slack,
-                                                     symbols)
-    undecided = allowed[q][:, :, None] & ~np.where(want[q] > 0, out_low > 0, out_high < 0)  # NaN: undecided too
-    if undecided.any():
-      i, a, o = map(int, np.argwhere(undecided)[0])
-      return None, (f"in state {q[i]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
-                    f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[q[i], a, o]:+.0f} ({len(seen)} cells)")
-    reach_low, reach_high = np.floor(low / side), np.floor(high / side)  # the cells each image touches, as floats
-    spans = np.prod(reach_high - reach_low + 1, axis=2)
-    wide = allowed[q] & ~((spans <= CELLS_MAX) & np.all((np.abs(reach_low) < 2 ** 62) & (np.abs(reach_high) < 2 ** 62),
-                                                          axis=2))  # (NaN fails too)
-    if wide.any():
-      i, a = map(int, np.argwhere(wide)[0])
-      return None, f"in state {q[i]} on input {a}, a cell's image spans more than {CELLS_MAX} cells"
-    i, a = np.nonzero(allowed[q])
-    frontier = new_pairs(reach_low[i, a].astype(np.int64), reach_high[i, a].astype(np.int64), goes[q[i], a], seen)
+    found = []
+    for pairs in np.array_split(frontier, -(-len(frontier) // SLICE)):
+      images, why = cell_images(graph, compiled, symbols, machine, pairs, side)
+      if images is None:
+        return None, f"{why} ({len(seen)} pairs reached before this step)"
+      known = np.concatenate([seen, *found])
+      found.append(new_pairs(*images, known, most=CELLS_MAX - len(known)))
+      if len(known) + len(found[-1]) > CELLS_MAX:
+        return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached"
+    frontier = np.concatenate(found)
     seen = np.concatenate([seen, frontier])
-    if len(seen) > CELLS_MAX:
-      return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached"
   return {"side": side, "cells": set(map(tuple, seen.tolist()))}, ""
+
+
+def cell_images(graph: dict, compiled: dict, symbols: np.ndarray, machine: tuple, pairs: np.ndarray, side: float):
+  """One step of cell_boxes from some (cell, machine state) pairs on every input the machine allows: ((low, high)
+  cell indices of each image's box of cells, the machine's next state), "") or (None, why not: an output
+  undecided or of the wrong sign, or an image too wide or not finite)."""
+  allowed, goes, want = machine
+  cells, q = pairs[:, :-1], pairs[:, -1]
+  slack = EPS * (1 + np.abs(cells) * side)  # a vector's cell comes from a rounded division: take its edges too
+  (low, high), (out_low, out_high) = interval_step(compiled, graph["graph"]["activation"], cells * side - slack,
+                                                   (cells + 1) * side + slack, symbols)
+  undecided = allowed[q][:, :, None] & ~np.where(want[q] > 0, out_low > 0, out_high < 0)  # NaN: undecided too
+  if undecided.any():
+    i, a, o = map(int, np.argwhere(undecided)[0])
+    return None, (f"in state {q[i]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
+                  f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[q[i], a, o]:+.0f}")
+  reach_low, reach_high = np.floor(low / side), np.floor(high / side)  # the cells each image touches, as floats
+  spans = np.prod(reach_high - reach_low + 1, axis=2)
+  wide = allowed[q] & ~((spans <= CELLS_MAX) & np.all((np.abs(reach_low) < 2 ** 62) & (np.abs(reach_high) < 2 ** 62),
+                                                        axis=2))  # (NaN fails too)
+  if wide.any():
+    i, a = map(int, np.argwhere(wide)[0])
+    return None, f"in state {q[i]} on input {a}, a cell's image spans more than {CELLS_MAX} cells"
+  i, a = np.nonzero(allowed[q])
+  return (reach_low[i, a].astype(np.int64), reach_high[i, a].astype(np.int64), goes[q[i], a]), ""
 
 
 def table_arrays(table: dict, n_symbols: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,9 +274,10 @@ def table_arrays(table: dict, n_symbols: int, n_out: int) -> tuple[np.ndarray, n
   return allowed, goes, want
 
 
-def new_pairs(low: np.ndarray, high: np.ndarray, state: np.ndarray, seen: np.ndarray) -> np.ndarray:
+def new_pairs(low: np.ndarray, high: np.ndarray, state: np.ndarray, seen: np.ndarray, most: float = np.inf
+              ) -> np.ndarray:
   """The (cell, machine state) rows not in seen that the images touch (all cells from low to high, inclusive, with
-  the image's machine state), each once; a few million cells at a time."""
+  the image's machine state), each once; a few million cells at a time, stopping once more than `most` came."""
   if not len(low):
     return seen[:0]
   bounds = distinct(np.column_stack([low, high, state]))  # neighbouring cells often have one image
@@ -267,21 +285,26 @@ def new_pairs(low: np.ndarray, high: np.ndarray, state: np.ndarray, seen: np.nda
   first = np.append(np.minimum(low.min(axis=0), seen[:, :-1].min(axis=0)), 0)  # the corner of every row, and 0
   radix = np.append(np.maximum(high.max(axis=0), seen[:, :-1].max(axis=0)), max(state.max(), seen[:, -1].max())) \
     - first + 1
-  old = np.sort(keys(seen, first, radix))
+  old = np.sort(keys(seen, first, radix))  # seen holds each row once
   ends = np.cumsum(np.prod(high - low + 1, axis=1))
-  parts = [np.zeros((0, seen.shape[1]), np.int64)]
+  parts = [seen[:0]]
   for part in np.split(np.arange(len(low)), np.searchsorted(ends, np.arange(CHUNK, ends[-1], CHUNK))):
     rows = touched(low[part], high[part], state[part])
     found, at = np.unique(keys(rows, first, radix), return_index=True)
-    parts.append(rows[at[~np.isin(found, old, assume_unique=True)]])
-  rows = np.concatenate(parts)
-  return rows[np.unique(keys(rows, first, radix), return_index=True)[1]]
+    fresh = ~np.isin(found, old, assume_unique=True)
+    parts.append(rows[at[fresh]])
+    old = np.union1d(old, found[fresh])
+    if sum(map(len, parts)) > most:
+      break
+  return np.concatenate(parts)
 
 
-def distinct(rows: np.ndarray) -> np.ndarray:
+def distinct(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
   """The distinct rows of an int array, in some order: grouped by a 64-bit hash of each row (a sort of numbers, not
-  of rows), and if two different rows share a hash, by np.unique's sort of rows after all."""
-  weights = np.random.default_rng(0).integers(1, 2 ** 63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
+  of rows), and if two different rows share a hash, by np.unique's sort of rows after all. weights: the hash's
+  (random odd numbers; a test makes them collide)."""
+  if weights is None:
+    weights = np.random.default_rng(0).integers(1, 2 ** 63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
   hashed = rows.astype(np.uint64) @ weights  # wraps around modulo 2^64
   _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
   return rows[first] if np.array_equal(rows[first][inverse.ravel()], rows) else np.unique(rows, axis=0)

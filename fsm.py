@@ -21,10 +21,10 @@ import itertools
 import graphviz
 import numpy as np
 
-from boxes import GAPS, box_machine, machine_states, task_boxes
+from boxes import EPS, GAPS, box_machine, machine_states, task_boxes
 from formula import patterns
 from graph import all_symbols, compile_steps, evaluate, input_count, live_nodes, remove_dead
-from tasks import checked_sample
+from tasks import TaskError, checked_sample
 
 MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
 MAX_STATES = 4096      # distinct state vectors the search visits before it calls the graph analog
@@ -262,20 +262,25 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
   it is the graph's machine too, read out of that abstraction, each state standing for the hull of its boxes or
   cells. In machine()'s form; or None and why not."""
   from prove import machine_table  # here: prove.py reads machines out of this file
-  table = machine_table(task)
-  found, how = task_boxes(remove_dead(graph), task, table) if table is not None else (None, "too many states")
+  try:
+    table = machine_table(task)
+    found, how = task_boxes(remove_dead(graph), task, table) if table is not None else (None, "too many states")
+  except TaskError as e:  # a machine that does not allow what its sampler draws: no machine from it
+    return None, str(e)
   if found is None:
     return None, how
   n, n_s = 1 + max(machine_states(table)), len(exp["state_ids"])
   low, high = np.full((n, n_s), np.inf), np.full((n, n_s), -np.inf)
-  if "cells" in found:
+  if "cells" in found:  # with the slack cell_boxes gives each cell's edges
     cells = np.array(sorted(found["cells"]), np.float64)
-    np.minimum.at(low, cells[:, -1].astype(np.int64), cells[:, :-1] * found["side"])
-    np.maximum.at(high, cells[:, -1].astype(np.int64), (cells[:, :-1] + 1) * found["side"])
+    edges, slack = cells[:, :-1] * found["side"], EPS * (1 + np.abs(cells[:, :-1]) * found["side"])
+    np.minimum.at(low, cells[:, -1].astype(np.int64), edges - slack)
+    np.maximum.at(high, cells[:, -1].astype(np.int64), edges + found["side"] + slack)
   else:
     low, high = found["low"], found["high"]
   trans = {(q, a): (tuple(bool(v > 0) for v in outs), q2) for (q, a), (q2, outs) in table.items()}
-  block, moves, order = minimize(trans, np.arange(n), {"symbols": exp["symbols"], "initial": 0})
+  symbols = all_symbols(task.n_in)  # the table's inputs are numbered so, whatever the sampled runs drew
+  block, moves, order = minimize(trans, np.arange(n), {"symbols": symbols, "initial": 0})
   rank = {b: r for r, b in enumerate(order)}
   hull_low, hull_high = np.full((len(order), n_s), np.inf), np.full((len(order), n_s), -np.inf)
   for q in range(n):
@@ -284,7 +289,7 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
       hull_high[rank[block[q]]] = np.maximum(hull_high[rank[block[q]]], high[q])
   summary = f"state machine: {len(order)} state{'' if len(order) == 1 else 's'}"
   detail = f"task {task.name}'s machine, minimized: the graph follows it, by {how}"
-  return {"state_ids": exp["state_ids"], "symbols": exp["symbols"], "complete": exp["complete"], "analog": {},
+  return {"state_ids": exp["state_ids"], "symbols": symbols, "complete": exp["complete"], "analog": {},
           "clear": np.zeros(n_s, bool), "states": len(order), "initial": 0, "boxes": True,
           "edges": sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank),
           "blocks": [np.array([lo, hi]) for lo, hi in zip(hull_low, hull_high, strict=True)],

@@ -1054,29 +1054,47 @@ def test_prove_beside_the_tasks_machine_finds_the_shortest_wrong_input_and_prove
   proof = prove.prove(parens, tasks.TASKS["parens"])
   assert re.search(r"inputs -\*8 \+ - \+\*8: at step 17 out0 should be \+1 but is -0\.00\d+$", proof["failure"]), proof
 
-def test_cell_search_enumerates_each_touched_pair_once_and_keys_rows_exactly():
-  # touched against a plain loop over each image's box of cells; distinct against np.unique; keys against row
-  # equality, packed and as bytes
+def test_cell_search_enumerates_each_touched_pair_once_and_keys_rows_exactly(monkeypatch):
+  # touched against a plain loop over each image's box of cells; new_pairs against set arithmetic, with seen rows
+  # inside and far outside the images and in chunks of a few cells; distinct against np.unique, with hashes that
+  # collide too; keys against row equality, packed and as bytes; an image that is not finite is refused
   rng = np.random.default_rng(0)
   low = rng.integers(-5, 5, (40, 3))
   high = low + rng.integers(0, 3, (40, 3))
-  state = rng.integers(0, 4, 40)
-  rows = boxes.touched(low, high, state)
-  expected = [cell + (int(q),) for lo, hi, q in zip(low, high, state, strict=True)
-              for cell in itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)])]
-  assert sorted(map(tuple, rows.tolist())) == sorted(expected)
-  seen = rows[rng.permutation(len(rows))[:len(rows) // 2]]
-  new = boxes.new_pairs(low, high, state, seen)
-  assert set(map(tuple, new.tolist())) == set(expected) - set(map(tuple, seen.tolist())) and len(new) == len(set(
-    map(tuple, new.tolist())))
+  machine = rng.integers(0, 4, 40)
+  rows = boxes.touched(low, high, machine)
+  expected = {cell + (int(q),) for lo, hi, q in zip(low, high, machine, strict=True)
+              for cell in itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)])}
+  assert len(rows) == sum(np.prod(high - low + 1, axis=1)) and set(map(tuple, rows.tolist())) == expected
+  far = np.unique(rows[::4] + np.array([10, -10, 0, 3]), axis=0)  # outside the images, and another machine state
+  seen = np.unique(np.concatenate([rows[rng.permutation(len(rows))[:len(rows) // 2]], far]), axis=0)
+  # and one seen row below the images' corner that a key with its digits counted from that corner would confuse
+  # with a new row t: one more in the first column, one radix less in the second
+  t = np.array(sorted(expected - set(map(tuple, seen.tolist())))[0])
+  radix = max(rows[:, 1].max(), seen[:, 1].max()) - rows[:, 1].min() + 1
+  seen = np.concatenate([seen, [t + np.array([1, -radix, 0, 0])]])
+  for chunk in (boxes.CHUNK, 7):
+    monkeypatch.setattr(boxes, "CHUNK", chunk)
+    new = boxes.new_pairs(low, high, machine, seen)
+    assert sorted(map(tuple, new.tolist())) == sorted(expected - set(map(tuple, seen.tolist())))
+    stopped = boxes.new_pairs(low, high, machine, seen, most=5)  # a budget stops it after the chunk that passes it
+    assert 5 < len(stopped) and (len(stopped) < len(new) if chunk == 7 else len(stopped) == len(new))
   many = np.concatenate([rows, rows[::3], -rows[::5]])  # repeats, and rows of other signs
-  assert sorted(map(tuple, boxes.distinct(many).tolist())) == sorted(map(tuple, np.unique(many, axis=0).tolist()))
+  for weights in (None, np.ones(4, np.uint64)):  # ones: rows that sum alike share a hash
+    assert sorted(map(tuple, boxes.distinct(many, weights).tolist())) == sorted(
+      map(tuple, np.unique(many, axis=0).tolist()))
   first, radix = rows.min(axis=0), rows.max(axis=0) - rows.min(axis=0) + 1
-  for r in (radix, radix * 2 ** 21):  # the second does not fit in an int64: bytes
+  for r, kind in ((radix, "i"), (radix * 2 ** 21, "V")):  # the second does not fit in an int64: bytes
     k = boxes.keys(rows, first, r)
-    same_key = k[:, None] == k[None, :]
-    same_row = np.all(rows[:, None] == rows[None, :], axis=2)
-    assert np.array_equal(same_key, same_row) and k.dtype == (np.int64 if r is radix else k.dtype)
+    assert k.dtype.kind == kind and np.array_equal(k[:, None] == k[None, :],
+                                                   np.all(rows[:, None] == rows[None, :], axis=2))
+  always = tasks.Task(name="one", n_in=1, n_out=1, target=lambda x: np.ones(x.shape[:2] + (1,)), states=1,
+                      machine=(0, lambda m, x: (0, 1.0)))
+  g = hand_graph([inp(0), state(0, 0.5), neuron("r0", 0.0), out(0, 1.0)],
+                 [edge("c0_s0", "c0_r0", 1e308), edge("c0_r0", "c0_s0", 1.0)], task="one")
+  with np.errstate(over="ignore", invalid="ignore"):  # the state's next value overflows: that is the point
+    found, why = boxes.cell_boxes(g, always, prove.machine_table(always), 0.05)
+  assert found is None and "spans more than" in why, why
 
 
 def test_cells_prove_an_analog_graph_one_box_a_state_cannot_and_hold_every_state_it_reaches(monkeypatch):
