@@ -12,8 +12,8 @@ How:
 2. Each group's box is the smallest box around its vectors. One step of the graph maps a box, on one input, into
    a box that holds every value the step can give from inside it: interval arithmetic through the weights, and
    through the activation, which rises to its peak A(-1) = 1, falls to its dip A(1) = -1 and rises after. The
-   group the box goes to is
-   the group most of its vectors' successors belong to; that box grows to hold the image, until nothing grows.
+   group the box goes to is the group most of its vectors' successors belong to; that box grows to hold the
+   image, until nothing grows.
 3. When that closes, and every output's sign is the same all over every (box, input), the boxes are a machine:
    the initial state is in its box, and a state in a box goes to a state in the box the machine says, with the
    outputs the machine says. So every run of the graph, of any length, is a run of the machine.
@@ -53,8 +53,8 @@ def box_machine(graph: dict, exp: dict, depth: int, gap: float = 0.0, seed: int 
   graph = remove_dead(graph)  # the states of exp, no others
   symbols, compiled = exp["symbols"], compile_steps(graph)
   act = graph["graph"]["activation"]
-  if unshaped(act):
-    return None, unshaped(act)
+  if why := unshaped(act):
+    return None, why
   runs = len(symbols) ** depth * (1 + len(symbols))  # (vector, continuation) pairs for one point
   if runs > RUNS:
     return None, f"{len(symbols)} input steps and {depth} steps ahead are too many to group vectors by"
@@ -183,8 +183,8 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
   When no box a machine state closes, it tries cell_boxes with the cells of side SIDES[0], SIDES[1], ...
   Returns ({"low", "high", "pieces"} or cell_boxes' {"side", "cells"}, how) or (None, why not). graph: dead parts
   removed."""
-  if unshaped(graph["graph"]["activation"]):
-    return None, unshaped(graph["graph"]["activation"])
+  if why := unshaped(graph["graph"]["activation"]):
+    return None, why
   low, high, filled = seeded(graph, task, table, seed)
   (machine_states, states), why = low.shape, ""
   for m in SPLITS:
@@ -218,8 +218,8 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
   the boxes grown from sampled runs, nothing here is seeded by samples or merged into a hull. The search goes
   breadth first, SLICE pairs at a time in numpy (pairs are rows of ints: cell index..., machine state).
   Returns ({"side", "cells": the pairs reached, as tuples}, "") or (None, why not)."""
-  if unshaped(graph["graph"]["activation"]):
-    return None, unshaped(graph["graph"]["activation"])
+  if why := unshaped(graph["graph"]["activation"]):
+    return None, why
   compiled, symbols = compile_steps(graph), all_symbols(task.n_in)
   machine = table_arrays(table, len(symbols), task.n_out)
   init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0

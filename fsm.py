@@ -238,22 +238,28 @@ def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
       break
   else:
     return None, how
-  n = len(found["low"])
-  block, moves, order = minimize(found["trans"], np.arange(n), {"symbols": exp["symbols"], "initial": found["initial"]})
+  return boxed(found["trans"], found["low"], found["high"], found["initial"], exp["symbols"], exp,
+               f"minimized from {how}; {exp['how']}"), how
+
+
+def boxed(trans: dict, low: np.ndarray, high: np.ndarray, initial: int, symbols: np.ndarray, exp: dict,
+          detail: str) -> dict:
+  """machine()'s form of a machine on boxes of state vectors: trans {(box, symbol): (outputs, next box)}, minimized
+  from box `initial`, each of its states drawn with the hull of the boxes it stands for (low, high: (boxes,
+  states))."""
+  block, moves, order = minimize(trans, np.arange(len(low)), {"symbols": symbols, "initial": initial})
   rank = {b: r for r, b in enumerate(order)}
-  shape = (len(order), found["low"].shape[1])
-  low, high = np.full(shape, np.inf), np.full(shape, -np.inf)
-  for q in range(n):
-    if block[q] in rank:  # the hull of the boxes one state stands for
-      low[rank[block[q]]] = np.minimum(low[rank[block[q]]], found["low"][q])
-      high[rank[block[q]]] = np.maximum(high[rank[block[q]]], found["high"][q])
-  edges = sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank)
+  hull_low, hull_high = np.full((len(order), low.shape[1]), np.inf), np.full((len(order), low.shape[1]), -np.inf)
+  for q in range(len(low)):
+    if block[q] in rank:
+      hull_low[rank[block[q]]] = np.minimum(hull_low[rank[block[q]]], low[q])
+      hull_high[rank[block[q]]] = np.maximum(hull_high[rank[block[q]]], high[q])
   summary = f"state machine: {len(order)} state{'' if len(order) == 1 else 's'}"
-  detail = f"minimized from {how}; {exp['how']}"
-  return {"state_ids": exp["state_ids"], "symbols": exp["symbols"], "complete": exp["complete"], "analog": {},
-          "clear": np.zeros(len(exp["state_ids"]), bool), "states": len(order), "edges": edges, "initial": 0,
-          "blocks": [np.array([lo, hi]) for lo, hi in zip(low, high, strict=True)], "boxes": True,
-          "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}, how
+  return {"state_ids": exp["state_ids"], "symbols": symbols, "complete": exp["complete"], "analog": {},
+          "clear": np.zeros(len(exp["state_ids"]), bool), "states": len(order), "initial": 0, "boxes": True,
+          "edges": sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank),
+          "blocks": [np.array([lo, hi]) for lo, hi in zip(hull_low, hull_high, strict=True)],
+          "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
 
 
 def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
@@ -269,8 +275,8 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
     return None, str(e)
   if found is None:
     return None, how
-  n, n_s = 1 + max(machine_states(table)), len(exp["state_ids"])
-  low, high = np.full((n, n_s), np.inf), np.full((n, n_s), -np.inf)
+  n = 1 + max(machine_states(table))
+  low, high = np.full((n, len(exp["state_ids"])), np.inf), np.full((n, len(exp["state_ids"])), -np.inf)
   if "cells" in found:  # with the slack cell_boxes gives each cell's edges
     cells = np.array(sorted(found["cells"]), np.float64)
     edges, slack = cells[:, :-1] * found["side"], EPS * (1 + np.abs(cells[:, :-1]) * found["side"])
@@ -280,20 +286,8 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
     low, high = found["low"], found["high"]
   trans = {(q, a): (tuple(bool(v > 0) for v in outs), q2) for (q, a), (q2, outs) in table.items()}
   symbols = all_symbols(task.n_in)  # the table's inputs are numbered so, whatever the sampled runs drew
-  block, moves, order = minimize(trans, np.arange(n), {"symbols": symbols, "initial": 0})
-  rank = {b: r for r, b in enumerate(order)}
-  hull_low, hull_high = np.full((len(order), n_s), np.inf), np.full((len(order), n_s), -np.inf)
-  for q in range(n):
-    if block[q] in rank:
-      hull_low[rank[block[q]]] = np.minimum(hull_low[rank[block[q]]], low[q])
-      hull_high[rank[block[q]]] = np.maximum(hull_high[rank[block[q]]], high[q])
-  summary = f"state machine: {len(order)} state{'' if len(order) == 1 else 's'}"
-  detail = f"task {task.name}'s machine, minimized: the graph follows it, by {how}"
-  return {"state_ids": exp["state_ids"], "symbols": symbols, "complete": exp["complete"], "analog": {},
-          "clear": np.zeros(n_s, bool), "states": len(order), "initial": 0, "boxes": True,
-          "edges": sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank),
-          "blocks": [np.array([lo, hi]) for lo, hi in zip(hull_low, hull_high, strict=True)],
-          "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}, how
+  return boxed(trans, low, high, 0, symbols, exp,
+               f"task {task.name}'s machine, minimized: the graph follows it, by {how}"), how
 
 
 def minimize(trans: dict, abstract: np.ndarray, exp: dict) -> tuple[list, dict, list]:

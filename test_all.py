@@ -1138,8 +1138,8 @@ def test_the_machine_read_out_of_the_proof_is_the_one_the_signs_give():
   # the graph follows it: the same machine, state for state and edge for edge (both number states breadth first),
   # and each state's ranges hold every state vector seen while the task's machine is in that state
   gated, task = graph.load_graph(str(ROOT / "examples" / "gated.json")), tasks.TASKS["gated"]
-  signs = readout.machine(gated, readout.explore(gated, task))
   exp = readout.explore(gated, task)
+  signs = readout.machine(gated, exp)
   proved, how = fsm.proof_fsm(gated, exp, task)
   assert proved["states"] == signs["states"] == 4 and proved["edges"] == signs["edges"], how
   x = task.sample_inputs(np.random.default_rng(3), 100, 200)
