@@ -464,7 +464,9 @@ def colour(v: float) -> str:
   return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def task_of(graph: dict):
-  """The tasks.Task the graph was trained on (raises tasks.TaskError for an unknown one)."""
-  from tasks import get_task  # here, so that graph.py alone is enough to load and evaluate a graph
-  return get_task(graph["graph"]["task"])
+def task_of(graph: dict, name: str = "graph", trust: bool = False):
+  """The tasks.Task the graph was trained on: a built-in one, or with `trust` (--trust-task) its task file when that
+  has the SHA-256 recorded in the graph (tasks.task_named_by); tasks.TaskError otherwise."""
+  from tasks import task_named_by  # here, so that graph.py alone is enough to load and evaluate a graph
+  meta = graph["graph"].get("meta", {})
+  return task_named_by(graph["graph"]["task"], name, trust, meta.get("task_sha256"))

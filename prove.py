@@ -357,11 +357,13 @@ def main():
   ap.add_argument("graph", nargs="?", default="-", help="graph JSON from prune.py, or - for stdin (default)")
   ap.add_argument("-o", "--out", help="also write the graph, with the proof in graph.verified, here")
   ap.add_argument("--task", help="the task, instead of the one named in the graph (e.g. path/to/my_tasks.py:NAME)")
+  ap.add_argument("--trust-task", action="store_true", help="without --task: import the task file the graph names, "
+                  "when it is the very file its run was trained with (by SHA-256); a graph never runs code otherwise")
   args = ap.parse_args()
   name = "<stdin>" if args.graph == "-" else args.graph
   try:
     graph = load_graph(args.graph)
-    task = get_task(args.task) if args.task else task_of(graph)
+    task = get_task(args.task) if args.task else task_of(graph, name, args.trust_task)
     check_fits(graph, task, name)
     proof = prove(graph, task)
     if args.out and not proof["failure"]:  # a graph proven wrong is not written, as prune.py would not

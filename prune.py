@@ -415,6 +415,8 @@ def main():
   ap.add_argument("-o", "--out", default="-", help="where to write the pruned graph (default: stdout)")
   ap.add_argument("--task", help="the task to check against, instead of the one named in the graph "
                   "(e.g. path/to/my_tasks.py:NAME when running from another folder)")
+  ap.add_argument("--trust-task", action="store_true", help="without --task: import the task file the graph names, "
+                  "when it is the very file its run was trained with (by SHA-256); a graph never runs code otherwise")
   ap.add_argument("--seed", type=int, default=0, help="seed of the sampled test sequences (default 0)")
   ap.add_argument("--sequences", type=int, default=TEST_SEQUENCES,
                   help=f"sampled test sequences (default {TEST_SEQUENCES}; train.py validates on these too)")
@@ -430,7 +432,7 @@ def main():
     if args.sequences < 1 or args.length < 1:
       raise GraphError("--sequences and --length must be positive")
     graph = load_graph(args.graph)
-    task = get_task(args.task) if args.task else task_of(graph)
+    task = get_task(args.task) if args.task else task_of(graph, name, args.trust_task)
     if args.task:
       graph = {**graph, "graph": {**graph["graph"], "task": args.task}}
     check_fits(graph, task, name)

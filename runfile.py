@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from graph import check_fits, load_graph, write_atomic
-from tasks import DEFAULTS, TASKS, Task, get_task, parse_cells
+from graph import check_fits, load_graph, task_of, write_atomic
+from tasks import DEFAULTS, Task, get_task, parse_cells, trusted_spec
 
 PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
 FROM = "from_"  # with --from, keys of the graph's weights and masks, where a restart starts again
@@ -117,17 +117,18 @@ def expected_shapes(meta, path) -> dict[str, tuple[int, ...]]:
   return weight_shapes(meta["n_in"], cells, meta["n_out"])
 
 
-def resumed_task(given: str | None, meta: dict, path: str) -> tuple[Task, str]:
-  """(task, spec) of a run being resumed: --task when given (it must be the run's own task), else the run's, looked
-  up where it was given (a relative task file also beside the run file or one folder up, and where it was when
-  training began)."""
-  spec = given or meta["task"]
-  if not given and ":" in spec and spec not in TASKS:
-    file, attr = spec.rsplit(":", 1)
+def resumed_task(given: str | None, meta: dict, path: str, trust: bool = False) -> tuple[Task, str]:
+  """(task, spec) of a run being resumed: --task when given (it must be the run's own task), else the run's. A run's
+  task file is imported only with `trust` and when it still has the SHA-256 the run recorded (tasks.trusted_spec),
+  looked up where it was given, beside the run file or one folder up, and where it was when training began."""
+  if given:
+    task, spec = get_task(given), given
+  else:
+    file = meta["task"].rpartition(":")[0]
     run_dir = Path(path).parent  # a project moved with its runs: the task file beside them, or one folder up
-    places = [file, str(run_dir / file), str(run_dir.parent / file), meta.get("task_file")]
-    spec = next((f"{p}:{attr}" for p in places if p and Path(p).is_file()), spec)
-  task = get_task(spec)
+    places = (str(run_dir / file), str(run_dir.parent / file), meta.get("task_file")) if file else ()
+    spec = trusted_spec(meta["task"], path, trust, meta.get("task_sha256"), places)
+    task = get_task(spec)
   expected = meta.get("task_name") or (meta["task"] if ":" not in meta["task"] else task.name)
   if task.name != expected:
     raise RunError(f"{path}: the run is of task {expected}; {given or meta['task']} is task {task.name}")
@@ -279,14 +280,15 @@ def graph_weights(graph: dict, n_in: int, n_out: int, name: str) -> tuple[dict[s
   return arrays, cells
 
 
-def refit_start(path: str, spec: str | None, flags: dict, masked: bool = True) -> tuple[Task, str, dict, dict]:
+def refit_start(path: str, spec: str | None, flags: dict, masked: bool = True,
+                trust: bool = False) -> tuple[Task, str, dict, dict]:
   """(task, spec, settings, start) of a re-fit of a graph: start holds its weights and (masked) the masks that hold
   every other weight at 0 (runfile.graph_weights); unmasked, every weight of the graph's smaller network trains.
   RunError or GraphError for a graph that is no network of the task, has no weight left, or for flags that
   contradict it."""
   graph = load_graph(path)
+  task = get_task(spec) if spec else task_of(graph, path, trust)
   spec = spec or graph["graph"]["task"]
-  task = get_task(spec)
   check_fits(graph, task, path)
   start, cells = graph_weights(graph, task.n_in, task.n_out, path)
   if not any(v.any() for k, v in start.items() if k.startswith("mask_")):

@@ -20,6 +20,7 @@ Your own task lives in any .py file next to your work and is named as `path/to/f
 Run `python tasks.py` to list the tasks, `python tasks.py NAME` to see a sample.
 """
 import argparse
+import hashlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -384,6 +385,42 @@ def get_task(spec: str) -> Task:
     if path.endswith(".py"):
       return load_task_file(path, attr)
   raise TaskError(f"unknown task {spec!r}: use one of {', '.join(TASKS)} or path/to/file.py:NAME")
+
+
+def file_digest(path: str | Path) -> str:
+  """The SHA-256 of a file's bytes: a run file records its task file's, so that a later stage can tell that the
+  file it would import is the very one the run was trained with."""
+  return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def trusted_spec(spec, where: str, trust: bool = False, digest: str | None = None, places: tuple = ()) -> str:
+  """The task spec to load for one that a graph or run file names (`where` names that file): a built-in name as it
+  is. A task file is code, and a graph or run file is data that anyone may have written: its file is loaded only
+  when the user says `trust` (--trust-task) and the file still has the SHA-256 `digest` that train.py recorded when
+  the user trained with it; `places` are more paths to look for it (the run's folder). Then 'path:NAME' of the file
+  found. Otherwise TaskError, one line, saying how to name the task instead."""
+  if not isinstance(spec, str) or not spec or not spec.isprintable():
+    raise TaskError(f"{where}: its task {str(spec)[:80]!r} is not a task name (one line of text)")
+  if spec in TASKS:
+    return spec
+  file, _, attr = spec.rpartition(":")
+  if not file.endswith(".py"):
+    raise TaskError(f"{where}: unknown task {spec[:200]!r}; name it with --task NAME or --task path/to/file.py:NAME")
+  how = f"name it yourself with --task {spec[:200]}"
+  if not trust:
+    raise TaskError(f"{where} names the task file {file[:200]}: a graph or run file never makes a stage run code; "
+                    f"{how}, or add --trust-task if it is your own run")
+  if not isinstance(digest, str):
+    raise TaskError(f"{where} records no SHA-256 of its task file {file[:200]}, so --trust-task cannot check it; {how}")
+  for place in (file, *places):
+    if place and Path(place).is_file() and file_digest(place) == digest:
+      return f"{place}:{attr}"
+  raise TaskError(f"{where}: no task file {file[:200]} with the SHA-256 it records is there (edited or moved?); {how}")
+
+
+def task_named_by(spec, where: str, trust: bool = False, digest: str | None = None, places: tuple = ()) -> Task:
+  """The task a graph or run file names: tasks.get_task of its trusted_spec."""
+  return get_task(trusted_spec(spec, where, trust, digest, places))
 
 
 def fmt(seq: np.ndarray) -> str:

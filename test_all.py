@@ -26,6 +26,7 @@ import prove
 import prune
 import readout
 import render
+import runfile
 import tasks
 import train
 
@@ -135,6 +136,67 @@ def test_task_file_loader(tmp_path):
     tasks.get_task(f"{tmp_path}/missing.py:LAG")
   with pytest.raises(tasks.TaskError, match="unknown task"):
     tasks.get_task("nonsense")
+
+
+EVIL = """open("PWNED", "w").write("ran")  # what a stranger's task file could do on import
+from tasks import Task, shift
+T = Task(name="delay1", n_in=1, n_out=1, target=lambda x: shift(x, 1))
+"""
+
+
+def stranger_graph(folder: Path, task: str = "evil.py:T", digest: str | None = None) -> Path:
+  """examples/delay1.json naming a task file that writes PWNED when imported, with that file beside it."""
+  (folder / "evil.py").write_text(EVIL)
+  g = json.loads((ROOT / "examples" / "delay1.json").read_text())
+  g["graph"]["task"] = task
+  g["graph"].setdefault("meta", {})["task_sha256"] = digest
+  (folder / "g.json").write_text(json.dumps(g))
+  return folder / "g.json"
+
+
+@pytest.mark.parametrize("stage", [
+  ["prune.py", "g.json"], ["prove.py", "g.json"], ["train.py", "--from", "g.json", "--steps", "2"],
+  ["render.py", "g.json", "-o", "x.html"], ["render.py", "g.json", "-o", "x.py"], ["render.py", "g.json", "-o", "x.txt"],
+  ["render.py", "g.json", "--fsm", "-o", "m.svg"], ["render.py", "g.json", "--inputs", "+-+", "-o", "x.svg"]])
+def test_a_graph_never_makes_a_stage_import_the_task_file_it_names(stage, tmp_path):
+  stranger_graph(tmp_path, digest=tasks.file_digest(ROOT / "tasks.py"))  # even with a digest: not its own
+  proc = run_script(ROOT / stage[0], *stage[1:], cwd=tmp_path)
+  assert not (tmp_path / "PWNED").exists(), proc.stderr
+  if stage[0] == "render.py":  # drawing needs no task: it goes on without one (and says why where it matters)
+    assert proc.returncode == 0 and (tmp_path / stage[-1]).exists(), proc.stderr
+  else:
+    assert_clean_error(proc, "g.json names the task file evil.py", "--task evil.py:T", "--trust-task")
+
+
+def test_a_run_file_never_makes_train_import_the_task_file_beside_it(tmp_path):
+  g = stranger_graph(tmp_path)
+  start, cells = runfile.graph_weights(graph.load_graph(str(g)), 1, 1, "g.json")
+  shapes = runfile.weight_shapes(1, cells, 1)
+  arrays = {k: start.get(k, np.zeros(v, np.float32)).astype(np.float32) for k, v in shapes.items()}
+  meta = {"task": "evil.py:T", "task_name": "delay1", "task_sha256": tasks.file_digest(tmp_path / "evil.py"),
+          "n_in": 1, "n_out": 1, "seed": 0, **tasks.DEFAULTS, "cells": [list(c) for c in cells], "steps_done": 0,
+          "attempt": 0, "restarts": 0}
+  (tmp_path / "runs").mkdir()
+  runfile.save_run(tmp_path / "runs" / "r.npz", arrays, meta)
+  (tmp_path / "runs" / "evil.py").write_text(EVIL)  # a relative task file lying beside the run file, too
+  for folder in (tmp_path, tmp_path / "runs"):
+    proc = run_script(ROOT / "train.py", "--resume", tmp_path / "runs" / "r.npz", "--steps", "2", cwd=folder)
+    assert_clean_error(proc, "r.npz names the task file evil.py", "--trust-task")
+  assert not list(tmp_path.rglob("PWNED"))
+
+
+def test_trust_task_imports_only_the_very_file_the_run_recorded(tmp_path):
+  (tmp_path / "mine.py").write_text("from tasks import Task, shift\n"
+                                    "T = Task(name='delay1', n_in=1, n_out=1, target=lambda x: shift(x, 1))\n")
+  g = stranger_graph(tmp_path, "mine.py:T", tasks.file_digest(tmp_path / "mine.py"))
+  proc = run_script(ROOT / "prove.py", g, "--trust-task", cwd=tmp_path)
+  assert proc.returncode == 0 and b"proven" in proc.stderr, proc.stderr
+  g.write_text(g.read_text().replace("mine.py:T", "evil.py:T"))  # the digest of mine.py, the name of another file
+  assert_clean_error(run_script(ROOT / "prove.py", g, "--trust-task", cwd=tmp_path), "no task file evil.py with the")
+  stranger_graph(tmp_path, "evil.py:T")  # no digest recorded: nothing to check it by
+  assert_clean_error(run_script(ROOT / "prune.py", g, "--trust-task", cwd=tmp_path), "records no SHA-256")
+  assert not (tmp_path / "PWNED").exists()
+  assert tasks.task_named_by("delay1", "g.json") is tasks.TASKS["delay1"]  # built-ins need no trust
 
 
 def test_the_readme_task_file_example_works(tmp_path):
@@ -336,13 +398,16 @@ def test_resume_keeps_a_finished_run_refuses_contradictions_and_finds_its_task_f
                     cwd=project).returncode == 0
   run = project / "runs" / "r.npz"
   done = run.read_bytes()
+  assert_clean_error(run_script(ROOT / "train.py", "--resume", "runs/r.npz", cwd=project),
+                     "runs/r.npz names the task file my_tasks.py", "--trust-task")
   for args, words in ((["--steps", "10"], ["30 steps, more than --steps 10"]),
                       (["--task", "delay1"], ["the run is of task and_prev", "delay1 is task delay1"]),
                       (["--cells", "4x2"], ["the run's cells: 2x1; --cells 4x2 contradicts it"]),
                       (["--seed", "3"], ["the run's seed: 0; --seed 3 contradicts it"]),
                       (["--resume", "runs/r.npz", "-o", "my_tasks.py"], ["my_tasks.py: a file is there already"])):
-    assert_clean_error(run_script(ROOT / "train.py", "--resume", "runs/r.npz", *args, cwd=project), *words)
-  proc = run_script(ROOT / "train.py", "--resume", "runs/r.npz", cwd=project)
+    assert_clean_error(run_script(ROOT / "train.py", "--resume", "runs/r.npz", "--trust-task", *args, cwd=project),
+                       *words)
+  proc = run_script(ROOT / "train.py", "--resume", "runs/r.npz", "--trust-task", cwd=project)
   assert proc.returncode == 0 and b"finished already" in proc.stderr, proc.stderr
   assert proc.stdout.decode().split() == ["runs/r.npz"]
   assert_clean_error(run_script(ROOT / "train.py", "--task", "delay1", "-o", "runs/r.npz", cwd=project),
@@ -350,10 +415,15 @@ def test_resume_keeps_a_finished_run_refuses_contradictions_and_finds_its_task_f
   assert run.read_bytes() == done  # never restarted, never rewritten
   moved = tmp_path / "moved"
   project.rename(moved)  # the task file is found beside the run's folder, from any folder
-  proc = run_script(ROOT / "train.py", "--resume", moved / "runs" / "r.npz", "--steps", "40", cwd=tmp_path)
+  proc = run_script(ROOT / "train.py", "--resume", moved / "runs" / "r.npz", "--steps", "40", "--trust-task",
+                    cwd=tmp_path)
   assert proc.returncode == 0, proc.stderr
-  proc = run_script(ROOT / "train.py", "--resume", "runs/r.npz", "--steps", "45", cwd=moved)  # and again, from there
-  assert proc.returncode == 0, proc.stderr
+  proc = run_script(ROOT / "train.py", "--resume", "runs/r.npz", "--steps", "45", "--trust-task", cwd=moved)
+  assert proc.returncode == 0, proc.stderr  # and again, from there
+  with open(moved / "my_tasks.py", "a") as f:
+    f.write("# edited\n")  # no longer the file it trained with: trusted no more
+  assert_clean_error(run_script(ROOT / "train.py", "--resume", "runs/r.npz", "--steps", "50", "--trust-task",
+                                cwd=moved), "no task file my_tasks.py with the SHA-256 it records")
   meta = train.load_run(moved / "runs" / "r.npz")[1]
   assert (meta["steps_done"], meta["task"], meta["restarts"]) == (45, "my_tasks.py:AND_PREV", 3)
 
@@ -1345,7 +1415,7 @@ def test_prune_task_override_and_no_quantize(tmp_path):
   g["edges"][0]["weight"] = -1.3  # A(-1.3 x) still has the sign of x; quantizing would round it to -1
   f = tmp_path / "g.json"
   f.write_text(json.dumps(g))
-  assert_clean_error(run_script("prune.py", f), "somewhere/else/mine.py does not exist")
+  assert_clean_error(run_script("prune.py", f), "names the task file somewhere/else/mine.py", "--trust-task")
   for flags, weight in [([], -1.0), (["--no-quantize"], -1.3)]:
     proc = run_script("prune.py", f, "--task", tmp_path / "mine.py:LAG", "--sequences", "200", *flags)
     assert proc.returncode == 0, proc.stderr

@@ -304,8 +304,9 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
     run.meta = {"task": run.task_spec, "task_name": task.name, "n_in": task.n_in, "n_out": task.n_out,
                 "seed": run.seed, **run.cfg, "cells": [list(c) for c in cells], "steps_done": 0, "attempt": 0,
                 "restarts": run.restarts}
-  if ":" in run.task_spec:  # a task file: where it was found, so that a later resume from elsewhere finds it again
-    run.meta["task_file"] = str(Path(run.task_spec.rsplit(":", 1)[0]).resolve())
+  if ":" in run.task_spec:  # a task file: where it was found and its bytes, so that a later stage given
+    file = Path(run.task_spec.rsplit(":", 1)[0])  # --trust-task finds it again and knows it for the same file
+    run.meta.update(task_file=str(file.resolve()), task_sha256=tasks.file_digest(file))
   run.start, run.resumed_at = time.time(), run.meta["steps_done"]
   with runfile.signals_deferred(run):
     trainer = attempts(run, arrays if resume else None, cells)
@@ -430,6 +431,9 @@ def parse_args() -> argparse.Namespace:
   ap.add_argument("--from", dest="from_graph", metavar="GRAPH.json", help="re-fit a pruned graph (from prune.py): "
                   "train exactly its edges, from its weights, with the penalty on; every other weight stays 0. The "
                   "graph fixes the cells, factor and leak (default output runs/<graph>-refit.npz)")
+  ap.add_argument("--trust-task", action="store_true", help="with --resume or --from and no --task: import the "
+                  "task file the run or graph names (only when it is the very file the run was trained with, by its "
+                  "SHA-256); without it a file from someone else never makes train.py run code")
   ap.add_argument("--all-weights", action="store_true", help="with --from: train every weight of the graph's network "
                   "(its neurons and states renumbered, a smaller network), not only its edges")
   group = ap.add_argument_group("settings", "An unset setting comes from the task's config (tasks.py), then from the "
@@ -453,11 +457,12 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   start_from = None
   if resume:
     arrays, meta = resume
-    task, spec = runfile.resumed_task(args.task, meta, args.resume)
+    task, spec = runfile.resumed_task(args.task, meta, args.resume, args.trust_task)
     cfg = runfile.resumed_settings(args.resume, meta, task, flags.get("cells"), args.seed)
     seed, restarts = meta["seed"], meta.get("restarts", 3) if args.restarts is None else args.restarts
   elif args.from_graph:
-    task, spec, cfg, start_from = runfile.refit_start(args.from_graph, args.task, flags, not args.all_weights)
+    task, spec, cfg, start_from = runfile.refit_start(args.from_graph, args.task, flags, not args.all_weights,
+                                                        args.trust_task)
   else:
     spec = args.task or "replace111"
     task, cfg = get_task(spec), get_task(spec).settings()
