@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import graph
-import runfile
+import train
 from tasks import DEFAULTS, TaskError, get_task, parse_cells
 
 HERE = Path(__file__).resolve().parent
@@ -198,7 +198,7 @@ def train_speed(work: Path) -> list[dict]:
       if proc.returncode:
         row["error"] = proc.stderr.strip()[-300:]
         break
-      meta = runfile.load_run(out)[1]
+      meta = train.load_run(out)[1]
       row[f"{cache}_start_s"] = meta["first_step_s"]
       row["ms_per_step"] = round(1000 / meta["steps_per_second"], 2)
     torch_ms = torch_ms_per_step(task, cells, batch, seq_len, steps)
@@ -220,7 +220,7 @@ def torch_ms_per_step(task_name: str, cells: str, batch: int, seq_len: int, step
   task, shape, cfg = get_task(task_name), parse_cells(cells), DEFAULTS
   rng = np.random.default_rng(0)
   w = {k: torch.tensor(rng.normal(0, 0.3, s), dtype=torch.float32, requires_grad=True)
-       for k, s in runfile.weight_shapes(task.n_in, shape, task.n_out).items()}
+       for k, s in train.weight_shapes(task.n_in, shape, task.n_out).items()}
   opt = torch.optim.Adam(w.values(), lr=cfg["lr"])
 
   def act(z):  # graph.activation, in torch

@@ -361,6 +361,12 @@ def state_label(rows: np.ndarray, clear: np.ndarray, ids: list, boxed: bool = Fa
   return [f"{i} {span}" for i, span in zip(ids, spans, strict=True)] + [f"({len(rows)} vectors)"]
 
 
+def dot_text(text: str) -> str:
+  """A label dot shows as written (render.dot_text's twin: render.py draws without importing this file): no
+  backslash escapes (\\N, \\G), no HTML label, no entity decoded (the title holds a stranger's task name)."""
+  return graphviz.escape(text.replace("&", "&amp;"))
+
+
 def machine_dot(fsm: dict, title: str = "") -> graphviz.Digraph:
   """The machine for Graphviz: a circle per state (labelled with the state vectors it stands for), an arrow per
   move labelled `inputs / outputs`."""
@@ -370,7 +376,7 @@ def machine_dot(fsm: dict, title: str = "") -> graphviz.Digraph:
     text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}; "
                 "an arrow: inputs / outputs (+ true, - false, * either)")
   dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
-                                            "label": "\n".join(t for t in text if t)},
+                                            "label": dot_text("\n".join(t for t in text if t))},
                          node_attr={"shape": "circle", "fontname": "Helvetica"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "11"})
   if fsm["states"] is None:

@@ -146,6 +146,8 @@ def load_graph(path: str) -> dict:
     raise GraphError(f"{name}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}; truncated?)") from None
   except RecursionError:
     raise GraphError(f"{name}: not a graph (JSON nested too deeply)") from None
+  except ValueError:  # json.loads refuses an integer of more than 4300 digits
+    raise GraphError(f"{name}: not a graph (a number with thousands of digits)") from None
   check_graph(graph, name)
   return graph
 
@@ -166,7 +168,8 @@ def save_graph(graph: dict, path: str) -> None:
 
 MAX_VALUE = 1e9  # no weight, bias or initial state is bigger: a graph that says so is broken, not a bonsai
 MAX_INDEX = 65535  # inputs, outputs, cells, neurons: a bigger index is a broken file, not a wide network
-NODE_ID = re.compile(r"(in|out)[0-9]+|c[0-9]+_[sro][0-9]+")  # in0 out0 c0_s1 c0_r1 c0_o3: extract.py's names
+NODE_ID = re.compile(r"(in|out)[0-9]{1,5}|c[0-9]{1,5}_[sro][0-9]{1,5}")  # in0 out0 c0_s1 c0_r1 c0_o3: extract.py's
+TASK_CHARS = 1000  # a task name longer than this is no name: it would fill every message and title
 
 
 def is_number(v) -> bool:
@@ -188,6 +191,8 @@ def check_graph(graph, name: str = "graph") -> None:
   top = graph["graph"]
   if not isinstance(top.get("task"), str) or not top["task"] or not top["task"].isprintable():
     bad("missing key graph.task (the task name, one line)")
+  if len(top["task"]) > TASK_CHARS:
+    bad(f"graph.task is {len(top['task'])} characters long, more than {TASK_CHARS}")
   if not isinstance(top.get("meta", {}), dict):
     bad("graph.meta must be an object")
   act = top.get("activation")

@@ -32,7 +32,6 @@ import numpy as np
 
 import extract
 import prune
-import runfile
 import train
 from graph import GraphError, evaluate, format_size, remove_dead, save_graph, size
 from tasks import TaskError, check_settings, checked_sample, get_task
@@ -65,28 +64,28 @@ def better(g: dict, best: dict) -> bool:
   return weight(g) < weight(best) and (proven(g) or not proven(best))
 
 
-class Mismatch(runfile.RunError):
+class Mismatch(train.RunError):
   """A round's file holds a run of other settings or another start."""
 
 
 def train_round(run: train.Run) -> None:
   """Train a round's run, or resume it, or leave it when its file holds the finished run already. RunError when the
   file there is a run of other settings or another start (grow.py was run with other flags: --force starts over)."""
-  resume = runfile.load_run(run.out) if run.out.exists() else None
+  resume = train.load_run(run.out) if run.out.exists() else None
   if resume:  # the same round of the same run: same task, settings, seed and start
     arrays, meta = resume
-    runfile.resumed_task(run.task_spec, meta, run.out)
-    runfile.resumed_settings(run.out, meta, run.task, run.cfg["cells"], run.seed)
+    train.resumed_task(run.task_spec, meta, run.out)
+    train.resumed_settings(run.out, meta, run.task, run.cfg["cells"], run.seed)
     other = [k for k in run.cfg if k != "cells" and meta.get(k) != run.cfg[k]]
-    start = {k[len(runfile.FROM):]: v for k, v in arrays.items() if k.startswith(runfile.FROM)}
+    start = {k[len(train.FROM):]: v for k, v in arrays.items() if k.startswith(train.FROM)}
     same_start = start.keys() == (run.start_from or {}).keys() and all(
       np.array_equal(v, run.start_from[k]) for k, v in start.items())
     if other or not same_start:
       why = f"--{other[0].replace('_', '-')} {meta.get(other[0])}" if other else "another start"
       raise Mismatch(f"{run.out}: a run of {why} is there; give --force to grow again from the start")
-    if runfile.finished(meta, run.cfg["steps"]):
+    if train.finished(meta, run.cfg["steps"]):
       return
-    runfile.check_resumable(run.out, *resume, run.cfg)
+    train.check_resumable(run.out, *resume, run.cfg)
   train.train(run, resume)
 
 
@@ -151,13 +150,13 @@ def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked:
   steps = max(1, int(task.settings()["steps"] * REFIT_STEPS))
   flags = {"steps": steps, **kept}
   try:
-    task, spec, cfg, arrays = runfile.refit_start(str(folder / f"round{r}-start.json"), spec, flags, masked)
+    task, spec, cfg, arrays = train.refit_start(str(folder / f"round{r}-start.json"), spec, flags, masked)
     run = train.Run(task, spec, cfg, seed, folder / f"round{r}.npz", restarts=0, start_from=arrays)
     train_round(run)
     return pruned(run.out, task, folder / f"round{r}.json")
   except Mismatch:  # grow.py was run again with other flags: the user's to resolve
     raise
-  except (prune.Incorrect, runfile.RunError, GraphError) as e:  # never got (back) to a correct network, or its loss
+  except (prune.Incorrect, train.RunError, GraphError) as e:  # never got (back) to a correct network, or its loss
     if not isinstance(e, prune.Incorrect):                      # blew up: the smallest graph so far stands
       note(f"round {r}: {e}")
     return None
@@ -190,17 +189,18 @@ def main():
   ap.add_argument("--runs", default="runs", help="where each grown bonsai gets its folder of rounds (default runs)")
   ap.add_argument("-o", "--out", help="the bonsai's graph JSON (default RUNS/<task>-s<seed>/bonsai.json)")
   args = ap.parse_args()
+  train.use_device_defaults()
   name = Path(args.task.split(":")[-1]).name if ":" in args.task else args.task
   folder = Path(args.runs) / f"{name}-s{args.seed}"
   out = Path(args.out or folder / "bonsai.json")
   try:
     if args.seed < 0 or args.rounds < 0:
       raise ValueError("--seed and --rounds must be 0 or more")
-    runfile.check_output(out)  # before anything trains: a folder it can write in, not a folder itself
-    runfile.check_output(folder / "round0.npz")
+    train.check_output(out)  # before anything trains: a folder it can write in, not a folder itself
+    train.check_output(folder / "round0.npz")
     best, best_file = grow(args.task, args.seed, folder, args.cells, args.rounds, args.force)
     save_graph(best, str(out))
-  except (TaskError, GraphError, runfile.RunError, ValueError) as e:
+  except (TaskError, GraphError, train.RunError, ValueError) as e:
     print(f"grow.py: {e}", file=sys.stderr)
     sys.exit(2)
   except prune.Incorrect as e:

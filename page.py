@@ -21,6 +21,12 @@ from tasks import checked_sample, checked_target
 
 TEMPLATE = Path(__file__).with_name("page.html")
 MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
+TITLE_CHARS = 100  # of the task name in the page's title and heading; the line under it has the whole name
+# JSON inside <script>: with no < > & left, no string from the graph can end the script (</script>) or make the
+# HTML parser read on past it (<!--<script>); U+2028 and U+2029 are line ends to old JavaScript. JSON.parse reads
+# the escapes back as the same characters.
+SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                             "\u2029": "\\u2029"})
 
 
 def expected_outputs(task, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -73,8 +79,9 @@ def html_page(graph: dict, task, svg: str, inputs: np.ndarray | None = None, ste
   inputs: (steps, n_in), or None for `steps` steps from the task's own sampler with `seed`; the page opens at
   step `start`. Raises GraphError for inputs that do not fit the graph."""
   data = page_data(graph, task, inputs, steps, seed, start, note)
-  title = title or f"bonsai: {data['task']}"
+  name = data["task"] if len(data["task"]) <= TITLE_CHARS else data["task"][:TITLE_CHARS - 1] + "…"
+  title = title or f"bonsai: {name}"
   svg = svg[svg.find("<svg"):]  # no XML prolog or DOCTYPE inside HTML
-  blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")  # nothing that could end the <script>
+  blob = json.dumps(data, separators=(",", ":")).translate(SCRIPT_SAFE)
   fill = {"TITLE": html.escape(title), "SVG": svg, "DATA": blob}
   return re.sub(r"__(TITLE|SVG|DATA)__", lambda m: fill[m.group(1)], TEMPLATE.read_text())  # one pass

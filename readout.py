@@ -269,7 +269,7 @@ def header(exp: dict, filename: str, source: str) -> str:
                                                   for t in range(2))
   where = f"  {source}\n" if source else ""  # on a line of its own: a long path is then no lint error
   everywhere = ",\nso run(xs) gives the graph's outputs on every input sequence" if exp["complete"] else ""
-  return f'''"""{exp["task"]}: what the graph {"below " if source else ""}computes, as a program read out of it by \
+  doc = f"""{exp["task"]}: what the graph {"below " if source else ""}computes, as a program read out of it by \
 render.py.
 {where}
 run(xs): xs is a list of timesteps, each a tuple of {n_in} input{"s" if n_in > 1 else ""} (1 or -1); it returns the \
@@ -278,10 +278,22 @@ As a script: `python {filename} {example}` (an argument per step) prints one out
 Names are the graph's node ids; True stands for +1, False for -1. Each line agrees with the graph on
 {exp["how"]}{everywhere}.
 """
+  return f'''"""{docstring_text(doc)}"""
 import sys
 
 N_IN = {n_in}
 '''
+
+
+def docstring_text(text: str) -> str:
+  """text as the inside of a triple-quoted literal: the task and file names in it are a stranger's, so backslashes
+  and quotes are escaped (no \"\"\" ends the docstring, no \\N breaks it) and unprintable characters (a file name's
+  undecodable bytes) written as escapes."""
+  def one(c):
+    if c in '\\"':
+      return "\\" + c
+    return c if c == "\n" or c.isprintable() else repr(c)[1:-1]
+  return "".join(map(one, text))
 
 
 MAIN = '''

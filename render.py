@@ -41,6 +41,18 @@ from graph import (
 from tasks import TaskError, get_task
 
 GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
+TITLE_CHARS = 100  # of a task name or --inputs in a drawing's title: dot refuses a string over 16384 characters
+
+
+def dot_text(text: str) -> str:
+  """A label shown as written: graphviz.escape keeps dot from reading backslashes (\\N is the node's name) and <...>
+  (an HTML label); dot decodes entities in every label, and &#1; would put a control byte in the SVG."""
+  return graphviz.escape(text.replace("&", "&amp;"))
+
+
+def shorten(text: str, limit: int = TITLE_CHARS) -> str:
+  """text cut to `limit` characters, an ellipsis saying so."""
+  return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def fmt(v: float) -> str:
@@ -89,7 +101,7 @@ def node_label(node: dict, value: float | None) -> str:
     lines.append(f"init {fmt(node['init'])}")
   if value is not None:
     lines.append(f"= {fmt(value)}")
-  return "\n".join(lines)
+  return dot_text("\n".join(lines))
 
 
 def node_attrs(node: dict, value: float | None) -> dict:
@@ -114,8 +126,9 @@ def edge_attrs(edge: dict, values: dict | None) -> dict:
 
 def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.Digraph:
   """The graph as a graphviz.Digraph: a cluster for the inputs, one per cell, one for the dense output layer."""
-  dot = graphviz.Digraph("bonsai", graph_attr={"rankdir": "LR", "label": title, "labelloc": "t", "fontsize": "16",
-                                                "fontname": "Helvetica", "nodesep": "0.3", "ranksep": "0.6"},
+  dot = graphviz.Digraph("bonsai", graph_attr={"rankdir": "LR", "label": dot_text(title), "labelloc": "t",
+                                                "fontsize": "16", "fontname": "Helvetica", "nodesep": "0.3",
+                                                "ranksep": "0.6"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.7"})
   groups = {}
@@ -132,49 +145,56 @@ def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.D
   return dot
 
 
-def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: int | None) -> bytes:
-  title = f"{graph['graph']['task']}: {format_size(size(graph))}"
+def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: int | None,
+                    name: str = "graph") -> bytes:
+  title = f"{shorten(graph['graph']['task'])}: {format_size(size(graph))}"
   values = None
   if inputs:
     values, t, steps = values_at(graph, task, inputs, step)
-    title += f"\nstep {t} of {steps}, inputs {inputs}"
+    title += f"\nstep {t} of {steps}, inputs {shorten(inputs)}"
   dot = draw(graph, values, title)
-  return dot_output(dot, suffix)
+  return dot_output(dot, suffix, name)
 
 
-def dot_output(dot: graphviz.Digraph, suffix: str) -> bytes:
-  """The DOT source (.dot), or what Graphviz's `dot` program makes of it (.svg .png .pdf)."""
+def dot_output(dot: graphviz.Digraph, suffix: str, name: str = "graph") -> bytes:
+  """The DOT source (.dot), or what Graphviz's `dot` program makes of it (.svg .png .pdf). name: the graph's file,
+  for the message when dot fails."""
   if suffix == ".dot":
     return dot.source.encode()
   try:
-    return dot.pipe(format=suffix[1:])
+    return dot.pipe(format=suffix[1:], quiet=True)  # dot's own words go into our one line when it fails
   except graphviz.ExecutableNotFound:
     raise GraphError("Graphviz's `dot` program was not found: install graphviz (apt install graphviz)") from None
+  except (graphviz.CalledProcessError, OSError) as e:  # a string too long for dot, say: one line, not a traceback
+    why = e.stderr.decode(errors="replace") if isinstance(e, graphviz.CalledProcessError) and e.stderr else \
+      f"it stopped reading the graph: {e.strerror or e}"
+    first = why.strip().splitlines()[0] if why.strip() else "no reason given"
+    raise GraphError(f"{name}: Graphviz's `dot` could not draw it ({shorten(first)})") from None
 
 
 def readout_output(graph: dict, task, suffix: str, out: str | None, source: str) -> tuple[bytes, str]:
   """readout.py's views of the graph: the program (.py), the gates (.txt), or the state machine (--fsm); and a line
   for stderr (the machine's size, for --fsm)."""
   import readout  # here: the pictures need only this file, graph.py and tasks.py
-  exp = readout.explore(graph, task)
+  exp, name = readout.explore(graph, task), "<stdin>" if source == "-" else source
   if suffix == ".py":
-    return readout.program(graph, exp, Path(out).name, "<stdin>" if source == "-" else source).encode(), ""
+    return readout.program(graph, exp, Path(out).name, name).encode(), ""
   if suffix == ".txt":
     return readout.report(graph, exp).encode(), ""
   machine = readout.machine(graph, exp, boxes=True, task=task)
-  title = f"{graph['graph']['task']}: {format_size(size(graph))}"
-  return dot_output(readout.machine_dot(machine, title), suffix), f"{title}; {machine['note']}"
+  title = f"{shorten(graph['graph']['task'])}: {format_size(size(graph))}"
+  return dot_output(readout.machine_dot(machine, title), suffix, name), f"{title}; {machine['note']}"
 
 
-def page_output(graph: dict, task, inputs: str | None, step: int | None, note: str) -> bytes:
+def page_output(graph: dict, task, inputs: str | None, step: int | None, note: str, name: str = "graph") -> bytes:
   """The interactive page (page.py): dot's SVG of the graph, animated over the inputs."""
   import page  # here, like readout: only the page needs page.py and page.html
   x = parse_inputs(inputs, input_count(graph, task)) if inputs else None
-  svg = graphviz_output(graph, task, ".svg", None, None).decode()
+  svg = graphviz_output(graph, task, ".svg", None, None, name).decode()
   return page.html_page(graph, task, svg, x, start=step or 0, note=note).encode()
 
 
-def resolve_task(graph: dict, spec: str | None, name: str) -> tuple[object, str]:
+def resolve_task(graph: dict, spec: str | None, name: str, trust: bool = False) -> tuple[object, str]:
   """(task, note): the task of --task, else the one the graph names. A task that cannot be found is an error only
   with --task; otherwise the outputs that use it go on without it (free ±1 inputs, no expected outputs), and
   `note` says why (main prints it when `needed`, once the output is written)."""
@@ -183,9 +203,9 @@ def resolve_task(graph: dict, spec: str | None, name: str) -> tuple[object, str]
     check_fits(graph, task, name)
     return task, ""
   try:
-    task = task_of(graph)
+    task = task_of(graph, name, trust)
   except TaskError as e:
-    return None, f"No expected output: {e}. Name it with --task path/to/file.py:NAME."
+    return None, f"No expected output: {e}."
   check_fits(graph, task, name)
   return task, ""
 
@@ -206,6 +226,8 @@ def main():
   ap.add_argument("--task", help="the task the graph computes, instead of the one it names (e.g. "
                   "path/to/my_tasks.py:NAME when rendering from another folder): it gives the inputs' width, the "
                   "page's expected output, and the inputs that .py, .txt and --fsm explore")
+  ap.add_argument("--trust-task", action="store_true", help="without --task: import the task file the graph names, "
+                  "when it is the very file its run was trained with (by SHA-256); a graph never runs code otherwise")
   ap.add_argument("--step", type=int, help="the step (0-based) whose values colour the drawing (default: the last)")
   ap.add_argument("--fsm", action="store_true", help="draw the graph's state machine instead: every state it reaches, "
                   "minimized (arrows say inputs / outputs); the number of states also goes to stderr")
@@ -224,7 +246,7 @@ def main():
     reads_out = args.fsm or suffix in (".py", ".txt")
     task, note, told = None, "", []
     if args.task or args.inputs or reads_out or suffix == ".html":  # a plain drawing needs no task
-      task, note = resolve_task(graph, args.task, name)
+      task, note = resolve_task(graph, args.task, name, args.trust_task)
       told = [f"{name}: {note}"] if note and (reads_out or suffix == ".html") else []
     if args.task:
       graph = {**graph, "graph": {**graph["graph"], "task": args.task}}
@@ -232,9 +254,9 @@ def main():
       data, summary = readout_output(graph, task, suffix, args.out, args.graph)
       told += [summary] if summary else []
     elif suffix == ".html":
-      data = page_output(graph, task, args.inputs, args.step, note)
+      data = page_output(graph, task, args.inputs, args.step, note, name)
     else:
-      data = graphviz_output(graph, task, suffix, args.inputs, args.step)
+      data = graphviz_output(graph, task, suffix, args.inputs, args.step, name)
     write_output(data, args.out or "-")
     for line in told:  # after the output, so that a failure to write it is the only line
       print(f"render.py: {line}", file=sys.stderr)

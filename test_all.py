@@ -26,10 +26,10 @@ import prove
 import prune
 import readout
 import render
-import runfile
 import tasks
 import train
 
+train.use_device_defaults()  # as train.py's main() does: the CPU unless DEV says otherwise
 ROOT = Path(__file__).resolve().parent
 PY = sys.executable
 
@@ -156,8 +156,9 @@ def stranger_graph(folder: Path, task: str = "evil.py:T", digest: str | None = N
 
 @pytest.mark.parametrize("stage", [
   ["prune.py", "g.json"], ["prove.py", "g.json"], ["train.py", "--from", "g.json", "--steps", "2"],
-  ["render.py", "g.json", "-o", "x.html"], ["render.py", "g.json", "-o", "x.py"], ["render.py", "g.json", "-o", "x.txt"],
-  ["render.py", "g.json", "--fsm", "-o", "m.svg"], ["render.py", "g.json", "--inputs", "+-+", "-o", "x.svg"]])
+  ["render.py", "g.json", "-o", "x.html"], ["render.py", "g.json", "-o", "x.py"],
+  ["render.py", "g.json", "-o", "x.txt"], ["render.py", "g.json", "--fsm", "-o", "m.svg"],
+  ["render.py", "g.json", "--inputs", "+-+", "-o", "x.svg"]])
 def test_a_graph_never_makes_a_stage_import_the_task_file_it_names(stage, tmp_path):
   stranger_graph(tmp_path, digest=tasks.file_digest(ROOT / "tasks.py"))  # even with a digest: not its own
   proc = run_script(ROOT / stage[0], *stage[1:], cwd=tmp_path)
@@ -170,14 +171,14 @@ def test_a_graph_never_makes_a_stage_import_the_task_file_it_names(stage, tmp_pa
 
 def test_a_run_file_never_makes_train_import_the_task_file_beside_it(tmp_path):
   g = stranger_graph(tmp_path)
-  start, cells = runfile.graph_weights(graph.load_graph(str(g)), 1, 1, "g.json")
-  shapes = runfile.weight_shapes(1, cells, 1)
+  start, cells = train.graph_weights(graph.load_graph(str(g)), 1, 1, "g.json")
+  shapes = train.weight_shapes(1, cells, 1)
   arrays = {k: start.get(k, np.zeros(v, np.float32)).astype(np.float32) for k, v in shapes.items()}
   meta = {"task": "evil.py:T", "task_name": "delay1", "task_sha256": tasks.file_digest(tmp_path / "evil.py"),
           "n_in": 1, "n_out": 1, "seed": 0, **tasks.DEFAULTS, "cells": [list(c) for c in cells], "steps_done": 0,
           "attempt": 0, "restarts": 0}
   (tmp_path / "runs").mkdir()
-  runfile.save_run(tmp_path / "runs" / "r.npz", arrays, meta)
+  train.save_run(tmp_path / "runs" / "r.npz", arrays, meta)
   (tmp_path / "runs" / "evil.py").write_text(EVIL)  # a relative task file lying beside the run file, too
   for folder in (tmp_path, tmp_path / "runs"):
     proc = run_script(ROOT / "train.py", "--resume", tmp_path / "runs" / "r.npz", "--steps", "2", cwd=folder)
@@ -319,7 +320,7 @@ def test_validation_is_as_strict_as_prune_so_a_perfect_run_is_one_prune_accepts(
   # of the 65536 exhaustive ones. Sampled validation alone called it perfect; prune.py refuses it.
   task = tasks.Task(name="rare", n_in=1, n_out=1, target=rare_word)
   cells = [(1, 1)]
-  w = {k: np.zeros(s, np.float32) for k, s in train.runfile.weight_shapes(1, cells, 1).items()}
+  w = {k: np.zeros(s, np.float32) for k, s in train.weight_shapes(1, cells, 1).items()}
   w["dense_bias"][:] = -1.0
   fresh = task.sample(np.random.default_rng(7), 4096, 100)
   assert train.accuracy(train.numpy_forward(w, cells, 0.5, 0.1, fresh[0]), fresh[1]) == 1.0
@@ -2042,7 +2043,7 @@ def cut_random_graph(tmp_path):
 
 def test_graph_weights_is_the_way_back_from_a_graph_to_a_network(tmp_path):
   g, meta = cut_random_graph(tmp_path)
-  arrays, cells = train.runfile.graph_weights(g, 3, 2, "g.json")
+  arrays, cells = train.graph_weights(g, 3, 2, "g.json")
   assert cells == [(4, 2), (4, 1)]  # renumbered densely: 5 - 1 outputs and 3 - 1 states, then 4 outputs, 2 - 1
   masks = {k: v for k, v in arrays.items() if k.startswith("mask_")}
   assert sum(int(m.sum()) for m in masks.values()) == sum(not e.get("feedback") for e in g["edges"])
@@ -2065,13 +2066,13 @@ def test_graph_weights_refuses_a_graph_that_is_no_network(tmp_path, change, word
   g, _ = cut_random_graph(tmp_path)
   change(g)
   with pytest.raises(train.RunError) as e:
-    train.runfile.graph_weights(g, 3, 2, "g.json")
+    train.graph_weights(g, 3, 2, "g.json")
   assert all(w in str(e.value) for w in ["g.json", *words])
 
 
 def test_a_run_file_with_masks_is_checked_whole(tmp_path):
   g, _ = cut_random_graph(tmp_path)
-  arrays, cells = train.runfile.graph_weights(g, 3, 2, "g.json")
+  arrays, cells = train.graph_weights(g, 3, 2, "g.json")
   meta = {"task": "gated", "n_in": 3, "n_out": 2, "seed": 0, "steps_done": 0, "attempt": 0,
           "cells": [list(c) for c in cells]}
   path = tmp_path / "masked.npz"
@@ -2095,7 +2096,7 @@ def test_refit_trains_exactly_the_graphs_edges_and_bad_graphs_are_one_line(train
   proc = run_script("train.py", "--from", tmp_path / "p.json", "--steps", "300", "-o", tmp_path / "refit.npz")
   assert proc.returncode == 0, proc.stderr.decode()
   arrays, meta = train.load_run(tmp_path / "refit.npz")
-  start, cells = train.runfile.graph_weights(pruned, 1, 1, "p")
+  start, cells = train.graph_weights(pruned, 1, 1, "p")
   assert meta["cells"] == [list(c) for c in cells] and meta["factor"] == pruned["graph"]["activation"]["factor"]
   for k in train.weight_names(cells):
     if f"mask_{k}" in start:  # held weights stay exactly 0; the graph's own edges trained on

@@ -10,6 +10,7 @@ other exception escaping main() is a traceback), and a few representative cases 
 The examples pinned with @example and a "Found:" comment are bugs these tests found (all fixed); each stays as a
 regression case, and its comment says what broke and where.
 """
+import ast
 import collections
 import copy
 import functools
@@ -28,17 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+import graphviz
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 import extract
+import fsm
 import graph
 import prune
 import render
 import tasks
-from test_all import ROOT, assert_clean_error, delay1_graph, random_run, run_script
+import test_all
+from test_all import ROOT, assert_clean_error, delay1_graph, open_page, random_run, run_script
 
 FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -1080,6 +1084,162 @@ def test_broken_task_files_as_a_user_runs_them(target, tmp_path):
              "half": ["render.py", g, "--task", spec, "--fsm", "-o", tmp_path / "f.svg"]}[target]
   assert_clean_error(run_script(*command), "mine.py:NAME", "target")
   assert sorted(os.listdir(tmp_path)) == ["g.json", "mine.py"]
+
+
+# ---- strings from strangers reach every output inert ----
+# Found: the task name and the graph's and -o's file names went into the generated program's docstring as they were:
+#      '"""' ended it and ran what followed, a backslash (\N) made it a SyntaxError (readout.header). '<!--<script>' in
+#      the task name or in a node's label stopped the page's own script (page.html_page). A title with &#1; put a
+#      control byte into the SVG, \N turned into a node's name (render.dot_text), and a 20,000-character task name or
+#      node id crashed dot with a traceback (render.shorten, render.dot_output).
+
+PAYLOADS = {
+  "docstring": '"""; import os; open("PWNED","w")  #',
+  "backslash": "delay\\N",
+  "script": '</script><script>document.title="PWNED"</script>',
+  "comment": "<!--<script>",
+  "cdata": "]]>",
+  "dot": 'a"b\\ <b>x</b> &#1; &amp; \\G',
+  "long": "x" * graph.TASK_CHARS,  # the longest task name a graph may have
+}
+SVG = "{http://www.w3.org/2000/svg}"
+browser = test_all.browser  # test_all's Chromium: pytest finds a fixture by its name in the module
+
+
+def file_safe(payload: str) -> bool:
+  """The payload can be a file's name too: no slash, not too long for the file system."""
+  return "/" not in payload and len(payload.encode()) < 200
+
+
+def shown(payload: str) -> str:
+  """The task name as a title shows it: cut to render.TITLE_CHARS."""
+  return render.shorten(payload)
+
+
+def render_payload(tmp: Path, payload: str, out: str, *args) -> tuple[Answer, Path]:
+  """render.py on delay1.json with the payload as its task name and as every node's and edge's label (fields the
+  drawings ignore and the page carries), the graph file (and a .py) named after the payload where a file can be."""
+  g = copy.deepcopy(BASES["delay1"])
+  g["graph"]["task"] = payload
+  for item in g["nodes"] + g["edges"]:
+    item["label"] = payload
+  stem = payload if file_safe(payload) else "g"
+  (tmp / f"{stem}.json").write_text(json.dumps(g))
+  target = tmp / (f"{stem}.py" if out == ".py" else f"drawing{out.removeprefix('fsm')}")
+  fsm_args = ["--fsm"] if out.startswith("fsm") else []
+  return call_main(render, [tmp / f"{stem}.json", "-o", target, *fsm_args, *args]), target
+
+
+@pytest.mark.parametrize("name", list(PAYLOADS))
+def test_the_program_holds_strangers_strings_inert(name, tmp_path):
+  payload = PAYLOADS[name]
+  a, target = render_payload(tmp_path, payload, ".py")
+  assert_answer(a)
+  assert a.rc == 0, str(a)
+  doc = ast.get_docstring(ast.parse(target.read_text()))
+  assert doc.startswith(f"{payload}: what the graph below computes"), doc[:200]  # the task name, as text
+  if file_safe(payload):
+    assert f"{payload}.json" in doc and f"python {payload}.py 1 -1 -1" in doc
+  steps = [1, -1, -1, 1, 1, -1, 1]
+  proc = subprocess.run([sys.executable, target.name, *map(str, steps)], cwd=tmp_path, capture_output=True,
+                        text=True, timeout=60)
+  assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+  assert not (tmp_path / "PWNED").exists()
+  y = graph.evaluate(BASES["delay1"], np.array(steps, np.float64)[None, :, None])[0, :, 0]
+  assert proc.stdout.split() == ["1" if v > 0 else "-1" for v in y]
+
+
+@functools.cache
+def titles_of_delay1(out: str) -> list[str]:
+  """The <title>s of the nodes and edges (dot's names for them) in the drawing of the unchanged delay1.json."""
+  with tempfile.TemporaryDirectory() as tmp:
+    a, target = render_payload(Path(tmp), "delay1", out if out != ".dot" else ".svg")
+    assert a.rc == 0, str(a)
+    return svg_titles(target.read_bytes())
+
+
+def svg_titles(svg: bytes) -> list[str]:
+  tree = ElementTree.fromstring(svg)  # well-formed: no control byte, no stray ]]> or markup
+  return sorted(t.text for g in tree.iter(f"{SVG}g") if g.get("class") in ("node", "edge")
+                for t in g.iter(f"{SVG}title"))
+
+
+@pytest.mark.parametrize("out", [".dot", ".svg", "fsm.svg"])
+@pytest.mark.parametrize("name", list(PAYLOADS))
+def test_the_drawings_show_strangers_strings_as_text(name, out, tmp_path):
+  payload = PAYLOADS[name]
+  a, target = render_payload(tmp_path, payload, out)
+  assert_answer(a)
+  assert a.rc == 0, str(a)
+  data = target.read_bytes()
+  if out == ".dot":  # the source as written must be a graph dot reads whole
+    proc = subprocess.run(["dot", "-Tsvg"], input=data, capture_output=True, timeout=60)
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr[:300]
+    data = proc.stdout
+  assert svg_titles(data) == titles_of_delay1(out)  # the same nodes and edges: the title added none
+  texts = ["".join(t.itertext()).replace("\xa0", " ") for t in ElementTree.fromstring(data).iter(f"{SVG}text")]
+  assert f"{shown(payload)}: 2 neurons, 1 state, 2 edges" in texts  # as written: no \N or &#1; read by dot
+  raw = data.decode()
+  assert "<script" not in raw and "]]>" not in raw and "<b>" not in raw
+  assert not set(payload) & set('<>&"') or payload not in raw  # only escaped
+
+
+@pytest.mark.parametrize("dot_text", [render.dot_text, fsm.dot_text], ids=["render", "fsm"])
+def test_dot_shows_a_label_as_written(dot_text):
+  lines = ['say "hi" to <b>x</b>', "a \\ b < & &amp; &#1; ]]>", "\\N\\G\\l\\n \\", "<x>"]
+  d = graphviz.Digraph("g", graph_attr={"label": dot_text("\n".join(lines))})
+  for nid in ("a", "b"):
+    d.node(nid, dot_text("\n".join(lines)))
+  d.edge("a", "b", dot_text("<x>"))
+  svg = d.pipe(format="svg")
+  assert svg_titles(svg) == ["a", "a->b", "b"]
+  texts = ["".join(t.itertext()) for t in ElementTree.fromstring(svg).iter(f"{SVG}text")]
+  assert sorted(texts) == sorted(lines * 3 + ["<x>"]), texts
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(PAYLOADS))
+def test_the_page_runs_its_own_script_only(name, tmp_path, browser):
+  payload = PAYLOADS[name]
+  a, target = render_payload(tmp_path, payload, ".html", "--inputs=+-++-")
+  assert_answer(a)
+  assert a.rc == 0, str(a)
+  tab, problems = open_page(browser, target)
+  assert tab.text_content("h1") == f"bonsai: {shown(payload)}"
+  assert tab.title() == " ".join(f"bonsai: {shown(payload)}".split())  # a title's spaces are collapsed
+  assert tab.evaluate("document.scripts.length") == 2  # the data and the page's own: none injected
+  assert tab.text_content("#about").startswith(f"{payload} · 2 neurons")  # the whole name, as text
+  if file_safe(payload):
+    assert f"{payload}.json" in tab.text_content("#summary")  # the note names the graph file
+  data = tab.evaluate("JSON.parse(document.getElementById('bonsai-data').textContent)")
+  assert {n["label"] for n in data["nodes"] + data["edges"]} == {payload}
+  assert tab.evaluate("bonsai.bound") == {"nodes": 5, "edges": 4}  # the script bound dot's SVG
+  tab.click("#forward")
+  tab.click("#forward")
+  assert tab.evaluate("bonsai.step") == 2 and tab.inner_text("#steplabel") == "step 2 / 4"
+  tab.click("#play")
+  assert tab.inner_text("#play") == "\u275a\u275a"
+  assert problems == []
+
+
+BIG_NUMBER_ID = json.dumps(BASES["delay1"]).replace('"id": "in0"', '"id": ' + "1" * 5000, 1)
+
+
+@pytest.mark.parametrize("out", [".dot", ".svg", ".html", ".py", "fsm.svg"])
+@pytest.mark.parametrize("case", ["long task", "long id", "big number"])
+def test_huge_strings_are_drawn_or_one_line(case, out, tmp_path):
+  g = copy.deepcopy(BASES["delay1"])
+  if case == "long task":
+    g["graph"]["task"] = "x" * 20000
+  rename(g, "c0_r0", "c0_r" + "0" * 20000 if case == "long id" else "c0_r0")
+  (tmp_path / "g.json").write_text(BIG_NUMBER_ID if case == "big number" else json.dumps(g))
+  suffix = out.removeprefix("fsm")
+  target = tmp_path / f"drawing{suffix}"
+  before = listing(tmp_path)
+  a = call_main(render, [tmp_path / "g.json", "-o", target] + (["--fsm"] if out.startswith("fsm") else []))
+  assert_answer(a)
+  assert_nothing_lost(a, tmp_path, before, target, "new", suffix)
+  assert a.rc == 0 or str(tmp_path / "g.json") in a.err[0], str(a)
 
 
 # ---- the tests can fail: the generators make what they claim, the checks catch a broken stage ----

@@ -7,57 +7,195 @@ Out: runs/<task>-s<seed>.npz (or -o PATH), its path printed as the last line on 
      step, loss, regularization loss, validation accuracy, weights above 0.01), plus what a resumed run needs (the
      optimizer's state; with --windows, the carried states; mid-run, the last weights that validated at 100%).
 
-The network is the write-up's cell (see forward(); its activation is activation.cl, made a tinygrad op by kernel.py),
-one per layer, and a dense output layer. Loss = MSE(y, target) + a sparsity penalty that counts the weights.
-Training goes on long after the network is perfect: that is when the penalty prunes it (the write-up's
-"grokking"-like phase), so the default schedule runs a fixed number of steps.
+The network is the write-up's cell (forward()), one per layer, and a dense output layer. Its activation and the
+whole cell, forward and backward through time, are written once in activation.cl, which the first section makes
+tinygrad custom ops. Loss = MSE(y, target) + a sparsity penalty that counts the weights. Training goes on long
+after the network is perfect: that is when the penalty prunes it (the write-up's "grokking"-like phase), so the
+default schedule runs a fixed number of steps.
+
+Sections, in the order the data flows: the kernels (activation.cl as tinygrad ops); the model; the sparsity
+penalty; the training step; the run file (written atomically, read with every array checked); the training loop
+(checkpoints, Ctrl-C and SIGTERM between steps); a re-fit's start (a pruned graph's weights back, for --from);
+the command line.
 """
 import argparse
+import contextlib
+import functools
+import io
+import json
 import os
+import re
 import signal
 import sys
+import tempfile
+import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from tinygrad import Context, Device, Tensor, TinyJit, nn
+from tinygrad.helpers import DEV
+from tinygrad.uop.ops import KernelInfo, Ops, ProgramInfo, UOp
+
+import tasks
+from graph import GraphError, check_fits, load_graph, task_of, write_atomic
+from graph import activation as graph_activation
+from tasks import (
+  DEFAULTS,
+  SETTINGS,
+  Task,
+  TaskError,
+  check_settings,
+  checked_sample,
+  get_task,
+  parse_cells,
+  trusted_spec,
+)
 
 LAUNCHED = time.time()  # meta["first_step_s"]: from here (imports of tinygrad and all) to the first step's end
-os.environ.setdefault("DEV", "CPU")  # tinygrad would otherwise pick the first device that opens
-if os.environ["DEV"].split(":")[0] == "CPU":  # tinygrad's newer CPU command queue: same weights, and measured here
-  os.environ.setdefault("HCQ2", "1")           # 686 replace111 steps/s against 274 without it (HCQ2=0 turns it off)
-from tinygrad import Context, Device, Tensor, TinyJit, nn  # noqa: E402
-
-import runfile  # noqa: E402
-import tasks  # noqa: E402
-from graph import GraphError  # noqa: E402
-from graph import activation as graph_activation  # noqa: E402
-from kernel import activation, cell, copy_into, input_buffer  # noqa: E402
-from runfile import FROM, PERFECT, RunError, load_run, percent, progress, save_run, weight_names  # noqa: E402, F401
-from tasks import DEFAULTS, SETTINGS, Task, TaskError, check_settings, checked_sample, get_task, parse_cells  # noqa: E402
-
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
 VAL_MIN_LENGTH = 100  # validation's fresh sequences: twice the training length, at least this (drifts show)
+PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
+FROM = "from_"  # with --from, keys of the graph's weights and masks, where a restart starts again
+
+
+def use_device_defaults() -> None:
+  """Before the first tensor: DEV=CPU unless DEV is set (tinygrad would otherwise pick the first device that opens:
+  OpenCL once pocl is installed), and on the CPU tinygrad's newer HCQ2 command queue, which gives the same weights
+  and measured 686 replace111 steps/s against 274 without it (HCQ2=0 turns it off). main() calls it, and so does
+  any script that trains through train.train; importing this file changes nothing."""
+  os.environ.setdefault("DEV", "CPU")
+  DEV.value = os.environ["DEV"]
+  if os.environ["DEV"].split(":")[0] == "CPU":
+    os.environ.setdefault("HCQ2", "1")
+
+
+# ---- the kernels: activation.cl as tinygrad custom ops with hand-written backwards ----
+
+ACTIVATION_SOURCE = Path(__file__).with_name("activation.cl")
+
+
+@functools.cache
+def compile_source(device: str, entry: str, defines: tuple[tuple[str, int | float], ...]) -> tuple[str, bytes]:
+  """Source and binary of one entry point of activation.cl (entry: ameo_forward, cell_backward, ...), specialised to
+  the -D constants in defines (sizes, FACTOR, LEAK)."""
+  lines = [f"#define {entry.upper()} 1"] + [f"#define {k} {float(v)!r}f" if isinstance(v, float) else f"#define {k} {v}"
+                                           for k, v in defines]
+  src = "\n".join(lines) + "\n" + ACTIVATION_SOURCE.read_text()
+  backend = device.split(":")[0]
+  if backend == "CPU":
+    # tinygrad's CPU loader jumps to the first byte of the object: the -D above leaves one function in it
+    from tinygrad.runtime.support.compiler_cpu import ClangCompiler
+    return src, ClangCompiler(Device[device].arch.split(",")).compile_cached(src)
+  if backend in ("CUDA", "NV"):
+    src = "#define __CUDACC__ 1\n" + src
+  return src, Device[device].renderer.compiler.compile_cached(src)
+
+def program(device: str, entry: str, defines: tuple, items: int, *bufs: UOp) -> UOp:
+  """The kernel for Tensor.custom_kernel: bufs[0] is written, the rest are read; items: work items on a GPU (one
+  element, or one sequence), a loop inside the one call on the CPU."""
+  bufs = tuple(b.base for b in bufs)  # multi-dimensional placeholders arrive as RESHAPE(PARAM)
+  src, binary = compile_source(device, entry, defines)
+  cpu = device.split(":")[0] == "CPU"
+  threads = 128
+  info = ProgramInfo(name=entry, global_size=(1, 1, 1) if cpu else ((items + threads - 1) // threads, 1, 1),
+                     local_size=None if cpu else (threads, 1, 1), globals=tuple(range(len(bufs))),
+                     outs=(0,), ins=tuple(range(1, len(bufs))), target=Device[device].renderer.target)
+  sink = UOp.sink(*bufs, arg=KernelInfo(name=entry))
+  return UOp(Ops.PROGRAM, src=(sink, UOp(Ops.LINEAR, src=bufs), UOp(Ops.SOURCE, arg=src), UOp(Ops.BINARY, arg=binary)),
+             arg=info)
+
+def activation(x: Tensor, factor: float, leak: float) -> Tensor:
+  """A(x) elementwise, forward and backward from activation.cl."""
+  x = x.contiguous()
+  device, n = x.device, x.numel()
+  defines = (("N", n), ("FACTOR", float(factor)), ("LEAK", float(leak)))
+
+  def backward(dy: UOp, call: UOp):
+    pre = Tensor(call.src[2])  # the call's sources: program, output, input x
+    kernel = functools.partial(program, device, "ameo_backward", defines, n)
+    dx = Tensor.empty(*x.shape, device=device).custom_kernel(pre, Tensor(dy).contiguous(), fxn=kernel)[0]
+    return None, dx.uop
+
+  return Tensor.empty(*x.shape, device=device).custom_kernel(
+    x, fxn=functools.partial(program, device, "ameo_forward", defines, n), grad_fxn=backward)[0]
+
+def cell(x: Tensor, w: Tensor, bias: Tensor, s0: Tensor, noise: Tensor | None, n_o: int, factor: float,
+         leak: float) -> Tensor:
+  """One cell over every step in one kernel (activation.cl's cell_forward), with backward through time
+  (cell_backward). x (B, T, NX): the cell's input; w (NX + NS, NN): the input's rows, then the state's; bias (NN);
+  s0 (B, NS): the state before the first step; noise (B, T, NS) or None: added to each new state. Returns a_t
+  (B, T, NN): NO outputs, then the NS new states (before their noise). noise gets no gradient."""
+  batch, length, n_x = x.shape
+  nn = w.shape[1]
+  n_s = nn - n_o
+  device = x.device
+  sizes = [length * n_x, n_s, (n_x + n_s) * nn, nn, length * n_s, length * nn]  # activation.cl's ROW
+  if batch * sum(sizes) >= 2 ** 31:  # the kernels index with 32-bit ints
+    raise ValueError(f"a batch of {batch} sequences of {length} steps is too big for the fused cell")
+  ins = [t.contiguous() for t in (x, w, bias, s0)] + ([noise.contiguous()] if noise is not None else [])
+  defines = (("B", batch), ("T", length), ("NX", n_x), ("NO", n_o), ("NS", n_s), ("HAS_NOISE", int(noise is not None)),
+             ("FACTOR", float(factor)), ("LEAK", float(leak)))
+
+  def backward(dy: UOp, call: UOp):
+    saved = [Tensor(u) for u in call.src[2:]]  # the call's sources: program, output, then ins
+    kernel = functools.partial(program, device, "cell_backward", defines, batch)
+    out = Tensor.empty(batch, sum(sizes), device=device).custom_kernel(Tensor(dy).contiguous(), *saved, fxn=kernel)[0]
+    d_x, d_s0, d_w, d_bias, _, _ = out.split(sizes, dim=1)
+    d_w, d_bias = d_w.sum(axis=0).reshape(n_x + n_s, nn), d_bias.sum(axis=0)  # each sequence's share
+    grads = (None, d_x.reshape(batch, length, n_x).uop, d_w.uop, d_bias.uop, d_s0.uop)  # output, x, w, bias, s0
+    return grads if noise is None else grads + (None,)
+
+  return Tensor.empty(batch, length, nn, device=device).custom_kernel(
+    *ins, fxn=functools.partial(program, device, "cell_forward", defines, batch), grad_fxn=backward)[0]
+
+def input_buffer(shape: tuple[int, ...]) -> Tensor:
+  """A realized float32 tensor whose memory later steps overwrite with copy_into."""
+  return Tensor.empty(*shape).contiguous().realize()
+
+def copy_into(t: Tensor, a: np.ndarray) -> None:
+  """Copy a numpy array straight into a realized tensor's memory. Tensor(a) would schedule a copy every step, which
+  cost more than the training step itself (measured: 12 ms a replace111 step with Tensor(x), 3.7 ms with this)."""
+  if a.shape != tuple(t.shape):  # a copy of another size would write past the buffer's end
+    raise ValueError(f"an array of shape {a.shape} does not fit the input buffer of shape {tuple(t.shape)}")
+  buf = t.uop.base.buffer.ensure_allocated()
+  buf.allocator._copyin(buf._buf, memoryview(np.ascontiguousarray(a, np.float32)).cast("B"))  # waits for the device
 
 
 # ---- the model: plain dict of weights, named as in the .npz ----
 
+def weight_shapes(n_in: int, cells: list[tuple[int, int]], n_out: int) -> dict[str, tuple[int, ...]]:
+  """The name and shape of every weight of a network, in the order of the optimizer's state."""
+  shapes = {}
+  for k, (n_o, n_s) in enumerate(cells):
+    shapes.update({f"cell{k}_output_kernel": (n_in + n_s, n_o), f"cell{k}_output_bias": (n_o,),
+                   f"cell{k}_recurrent_kernel": (n_in + n_s, n_s), f"cell{k}_recurrent_bias": (n_s,),
+                   f"cell{k}_initial_state": (n_s,)})
+    n_in = n_o
+  return {**shapes, "dense_weight": (n_in, n_out), "dense_bias": (n_out,)}
+
+def weight_names(cells: list[tuple[int, int]]) -> list[str]:
+  """The names of the weights of a network of these cells, in the order of the optimizer's state."""
+  return list(weight_shapes(1, cells, 1))
+
+
 def init_weights(rng: np.random.Generator, n_in: int, cells: list[tuple[int, int]], n_out: int) -> dict:
   """Fresh weights (numpy float32, named as in the .npz): glorot-normal kernels, small random biases and states."""
   w = {}
-  for name, shape in runfile.weight_shapes(n_in, cells, n_out).items():
+  for name, shape in weight_shapes(n_in, cells, n_out).items():
     scale = np.sqrt(2 / sum(shape)) if len(shape) == 2 else 0.5 if name.endswith("initial_state") else 0.1
     w[name] = rng.normal(0, scale, shape).astype(np.float32)
   return w
-
 
 def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], factor: float, leak: float,
             start: list[Tensor] | None = None, noise: Tensor | None = None, fused: bool = True) -> tuple:
   """x (batch, length, n_in) -> (y (batch, length, n_out), each cell's state after the last step), the network
   unrolled over time. start: each cell's state to begin from, instead of its trained initial state. noise (batch,
   length, all states): added to each new state while training (--state-noise). fused: each cell in one kernel with
-  its backward through time (kernel.cell); else a kernel per step, the reference the tests hold it to.
+  its backward through time (cell()); else a kernel per step, the reference the tests hold it to.
 
   The cell, with c_t = concat(x_t, s_{t-1}) and A the activation of activation.cl:
     o_t = A(c_t @ W_o + b_o)    the output, passed on to the next cell (or the dense layer)
@@ -86,7 +224,6 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
     final.append(state)
   return layer_in @ w["dense_weight"] + w["dense_bias"], final
 
-
 def numpy_forward(w: dict[str, np.ndarray], cells: list[tuple[int, int]], factor: float, leak: float,
                   x: np.ndarray) -> np.ndarray:
   """forward() in numpy, float64, with the evaluator's activation (graph.py). Validation uses it: compiling the long
@@ -112,7 +249,6 @@ def kernels(w: dict) -> list:
   """The weights the sparsity penalty acts on (biases and initial states are free)."""
   return [v for k, v in w.items() if k.endswith("_kernel") or k == "dense_weight"]
 
-
 def sparsity_penalty(w: dict[str, Tensor], intensity: Tensor, threshold: float, steepness: float, l1: float) -> Tensor:
   """R(w) = mean(i_T * (tanh((|w| - t) * s) - tanh(-t * s)) + i_L1 * |w|), summed over every kernel.
 
@@ -124,7 +260,6 @@ def sparsity_penalty(w: dict[str, Tensor], intensity: Tensor, threshold: float, 
     step = ((a - threshold) * steepness).tanh() - float(np.tanh(-threshold * steepness))
     total = total + (step * intensity + a * l1).mean()
   return total
-
 
 def live_weights(w: dict[str, Tensor]) -> tuple[int, int]:
   """(kernel weights above LIVE, all kernel weights)."""
@@ -147,16 +282,13 @@ def schedule(step: int, total: int, lr: float, intensity: float, reg_from: float
     lr = lr * 0.5
   return lr, intensity
 
-
 def batch_rng(seed: int, attempt: int, step: int, stream: int = 0) -> np.random.Generator:
   # one generator per step, derived from (seed, attempt, step): a resumed run sees the very same batches
   return np.random.default_rng([seed, attempt, stream, step])
 
-
 def accuracy(y: np.ndarray, target: np.ndarray) -> float:
   """Fraction of sequences whose every output has the right sign (an output of exactly 0 is wrong)."""
   return float(np.mean(np.all(np.sign(y) == np.sign(target), axis=(1, 2))))
-
 
 class Trainer:
   """Holds the weights as tensors, the optimizer and the compiled training step.
@@ -264,7 +396,97 @@ class Trainer:
     return [(opt.b1_t, "adam_b1_t"), (opt.b2_t, "adam_b2_t"), (opt.m[0], "adam_m"), (opt.v[0], "adam_v")]
 
 
-# ---- the training loop ----
+# ---- the run file: one .npz of weights, settings (meta) and progress ----
+
+class RunError(ValueError):
+  """A run file that cannot be used or written; printed as one line, exit 2."""
+
+def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+  """Write arrays and meta (as JSON) to path atomically: a crash mid-write leaves the previous file intact.
+  graph.GraphError names the path when it cannot be written."""
+  path.parent.mkdir(parents=True, exist_ok=True)
+  data = io.BytesIO()
+  np.savez(data, **arrays, meta=np.array(json.dumps(meta)))
+  write_atomic(path, data.getvalue())
+
+def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+  """(weights, optimizer state and history; meta) from a .npz that train.py wrote, every array checked."""
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      arrays = {k: f[k] for k in f.files}
+    meta = json.loads(str(arrays.pop("meta")))
+  except FileNotFoundError:
+    raise RunError(f"{path}: no such file") from None
+  except (OSError, ValueError, KeyError, EOFError, AttributeError, zipfile.BadZipFile) as e:
+    # not a zip, truncated, a bad checksum, a .npy, no meta or a meta that is not JSON
+    raise RunError(f"{path}: not a run file from train.py ({type(e).__name__}: {e})") from None
+  shapes = expected_shapes(meta, path)
+  for k, shape in shapes.items():
+    if k not in arrays:
+      raise RunError(f"{path}: missing {k}")
+    if arrays[k].shape != shape or not np.issubdtype(arrays[k].dtype, np.floating):
+      raise RunError(f"{path}: {k} has shape {arrays[k].shape} ({arrays[k].dtype}), its meta says {shape}")
+    if not np.all(np.isfinite(arrays[k])):
+      raise RunError(f"{path}: NaN or infinite values in {k}")
+  total = sum(int(np.prod(s)) for s in shapes.values())
+  expected = {"adam_m": (total,), "adam_v": (total,), "adam_b1_t": (1,), "adam_b2_t": (1,)}  # one flat vector
+  masks = {f"mask_{k}": s for k, s in shapes.items() if k.endswith(("_kernel", "_weight"))}  # a re-fit's (--from)
+  masked = any("mask_" in a for a in arrays)
+  if any(a.startswith("mask_") and a not in masks for a in arrays):
+    raise RunError(f"{path}: a mask for no kernel: {sorted(a for a in arrays if a.startswith('mask_'))}")
+  required = {k: s for k, s in masks.items() if masked}
+  if any(k.startswith(FROM) for k in arrays):  # a re-fit's start, for a restart
+    required.update({FROM + k: s for k, s in {**shapes, **(masks if masked else {})}.items()})
+  if meta.get("perfect_step") is not None:  # the last perfect weights, to fall back on
+    required.update({PERFECT + k: s for k, s in {**shapes, **(masks if masked else {})}.items()})
+  for k, shape in {**expected, **required}.items():
+    if (k in arrays or k in required) and (k not in arrays or arrays[k].shape != shape):
+      raise RunError(f"{path}: {k} is {'missing' if k not in arrays else arrays[k].shape}, expected shape {shape}")
+  if any(np.any((arrays[k] != 0) & (arrays[k] != 1)) for k in required if "mask_" in k):
+    raise RunError(f"{path}: a mask holds values other than 0 and 1")
+  for prefix in ("", FROM, PERFECT):  # a weight its mask holds at 0 is 0
+    if any(np.any(arrays[prefix + k[5:]][arrays[prefix + k] == 0]) for k in masks if prefix + k in arrays):
+      raise RunError(f"{path}: a weight its mask holds at 0 is not 0")
+  if "history" in arrays and (arrays["history"].ndim != 2 or arrays["history"].shape[1] != 5):
+    raise RunError(f"{path}: history has shape {arrays['history'].shape}, expected (rows, 5)")
+  if not isinstance(meta.get("task_file", ""), str):
+    raise RunError(f"{path}: its meta has no valid task_file")
+  return arrays, meta
+
+def expected_shapes(meta, path) -> dict[str, tuple[int, ...]]:
+  """The weights' shapes that the run's meta implies; RunError for a meta without the keys a run needs."""
+  ok = lambda v: type(v) is int and v >= 0
+  try:
+    cells = [tuple(c) for c in meta["cells"]]
+    if not (cells and all(len(c) == 2 and all(ok(v) and v > 0 for v in c) for c in cells)):
+      raise ValueError("cells")
+    for key in ("n_in", "n_out", "seed", "steps_done", "attempt"):
+      if not ok(meta[key]):
+        raise ValueError(key)
+    if not isinstance(meta["task"], str):
+      raise ValueError("task")
+  except (KeyError, TypeError, ValueError) as e:
+    raise RunError(f"{path}: its meta has no valid {str(e).strip(chr(39))}") from None
+  return weight_shapes(meta["n_in"], cells, meta["n_out"])
+
+def finished(meta: dict, steps: int) -> bool:
+  """The run is done to `steps` and was written as a finished run (not a checkpoint at its last step)."""
+  return meta["steps_done"] == steps and meta.get("perfect_step") is None
+
+def check_output(out: Path) -> None:
+  """RunError unless the run file can be written: not a folder, in a folder that exists (or can be made) and takes
+  new files. train.py checks this before training, so that a run never ends in an error when it is saved."""
+  if out.is_dir():
+    raise RunError(f"{out}: is a folder; -o takes a file name, e.g. {out / 'run.npz'}")
+  try:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=out.parent):
+      pass
+  except OSError as e:
+    raise RunError(f"{out}: cannot write there ({e.strerror or e})") from None
+
+
+# ---- the training loop: checkpoints, and Ctrl-C or SIGTERM between steps only ----
 
 @dataclass
 class Run:
@@ -285,7 +507,6 @@ class Run:
   resumed_at: int = 0  # the step this process began at
   signal: int | None = None  # a Ctrl-C or SIGTERM that came while training, taken between steps
   start_from: dict | None = None  # with --from: the graph's weights and masks, where every attempt starts
-
 
 def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
   """Train a run, or continue it from resume = load_run(its file); checkpoints to run.out; returns the final meta.
@@ -308,13 +529,12 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
     file = Path(run.task_spec.rsplit(":", 1)[0])  # --trust-task finds it again and knows it for the same file
     run.meta.update(task_file=str(file.resolve()), task_sha256=tasks.file_digest(file))
   run.start, run.resumed_at = time.time(), run.meta["steps_done"]
-  with runfile.signals_deferred(run):
+  with signals_deferred(run):
     trainer = attempts(run, arrays if resume else None, cells)
   live, total = live_weights(trainer.w)
   progress(f"done: {run.meta['steps_done']} steps in {time.time() - run.start:.1f}s, "
            f"val {percent(run.meta['val_accuracy'])}, {live}/{total} weights above {LIVE}", final=True)
   return run.meta
-
 
 def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Trainer":
   """Train, starting over with fresh weights while the run is stuck; returns the trainer of the attempt that ends."""
@@ -334,7 +554,6 @@ def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Tr
     run.resumed_at = 0
   return trainer
 
-
 def run_steps(run: Run, trainer: Trainer) -> bool:
   """Steps to the end of the run (True), or until it is stuck (False: the caller restarts it)."""
   cfg, meta = run.cfg, run.meta
@@ -353,7 +572,7 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
 
   try:
     while step < cfg["steps"]:
-      if runfile.took_signal(run):
+      if took_signal(run):
         raise KeyboardInterrupt
       tick = time.perf_counter()
       loss, reg = trainer.step(step)
@@ -394,7 +613,6 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
     checkpoint(final=True)
   return True
 
-
 def stuck(run: Run, step: int, acc: float) -> bool:
   """Never perfect, and not by `patience` of the run, with restarts left: the learning rate has decayed by then, a
   restart is the better bet."""
@@ -402,11 +620,55 @@ def stuck(run: Run, step: int, acc: float) -> bool:
   return run.best is None and acc < 1.0 and run.meta["attempt"] < run.restarts and run.patience * steps <= step < steps
 
 
+def progress(line: str, final: bool = False) -> None:
+  """One line on stderr: rewritten in place on a terminal; elsewhere only the final ones, one per line."""
+  if sys.stderr.isatty():
+    print(f"\r\033[K{line}", end="\n" if final else "", file=sys.stderr, flush=True)
+  elif final:
+    print(line, file=sys.stderr, flush=True)
+
+def percent(acc: float) -> str:
+  """An accuracy rounded down to 0.1%: only a perfect run shows 100.0% (99.99% is 99.9%)."""
+  return f"{np.floor(acc * 1000) / 10:.1f}%"
+
+
+SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_deferred(run):
+  """While training, Ctrl-C and SIGTERM wait, and run_steps takes them between steps: a checkpoint then holds exactly
+  the steps that completed, their validation too, however often they come. They are blocked in this thread, and so
+  in the compiler processes it starts, which inherit the mask (a terminal's Ctrl-C goes to all of them); one that
+  lands on another thread only notes itself in run.signal (a handler that prints could break a write under way).
+  run: train.Run, or anything with a .signal attribute."""
+  if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+    yield
+    return
+  handlers = {s: signal.signal(s, lambda signum, frame: setattr(run, "signal", signum)) for s in SIGNALS}
+  mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+  try:
+    yield
+  finally:
+    took_signal(run)  # one that came after the last step: taken here, so that unblocking does not raise it
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    for s, handler in handlers.items():
+      signal.signal(s, handler)
+
+def took_signal(run) -> bool:
+  """Whether a Ctrl-C or SIGTERM has come (taking any that wait, into run.signal)."""
+  while signal.sigpending() & SIGNALS:
+    taken = signal.sigtimedwait(SIGNALS, 0)
+    if taken is None:  # another thread's: its handler notes it
+      break
+    run.signal = taken.si_signo
+  return run.signal is not None
+
+
 def versions() -> dict:
   """What the run was made with, for its meta."""
   return {"python": sys.version.split()[0], "numpy": np.__version__, "tinygrad": metadata.version("tinygrad"),
           "device": Device.DEFAULT}
-
 
 def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.ndarray:
   """Run a trained network (tinygrad, with the activation.cl kernel) on x (batch, length, n_in)."""
@@ -415,7 +677,101 @@ def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.nda
   return forward(w, Tensor(np.asarray(x, np.float32)), cells, meta["factor"], meta["leak"])[0].numpy()
 
 
-# ---- main ----
+# ---- a re-fit's start: a pruned graph's weights back (--from) ----
+
+CELL_NODE = re.compile(r"c(\d+)_([ors])(\d+)$")
+
+
+def graph_weights(graph: dict, n_in: int, n_out: int, name: str) -> tuple[dict[str, np.ndarray], list[tuple[int, int]]]:
+  """(arrays, cells) of the smallest network of train.py's shape that computes what the graph computes: its weights,
+  and a mask_<kernel> per kernel that is 1 where the graph has an edge, 0 where the weight is held at 0. Neurons
+  and states are renumbered densely per cell (a cell with none left keeps one unconnected output or state; a
+  state's recurrent neuron takes the state's number). RunError for a graph that is not such a network."""
+  meta_cells = graph["graph"].get("meta", {}).get("cells") if isinstance(graph["graph"].get("meta"), dict) else None
+  found = {}  # (cell, "o" or "s") -> the old indices
+  for n in graph["nodes"]:
+    m = CELL_NODE.match(n["id"])
+    kind = ("state" if m[2] == "s" else "neuron") if m else "output" if n["id"].startswith("out") else "input"
+    if n["kind"] != kind:
+      raise RunError(f"{name}: node {n['id']} is a {n['kind']}; in a network, a node of that name is a {kind}")
+    if m:
+      found.setdefault((int(m[1]), "o" if m[2] == "o" else "s"), set()).add(int(m[3]))
+  n_cells = max([len(meta_cells) if isinstance(meta_cells, list) else 0] + [k + 1 for k, _ in found])
+  if n_cells > 64:
+    raise RunError(f"{name}: {n_cells} cells; train.py's networks are a stack of a few")
+  new, cells = {}, []  # old node id -> its index in the new network
+  for k in range(n_cells):
+    outs, states = (sorted(found.get((k, part), ())) for part in ("o", "s"))
+    cells.append((max(1, len(outs)), max(1, len(states))))
+    new.update({f"c{k}_o{j}": i for i, j in enumerate(outs)})
+    new.update({f"c{k}_{p}{j}": i for i, j in enumerate(states) for p in "rs"})
+  if any(n["kind"] == "output" and int(n["id"][3:]) >= n_out for n in graph["nodes"]):
+    raise RunError(f"{name}: the graph has an output beyond its task's {n_out}")
+  arrays = {k: np.zeros(s, np.float32) for k, s in weight_shapes(n_in, cells, n_out).items()}
+  arrays.update({f"mask_{k}": np.zeros_like(v) for k, v in arrays.items() if k.endswith(("_kernel", "_weight"))})
+  for n in graph["nodes"]:
+    if m := CELL_NODE.match(n["id"]):
+      key = {"o": "output_bias", "r": "recurrent_bias", "s": "initial_state"}[m[2]]
+      arrays[f"cell{m[1]}_{key}"][new[n["id"]]] = n["init" if m[2] == "s" else "bias"]
+    elif n["kind"] == "output":
+      arrays["dense_bias"][int(n["id"][3:])] = n["bias"]
+  fed = set()
+  for e in graph["edges"]:
+    if e.get("feedback"):
+      fed.add(e["target"])
+      if e["source"] != e["target"].replace("_s", "_r"):
+        raise RunError(f"{name}: feedback edge {e['source']} -> {e['target']} is not a state's own recurrent neuron")
+      continue
+    key, row, col = kernel_place(e["source"], e["target"], new, cells, n_in, name)
+    arrays[key][row, col], arrays[f"mask_{key}"][row, col] = e["weight"], 1.0
+  for nid in (n["id"] for n in graph["nodes"] if n["kind"] == "state"):
+    if nid not in fed:
+      raise RunError(f"{name}: state {nid} has no recurrent neuron (a network's state always has one)")
+  return arrays, cells
+
+def kernel_place(source: str, target: str, new: dict, cells: list, n_in: int, name: str) -> tuple[str, int, int]:
+  """(kernel, row, column) of the weight of an edge, or RunError when no weight of the network is that edge."""
+  if target.startswith("out"):
+    k, key, col = len(cells), "dense_weight", int(target[3:])
+  else:
+    m = CELL_NODE.match(target)
+    if not m or m[2] == "s":
+      raise RunError(f"{name}: edge {source} -> {target} ends in no neuron of a cell")
+    k, col = int(m[1]), new[target]
+    key = f"cell{k}_{'output' if m[2] == 'o' else 'recurrent'}_kernel"
+  n_x = n_in if k == 0 else cells[k - 1][0]
+  if k == 0 and re.fullmatch(r"in\d+", source) and int(source[2:]) < n_in:
+    return key, int(source[2:]), col
+  if k > 0 and source.startswith(f"c{k - 1}_o"):
+    return key, new[source], col
+  if k < len(cells) and source.startswith(f"c{k}_s"):
+    return key, n_x + new[source], col
+  raise RunError(f"{name}: edge {source} -> {target} is no weight of a network: a cell reads the inputs (or the "
+                 "cell below's outputs) and its own states, the outputs read the last cell's outputs")
+
+def refit_start(path: str, spec: str | None, flags: dict, masked: bool = True,
+                trust: bool = False) -> tuple[Task, str, dict, dict]:
+  """(task, spec, settings, start) of a re-fit of a graph: start holds its weights and (masked) the masks that hold
+  every other weight at 0 (graph_weights); unmasked, every weight of the graph's smaller network trains.
+  RunError or GraphError for a graph that is no network of the task, has no weight left, or for flags that
+  contradict it."""
+  graph = load_graph(path)
+  task = get_task(spec) if spec else task_of(graph, path, trust)
+  spec = spec or graph["graph"]["task"]
+  check_fits(graph, task, path)
+  start, cells = graph_weights(graph, task.n_in, task.n_out, path)
+  if not any(v.any() for k, v in start.items() if k.startswith("mask_")):
+    raise RunError(f"{path}: the graph has no weights left to train")
+  fixed = {"cells": ",".join(f"{o}x{s}" for o, s in cells), **graph["graph"]["activation"]}
+  for key, value in fixed.items():
+    if key in flags and flags[key] != value:
+      raise RunError(f"{path}: the graph fixes --{key} {value}; --{key} {flags[key]} contradicts it")
+  if not masked:
+    start = {k: v for k, v in start.items() if not k.startswith("mask_")}
+  return task, spec, {**task.settings(), **flags, **fixed}, start
+
+
+# ---- the command line ----
 
 def parse_args() -> argparse.Namespace:
   """The command line: the task, seed and files, and a flag for every setting of tasks.SETTINGS."""
@@ -445,6 +801,46 @@ def parse_args() -> argparse.Namespace:
   return ap.parse_args()
 
 
+def resumed_task(given: str | None, meta: dict, path: str, trust: bool = False) -> tuple[Task, str]:
+  """(task, spec) of a run being resumed: --task when given (it must be the run's own task), else the run's. A run's
+  task file is imported only with `trust` and when it still has the SHA-256 the run recorded (tasks.trusted_spec),
+  looked up where it was given, beside the run file or one folder up, and where it was when training began."""
+  if given:
+    task, spec = get_task(given), given
+  else:
+    file = meta["task"].rpartition(":")[0]
+    run_dir = Path(path).parent  # a project moved with its runs: the task file beside them, or one folder up
+    places = (str(run_dir / file), str(run_dir.parent / file), meta.get("task_file")) if file else ()
+    spec = trusted_spec(meta["task"], path, trust, meta.get("task_sha256"), places)
+    task = get_task(spec)
+  expected = meta.get("task_name") or (meta["task"] if ":" not in meta["task"] else task.name)
+  if task.name != expected:
+    raise RunError(f"{path}: the run is of task {expected}; {given or meta['task']} is task {task.name}")
+  return task, spec
+
+def resumed_settings(path, meta: dict, task: Task, cells: str | None, seed: int | None) -> dict:
+  """The settings of a run being resumed, from its meta; RunError for --cells or --seed that contradict the run, or
+  a task of other inputs and outputs."""
+  cfg = {**{k: meta.get(k, v) for k, v in DEFAULTS.items()}, "cells": ",".join(f"{o}x{s}" for o, s in meta["cells"])}
+  given = {"cells": cells and ",".join(f"{o}x{s}" for o, s in parse_cells(cells)), "seed": seed,
+           "inputs and outputs": (task.n_in, task.n_out)}
+  for key, own in (("cells", cfg["cells"]), ("seed", meta["seed"]), ("inputs and outputs", (meta["n_in"],
+                                                                                          meta["n_out"]))):
+    if given[key] is not None and given[key] != own:
+      raise RunError(f"{path}: the run's {key}: {own}; --{key.split()[0]} {given[key]} contradicts it")
+  return cfg
+
+def check_resumable(path, arrays: dict, meta: dict, cfg: dict) -> None:
+  """RunError when the settings cannot continue the run: fewer steps than it has done, or another batch size for
+  the states it carries from window to window."""
+  if meta["steps_done"] > cfg["steps"]:
+    raise RunError(f"{path}: the run has done {meta['steps_done']} steps, more than --steps {cfg['steps']}; give "
+                   "more steps to train on")
+  carried = [k for k in arrays if k.startswith("carry")]
+  if carried and cfg["windows"] > 1 and arrays[carried[0]].shape[0] != cfg["batch"]:
+    raise RunError(f"{path}: the run carries states for --batch {arrays[carried[0]].shape[0]}, not {cfg['batch']}")
+
+
 def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   """The run the command line asks for, with every part checked before anything is compiled: RunError, TaskError
   or ValueError, each one line, for a bad flag, task, run file or output path."""
@@ -457,37 +853,37 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   start_from = None
   if resume:
     arrays, meta = resume
-    task, spec = runfile.resumed_task(args.task, meta, args.resume, args.trust_task)
-    cfg = runfile.resumed_settings(args.resume, meta, task, flags.get("cells"), args.seed)
+    task, spec = resumed_task(args.task, meta, args.resume, args.trust_task)
+    cfg = resumed_settings(args.resume, meta, task, flags.get("cells"), args.seed)
     seed, restarts = meta["seed"], meta.get("restarts", 3) if args.restarts is None else args.restarts
   elif args.from_graph:
-    task, spec, cfg, start_from = runfile.refit_start(args.from_graph, args.task, flags, not args.all_weights,
+    task, spec, cfg, start_from = refit_start(args.from_graph, args.task, flags, not args.all_weights,
                                                         args.trust_task)
   else:
     spec = args.task or "replace111"
     task, cfg = get_task(spec), get_task(spec).settings()
   cfg = check_settings({**cfg, **flags}, task.n_in, task.n_out)
   if resume:
-    runfile.check_resumable(args.resume, arrays, meta, cfg)
+    check_resumable(args.resume, arrays, meta, cfg)
   if seed < 0 or restarts < 0:
     raise ValueError(f"--{'seed' if seed < 0 else 'restarts'} must be 0 or more")
   name = Path(spec.split(":")[-1]).name if ":" in spec else spec
   refit = args.from_graph and f"runs/{Path(args.from_graph).stem}-refit.npz"
   out = Path(args.out or args.resume or refit or f"runs/{name}-s{seed}.npz")
-  runfile.check_output(out)
+  check_output(out)
   if out.exists() and not args.force and (not args.resume or out.resolve() != Path(args.resume).resolve()):
     raise RunError(f"{out}: a file is there already; --resume it, or give --force to start over")
   return Run(task, spec, cfg, seed, out, restarts=restarts, start_from=start_from), resume
 
-
 def main():
   args = parse_args()
+  use_device_defaults()
   try:
     run, resume = settle(args)
   except (TaskError, RunError, ValueError) as e:  # GraphError too: a --from graph that cannot be read
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)
-  if resume and runfile.finished(resume[1], run.cfg["steps"]):  # nothing to do: the file stays as it is
+  if resume and finished(resume[1], run.cfg["steps"]):  # nothing to do: the file stays as it is
     progress(f"{args.resume}: finished already ({run.cfg['steps']} steps); more --steps trains on", final=True)
     print(args.resume)
     return
