@@ -156,7 +156,7 @@ def readout_times(repeats: int = 20) -> list[dict]:
   """The readout of every graph in examples/ (what render.py does for -o x.txt and -o x.py: explore, the machine,
   the gates, the program), best of `repeats` in ms, each from cold caches as in a fresh render.py; and the time
   prove.py takes to prove it (or to say why not), once."""
-  import formula
+
   import prove
   import readout
   rows = []
@@ -164,11 +164,11 @@ def readout_times(repeats: int = 20) -> list[dict]:
     g = graph.load_graph(str(path))
     task, best = graph.task_of(g), math.inf
     for _ in range(repeats):
-      formula.cached_shortest.cache_clear()
+      readout.cached_shortest.cache_clear()
       readout.act_body.cache_clear()
       start = time.perf_counter()
-      exp = readout.explore(g, task)
-      states = readout.machine(g, exp)["states"]
+      exp = prove.explore(g, task)
+      states = prove.machine(g, exp)["states"]
       readout.program(g, exp), readout.report(g, exp)
       best = min(best, time.perf_counter() - start)
     start = time.perf_counter()

@@ -384,6 +384,48 @@ def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool, 
   return y, trace
 
 
+# ---- a graph against expected outputs ----
+
+def signs(v: np.ndarray) -> str:
+  return "".join("+" if a > 0 else "-" for a in v)
+
+def inputs_text(x: np.ndarray) -> str:
+  """A sequence of input steps as signs, '+ - -'; a run of 8 or more equal steps as '-*12' (a long sequence stays
+  one line, and still says exactly what went in)."""
+  steps = [signs(step) for step in x]
+  words, i = [], 0
+  while i < len(steps):
+    j = i
+    while j < len(steps) and steps[j] == steps[i]:
+      j += 1
+    words += [f"{steps[i]}*{j - i}"] if j - i >= 8 else steps[i:j]
+    i = j
+  return " ".join(words)
+
+def check(graph: dict, sets: list[dict]) -> dict:
+  """The full report: how many sequences are right, and the first wrong one (inputs up to the wrong step)."""
+  right, total, first = 0, 0, None
+  graph = remove_dead(graph)  # the same outputs, computed from what they depend on only
+  for s in sets:
+    ok = evaluate(graph, s["x"]) * s["y"] > 0  # (batch, length, n_out)
+    whole = ok.all(axis=(1, 2))
+    right, total = right + int(whole.sum()), total + len(whole)
+    if first is None and not whole.all():
+      b = int(np.argmin(whole))
+      t = int(np.argmin(ok[b].all(axis=1)))
+      o = int(np.argmin(ok[b, t]))
+      got = evaluate(graph, s["x"][b:b + 1, :t + 1])[0, t, o]
+      first = (f"{s['name']} sequence {b}, inputs {inputs_text(s['x'][b, :t + 1])}: at step "
+               f"{t} out{o} should be {s['y'][b, t, o]:+.0f} but is {got:.4g}")
+  return {"right": right, "total": total, "accuracy": right / max(total, 1), "first_failure": first}
+
+
+def proof_record(proof: dict) -> dict:
+  """What prune.py and prove.py write into graph.verified: every_length, and the proof without its test sets."""
+  return {"every_length": proof["every_length"],
+          "proof": {k: v for k, v in proof.items() if k not in ("sets", "every_length")}}
+
+
 # ---- what the stages ask of a graph ----
 
 def reachable(start, neighbours) -> set:

@@ -4,12 +4,16 @@ In:  a graph (graph.py's dict) and its task (tasks.Task; task.states = k, the st
 Out: prove(graph, task) -> {"every_length": True when proven, "how": in words, "machine": the states of the graph's
      machine (None: no finite machine found), "task_states": k, "sequences" and "length": the test suite run (its
      size and longest sequence), "failure": the first wrong input in words (None: none found), "sets": the suite
-     as verify.py's test sets (to test other graphs with)}.
+     as test sets (to test other graphs with)}.
+And what it is built on, which readout.py and render.py use too:
+  exp = explore(graph, task)   every (state, input) pair the graph reaches from its initial state and the value of
+                               every node there (task None: free ±1 inputs); n_in, the task's name, how (in words)
+  fsm = machine(graph, exp)    the minimized Mealy machine, or the analog states that rule a finite one out
 
 How, in three steps:
-1. A finite machine that the graph follows on every input: fsm.explore runs it on every input at every state
+1. A finite machine that the graph follows on every input: explore() runs it on every input at every state
    vector it reaches; when no new vector comes, that search is complete and every run of the graph is a walk in
-   it (fsm.machine minimizes it to n states). When new values keep coming (an analog state), boxes.py looks for
+   it (machine() minimizes it to n states). When new values keep coming (an analog state), boxes.py looks for
    boxes of state vectors that the graph's step maps into each other (interval arithmetic): a machine too.
 2. A test suite that is complete for machines of at most m = max(n, k) states (Chow's W-method): every transition
    of the graph's machine (a shortest way to each state, then each input), then every m - n more inputs, then the
@@ -25,6 +29,12 @@ neither (exit 0, with why); `-o g.json` also writes the graph with the proof in 
 A graph wrong anywhere is wrong on the suite (when the machine was found), so a failure there is a proof that the
 graph is wrong: prune.py refuses it with that input. Without a machine, or without k, the proof stays open and
 says why. The proof trusts task.states: a task with more states than it declares may differ from the graph later.
+
+Sections: the states a graph reaches (explore: breadth first from the initial state until no new state vector
+appears; a task with its own input sampler, such as parens, is run on sampled sequences instead); the graph's
+machine (its states are the signs of the state vectors when the signs decide every move, else their exact values;
+failing both, boxes of state vectors closed under the graph's step, from boxes.py, this file's companion); the
+task's machine; the proof; the command line.
 """
 import argparse
 import itertools
@@ -32,28 +42,387 @@ import sys
 
 import numpy as np
 
-from boxes import SEEN, machine_states, task_boxes
-from fsm import box_fsm, explore, machine, state_vectors
+from boxes import EPS, GAPS, SEEN, box_machine, machine_states, task_boxes
 from graph import (
   GraphError,
   all_symbols,
+  check,
   check_fits,
   compile_steps,
   evaluate,
+  input_count,
+  inputs_text,
+  live_nodes,
   load_graph,
+  proof_record,
   remove_dead,
   save_graph,
   task_of,
 )
 from tasks import TaskError, checked_sample, checked_target, get_task, one_line
-from verify import check, inputs_text
 
+MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
+MAX_STATES = 4096      # distinct state vectors the search visits before it calls the graph analog
+SAMPLES = (4096, 64)   # sequences x steps, for tasks with their own input sampler
+FRONTIER = 8192        # (state, input) pairs the breadth-first search runs in one graph.evaluate, at most
+AHEAD = 64             # ... and the input sequences it runs ahead from a small frontier (a chain of new vectors)
 SUITE_STEPS = 1 << 22  # input steps (sequences x their lengths) the suite may take; a bigger one leaves it open
 CHECKED = {}  # id -> task: the tasks whose machine check_task_machine has checked
 PRODUCT_MAX = 100_000  # pairs of (state vector, task machine state) a search beside the task's machine may visit
 PRODUCT_DEPTH = 10_000  # and steps deep (a state that drifts alone adds one pair a step: one evaluate each)
 MACHINE_MAX = 1024  # states of the graph's machine: telling every pair apart takes n^2 memory, n times
 
+
+# ---- the states a graph reaches: every (state, input) pair, and the value of every node there ----
+
+def explore(graph: dict, task, max_states: int = MAX_STATES, seed: int = 0) -> dict:
+  """values[node] (n,) for every live node at each visited (state, input) pair; state, symbol, next (n,) indices
+  into states and symbols (next -1: not seen to take a step); complete: every reachable pair was visited; how: in
+  words; n_in; task: its name. task: a tasks.Task, or None for free ±1 inputs (graph.input_count of them)."""
+  n_in, live = input_count(graph, task), live_nodes(graph)
+  state_ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state" and n["id"] in live]
+  init = np.array([n["init"] for n in graph["nodes"] if n["id"] in state_ids], np.float64) + 0.0
+  free = (task is None or task.inputs is None) and n_in <= 8  # every input sequence is possible: search them all
+  exp = breadth_first(graph, n_in, state_ids, init, max_states) if free else None
+  if exp is None:
+    exp = sampled(graph, task, n_in, state_ids, init, np.random.default_rng(seed), max_states if free else 0)
+  return {**exp, "values": {k: v for k, v in exp["values"].items() if k in live}, "state_ids": state_ids,
+          "n_in": n_in, "task": graph["graph"]["task"] if task is None else task.name,
+          "task_states": None if task is None else task.states,
+          "output_ids": [n["id"] for n in sorted(graph["nodes"], key=lambda n: n.get("index", 0))
+                         if n["kind"] == "output"]}
+
+def state_vectors(values: dict, ids: list, steps) -> np.ndarray:
+  """The values of the nodes `ids` (the states, or the neurons they take their next value from) at the given steps
+  as rows (batch x steps, ids); + 0.0 makes -0.0 the same as 0.0."""
+  columns = [values[s][:, steps].reshape(-1) + 0.0 for s in ids]
+  return np.stack(columns, 1) if columns else np.zeros((values[next(iter(values))][:, steps].size, 0))
+
+def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
+  """Every input at every reachable state vector, breadth first; None when new vectors keep coming (an analog
+  state). One graph.evaluate runs the vectors not yet run on every input sequence of a few steps (AHEAD sequences
+  in all, or one step), and the search takes its steps from that run, in the order one step at a time would."""
+  symbols = all_symbols(n_in)
+  # the state vector after a step is its recurrent neurons' values in that step (a state without one keeps its own)
+  rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
+  index, vectors, values, pairs, done = {init.tobytes(): 0}, [init], [], [], 0
+  compiled = compile_steps(graph)
+  while done < len(vectors):
+    roots = vectors[done:done + max(1, FRONTIER // len(symbols))]
+    depth = 1  # steps ahead: one more each run (a machine of a few states is done in a few short runs), within AHEAD
+    while depth <= len(values) and len(roots) * len(symbols) ** (depth + 1) <= AHEAD:
+      depth += 1
+    paths = np.array(list(itertools.product(range(len(symbols)), repeat=depth)))  # lexicographic: row p is path p
+    start = {s: np.repeat([r[j] for r in roots], len(paths)) for j, s in enumerate(state_ids)}
+    _, vals = evaluate(graph, np.tile(symbols[paths], (len(roots), 1, 1)), record=True, start=start, steps=compiled)
+    after = state_vectors(vals, [rec.get(s, s) for s in state_ids], slice(None)).reshape(
+      len(roots) * len(paths), depth, len(init))  # explicit sizes: a graph may have no state at all
+    at, rows, steps = {done + j: (j * len(paths), 0) for j in range(len(roots))}, [], []  # vector -> its first path
+    while at.get(done, (0, depth))[1] < depth:  # the next vector's moves were run: take them
+      row, t = at.pop(done)
+      for a in range(len(symbols)):
+        r = row + a * len(symbols) ** (depth - t - 1)  # the first path that goes on with symbol a
+        rows.append(r)
+        steps.append(t)
+        pairs.append(index.setdefault(after[r, t].tobytes(), len(vectors)))
+        if pairs[-1] == len(vectors):
+          vectors.append(after[r, t])
+          at[pairs[-1]] = (r, t + 1)
+      done += 1
+    values.append({k: v[rows, steps] for k, v in vals.items()})
+    if len(vectors) > max_states:
+      return None
+  n = len(vectors) * len(symbols)
+  return {"values": {k: np.concatenate([v[k] for v in values]) for k in values[0]},
+          "states": np.array(vectors).reshape(len(vectors), len(init)), "symbols": symbols,
+          "state": np.repeat(np.arange(len(vectors)), len(symbols)), "symbol": np.tile(np.arange(len(symbols)),
+                                                                                         len(vectors)),
+          "next": np.array(pairs), "initial": 0, "complete": True, "how": f"all {n} reachable (state, input) pairs"}
+
+def sampled(graph, task, n_in, state_ids, init, rng, gave_up: int) -> dict:
+  """The (state, input) pairs seen on many sampled sequences: the task's own sampler, else uniform ±1 (gave_up: the
+  number of state vectors after which breadth_first stopped, 0 if it did not run)."""
+  batch, length = SAMPLES
+  if task is not None:
+    x = checked_sample(task, rng, batch, length)[0].astype(np.float64)
+  else:
+    x = rng.choice([-1.0, 1.0], size=(batch, length, n_in))
+  x = np.concatenate([x, x[:, -1:]], axis=1)  # one step more shows the state after the last real step
+  _, vals = evaluate(graph, x, record=True)
+  # every state vector at every step as one integer that sorts like the vector, the same for equal vectors
+  vectors = state_vectors(vals, state_ids, slice(None))
+  code = unique_rows(vectors)[1].reshape(batch, length + 1)
+  which, symbol = unique_rows(x[:, :length].reshape(-1, n_in))
+  now = code[:, :length].reshape(-1)
+  first = ranks(now * len(which) + symbol, (code.max() + 1) * len(which))[0]  # one row per distinct pair, in order
+  new = np.r_[True, now[first[1:]] != now[first[:-1]]]  # the first pair of each state vector
+  index = np.full(code.max() + 1, -1)  # state vector code -> its number among those seen (-1: none)
+  index[now[first[new]]] = np.arange(new.sum())
+  flat = first // length * (length + 1) + first % length  # the pairs' (sequence, step) in the recorded values
+  why = f"more than {gave_up} reachable state vectors; " if gave_up else ""
+  return {"values": {k: v.reshape(-1)[flat] for k, v in vals.items()}, "states": vectors[flat[new]],
+          "state": np.cumsum(new) - 1, "symbol": symbol[first], "symbols": x[:, :length].reshape(-1, n_in)[which],
+          "next": index[code[:, 1:].reshape(-1)[first]], "initial": int(index[code[0, 0]]),  # all start from init
+          "complete": False, "gave_up": gave_up,
+          "how": f"{why}{len(first)} (state, input) pairs seen in {batch} sampled sequences of {length} steps"}
+
+def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """(first, inverse) of np.unique(a, axis=0, return_index=True, return_inverse=True), many times faster: each
+  column becomes the ranks of its values (a column of two values needs no sort), and the ranks of a row one integer
+  that sorts like the row (re-ranked before it could overflow)."""
+  code, bound = np.zeros(len(a), np.int64), 1
+  for col in a.T:
+    low, high = col.min(), col.max()
+    if np.all((col == low) | (col == high)):
+      column, size = (col != low).astype(np.int64), 2
+    else:
+      values, column = np.unique(col, return_inverse=True)
+      size = len(values)
+    if bound * size >= 2 ** 62:
+      first, code = ranks(code, bound)
+      bound = len(first)
+    code, bound = code * size + column.ravel(), bound * size
+  return ranks(code, bound)
+
+def ranks(code: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+  """(first, inverse) of np.unique(code, return_index=True, return_inverse=True) for integers in [0, bound): by
+  counting when bound is not much more than len(code), else by sorting."""
+  if bound > 16 * len(code) + 65536:  # sort (np.unique's stable sort for return_index is 3x slower)
+    order = np.argsort(code)
+    new = np.r_[True, code[order][1:] != code[order][:-1]]
+    inverse = np.empty(len(code), np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return np.minimum.reduceat(order, np.flatnonzero(new)), inverse
+  first = np.full(bound, len(code))
+  np.minimum.at(first, code, np.arange(len(code)))
+  seen = first < len(code)
+  return first[seen], (np.cumsum(seen) - 1)[code]
+
+def is_clear(v: np.ndarray) -> bool:
+  """Every value is a clear boolean: |v| >= MARGIN."""
+  return bool(np.all(np.abs(v) >= MARGIN))
+
+
+# ---- the graph's machine: on the signs, the exact values, or boxes of state vectors; minimized ----
+
+def machine(graph: dict, exp: dict, boxes: bool = False, task=None) -> dict:
+  """The Mealy machine of the graph, minimized: states (its size, None when there is no finite machine to give),
+  blocks (the state vectors each state stands for), edges (state, symbol, outputs, next state), analog (state id
+  -> number of distinct values, for states that do not binarize), note (how it was found, in words). Kept in exp
+  (exp["machine"]): report() and render.py ask for it again. boxes: when the states' signs and values make no
+  machine, try boxes of state vectors (boxes.py; a second or so), then, when task gives its own machine, the
+  abstraction that proves the graph follows it (proof_fsm; seconds)."""
+  if "machine" in exp and (exp["machine"]["states"] is not None or not boxes or "boxes_tried" in exp):
+    return exp["machine"]
+  ids, vectors = exp["state_ids"], exp["states"]
+  clear = np.array([is_clear(vectors[:, j]) for j in range(len(ids))], bool)
+  counts = [np.count_nonzero(np.diff(np.sort(vectors[:, j]))) + 1 for j in range(len(ids))]  # distinct values
+  analog = {i: n for i, n, c in zip(ids, counts, clear, strict=True) if not c or n > 2}  # not just two values
+  fsm = {"state_ids": ids, "analog": analog, "complete": exp["complete"], "symbols": exp["symbols"]}
+  outs = np.stack([exp["values"][o] > 0 for o in exp["output_ids"]], 1)
+  # First the states' signs, analog ones too: if they decide every output and every next sign pattern, they are the
+  # machine (an analog state that never repeats a value exactly can still only matter by its sign). Then, if the
+  # search reached an end: the signs of the clear states with the exact values of the others, then exact values.
+  candidates = [("signs", np.sign(vectors))]
+  if not (exp.get("gave_up") or len(vectors) > MAX_STATES):
+    candidates += [("values", np.where(clear, np.sign(vectors), vectors)), ("values", vectors)]
+  for option in candidates:
+    abstract, trans = abstraction(option[1], exp, outs)
+    if trans is not None:
+      how, keys = option
+      break
+  else:
+    summary = "no finite state machine: " + ", ".join(f"{s} is analog ({c} distinct values)" for s, c in analog.items())
+    detail = exp["how"]
+    if boxes:
+      exp["boxes_tried"], (found, detail) = True, box_fsm(graph, exp)
+      if not found and task is not None and task.machine is not None:
+        found, why = proof_fsm(graph, exp, task)
+        detail = f"{detail}; beside task {task.name}'s machine, {why}"
+      if found:
+        exp["machine"] = found
+        return exp["machine"]
+      detail = f"{exp['how']}; {detail}"
+    exp["machine"] = {**fsm, "states": None, "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
+    return exp["machine"]
+  clear = np.ones_like(clear) if how == "signs" else clear & (keys == np.sign(vectors)).all(axis=0)
+  if how == "signs":
+    analog = fsm["analog"] = {}
+  n, (block, moves, order) = abstract.max() + 1, minimize(trans, abstract, exp)
+  first = np.unique(abstract, return_index=True)[1]  # one exact vector per abstract state, for the label
+  rank = {b: r for r, b in enumerate(order)}
+  members = [[] for _ in order]
+  for q in range(n):
+    members[rank[block[q]]].append(np.where(clear, np.sign(vectors[first[q]]), vectors[first[q]]))
+  edges = sorted((rank[q], a, o, rank.get(nx, -1)) for (q, a), (o, nx) in moves.items())
+  summary = f"state machine: {len(members)} state{'' if len(members) == 1 else 's'}"
+  detail = (f"minimized from {n} {'' if exp['complete'] else 'seen '}patterns of the states' {how}; {exp['how']}"
+            + "".join(f"; {s} is analog: {c} distinct values" for s, c in analog.items()))
+  exp["machine"] = {**fsm, "clear": clear, "states": len(members), "blocks": [np.array(m) for m in members],
+                    "edges": edges, "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
+  return exp["machine"]
+
+def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
+  """The machine on boxes of state vectors (boxes.py), minimized, in machine()'s form; or None and why not. The
+  boxes group the vectors by their outputs over the next k - 1 steps, k the task's states (4 when not known)."""
+  for gap in GAPS:  # the first grouping whose boxes close
+    found, how = box_machine(graph, exp, max(1, (exp.get("task_states") or 4) - 1), gap)
+    if found is not None:
+      break
+  else:
+    return None, how
+  return boxed(found["trans"], found["low"], found["high"], found["initial"], exp["symbols"], exp,
+               f"minimized from {how}; {exp['how']}"), how
+
+def boxed(trans: dict, low: np.ndarray, high: np.ndarray, initial: int, symbols: np.ndarray, exp: dict,
+          detail: str) -> dict:
+  """machine()'s form of a machine on boxes of state vectors: trans {(box, symbol): (outputs, next box)}, minimized
+  from box `initial`, each of its states drawn with the hull of the boxes it stands for (low, high: (boxes,
+  states))."""
+  block, moves, order = minimize(trans, np.arange(len(low)), {"symbols": symbols, "initial": initial})
+  rank = {b: r for r, b in enumerate(order)}
+  hull_low, hull_high = np.full((len(order), low.shape[1]), np.inf), np.full((len(order), low.shape[1]), -np.inf)
+  for q in range(len(low)):
+    if block[q] in rank:
+      hull_low[rank[block[q]]] = np.minimum(hull_low[rank[block[q]]], low[q])
+      hull_high[rank[block[q]]] = np.maximum(hull_high[rank[block[q]]], high[q])
+  summary = f"state machine: {len(order)} state{'' if len(order) == 1 else 's'}"
+  return {"state_ids": exp["state_ids"], "symbols": symbols, "complete": exp["complete"], "analog": {},
+          "clear": np.zeros(len(exp["state_ids"]), bool), "states": len(order), "initial": 0, "boxes": True,
+          "edges": sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank),
+          "blocks": [np.array([lo, hi]) for lo, hi in zip(hull_low, hull_high, strict=True)],
+          "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
+
+def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
+  """The task's own machine, minimized, when boxes.task_boxes proves that the graph follows it (boxes or cells of
+  state vectors, each with the machine's state, closed under the graph's step, every output the machine's): then
+  it is the graph's machine too, read out of that abstraction, each state standing for the hull of its boxes or
+  cells. In machine()'s form; or None and why not."""
+  try:
+    table = machine_table(task)
+    found, how = task_boxes(remove_dead(graph), task, table) if table is not None else (None, "too many states")
+  except TaskError as e:  # a machine that does not allow what its sampler draws: no machine from it
+    return None, str(e)
+  if found is None:
+    return None, how
+  n = 1 + max(machine_states(table))
+  low, high = np.full((n, len(exp["state_ids"])), np.inf), np.full((n, len(exp["state_ids"])), -np.inf)
+  if "cells" in found:  # with the slack cell_boxes gives each cell's edges
+    cells = np.array(sorted(found["cells"]), np.float64)
+    edges, slack = cells[:, :-1] * found["side"], EPS * (1 + np.abs(cells[:, :-1]) * found["side"])
+    np.minimum.at(low, cells[:, -1].astype(np.int64), edges - slack)
+    np.maximum.at(high, cells[:, -1].astype(np.int64), edges + found["side"] + slack)
+  else:
+    low, high = found["low"], found["high"]
+  trans = {(q, a): (tuple(bool(v > 0) for v in outs), q2) for (q, a), (q2, outs) in table.items()}
+  symbols = all_symbols(task.n_in)  # the table's inputs are numbered so, whatever the sampled runs drew
+  return boxed(trans, low, high, 0, symbols, exp,
+               f"task {task.name}'s machine, minimized: the graph follows it, by {how}"), how
+
+def minimize(trans: dict, abstract: np.ndarray, exp: dict) -> tuple[list, dict, list]:
+  """Moore's partition refinement of the abstract states: (block of each, the blocks' moves (block, symbol) ->
+  (outputs, next block), the blocks in the order a breadth-first walk from the initial state meets them)."""
+  n, symbols, initial = abstract.max() + 1, range(len(exp["symbols"])), abstract[exp["initial"]]
+  block = relabel([tuple(trans.get((q, a), (None,))[0] for a in symbols) for q in range(n)], initial)
+  while True:  # split states whose moves lead to different blocks
+    sig = [(block[q],) + tuple((trans[(q, a)][0], block[trans[(q, a)][1]] if trans[(q, a)][1] >= 0 else -1)
+                               if (q, a) in trans else None for a in symbols) for q in range(n)]
+    new = relabel(sig, initial)
+    if max(new) == max(block):
+      break
+    block = new
+  moves = {(block[q], a): (o, block[nx] if nx >= 0 else -1) for (q, a), (o, nx) in trans.items()}
+  order = [0]
+  for q in order:
+    for a in symbols:
+      nx = moves.get((q, a), (None, -1))[1]
+      if nx >= 0 and nx not in order:
+        order.append(nx)
+  return block, moves, order
+
+def abstraction(keys: np.ndarray, exp: dict, outs: np.ndarray) -> tuple[np.ndarray, dict | None]:
+  """The state vectors grouped by their keys (rows), and the moves of the groups: (group, symbol) -> (outputs, next
+  group), or None when two vectors of one group move differently, or when, on a sampled search, a group's move was
+  never seen to its end (next -1) by any of its vectors: then the keys do not make a machine."""
+  abstract = unique_rows(keys)[1]
+  seen = exp["next"] >= 0
+  # one integer per move for its (group, symbol), its outputs (as bits) and its next group (-1: not seen)
+  move = abstract[exp["state"]] * len(exp["symbols"]) + exp["symbol"]
+  out = outs.astype(np.int64) @ (1 << np.arange(outs.shape[1], dtype=np.int64))
+  nxt = np.where(seen, abstract[exp["next"]], -1)
+  order = np.argsort(move, kind="stable")
+  move, out, nxt, seen = move[order], out[order], nxt[order], seen[order]
+  starts = np.flatnonzero(np.r_[True, move[1:] != move[:-1]])
+  high = np.maximum.reduceat(nxt, starts)  # the next group when one was seen, else -1
+  low = np.minimum.reduceat(np.where(seen, nxt, high.max() + 1), starts)
+  mixed = np.minimum.reduceat(out, starts) != np.maximum.reduceat(out, starts)  # the outputs differ in a group
+  if np.any(mixed | ((high >= 0) & (low != high))):  # ... or its vectors go to different groups
+    return abstract, None
+  if not (exp["complete"] or np.all(high >= 0)):
+    return abstract, None  # keys whose moves lead out of what was seen: no closed machine (new values keep coming)
+  bits = [tuple(bool(o >> j & 1) for j in range(outs.shape[1])) for o in out[starts].tolist()]
+  groups, symbols = np.divmod(move[starts], len(exp["symbols"]))
+  return abstract, dict(zip(zip(groups.tolist(), symbols.tolist(), strict=True),
+                            zip(bits, high.tolist(), strict=True), strict=True))
+
+def relabel(signatures: list, initial: int) -> list:
+  """Signatures to block numbers 0, 1, ... in order of first appearance, the initial state's block first."""
+  names = {signatures[initial]: 0}
+  return [names.setdefault(s, len(names)) for s in signatures]
+
+
+# ---- the task's machine ----
+
+def machine_table(task) -> dict | None:
+  """The task's machine as a table {(state, input): (next state, outputs)}, its states numbered from 0 at the
+  start in the order a breadth-first walk meets them, the inputs as indices into all_symbols; only the steps the
+  machine allows. None when it has more than MACHINE_MAX states."""
+  start, step = task.machine
+  symbols, number, table, order = all_symbols(task.n_in), {}, {}, [start]
+  try:
+    number[start] = 0
+    for state in order:  # grows as new states come
+      for a, inputs in enumerate(symbols):
+        nxt = step(state, tuple(float(v) for v in inputs))
+        if nxt is not None:
+          if nxt[0] not in number:
+            number[nxt[0]] = len(order)
+            order.append(nxt[0])
+          table[number[state], a] = (number[nxt[0]], as_outputs(nxt[1], task.n_out))
+      if len(order) > MACHINE_MAX:
+        return None
+  except Exception as e:  # a user's step function, or a state that cannot be a dict key
+    raise TaskError(f"task {task.name}: its machine failed: {one_line(e)} (states must be hashable)") from None
+  return table
+
+def as_outputs(outputs, n_out: int) -> np.ndarray:
+  """A machine step's outputs (one number, or one per output) as an array of n_out."""
+  return np.broadcast_to(np.asarray(outputs, np.float64), n_out)
+
+def check_task_machine(task, batch: int = SEEN[0], length: int = SEEN[1]) -> None:
+  """TaskError unless task.machine allows every input the task's sampler draws and gives its target's outputs
+  there (the proof trusts the machine on every length; this checks it where the target can be asked: on the
+  very sequences boxes.task_boxes seeds its boxes with). Once per task object: prune proves after every edit."""
+  if CHECKED.get(id(task)) is task:
+    return
+  x, y = checked_sample(task, np.random.default_rng(0), batch, length)
+  start, step = task.machine
+  for b in range(batch):
+    state = start
+    for t in range(length):
+      try:
+        nxt = step(state, tuple(float(v) for v in x[b, t]))
+        ok = nxt is not None and np.array_equal(as_outputs(nxt[1], task.n_out), y[b, t])
+      except Exception as e:  # a user's step function
+        raise TaskError(f"task {task.name}: its machine raised {one_line(e)}") from None
+      if not ok:
+        why = "does not allow" if nxt is None else "gives other outputs than the target at"
+        raise TaskError(f"task {task.name}: its machine {why} step {t} of inputs {inputs_text(x[b, :t + 1])}")
+      state = nxt[0]
+  CHECKED[id(task)] = task  # the task itself is kept: its id cannot go to another task
+
+
+# ---- the proof: the graph's machine, then the W-method suite against the task ----
 
 def prove(graph: dict, task) -> dict:
   """The proof, or why there is none (see the module docstring)."""
@@ -91,7 +460,6 @@ def prove(graph: dict, task) -> dict:
           "how": f"proven for every length: the graph is a machine of {n} states ({found}), and it passes the "
                  f"{len(suite)} sequences (up to {out['length']} steps) that tell any machine of at most "
                  f"{max(n, k)} states from it; the task has {k}"}
-
 
 def beside_task_machine(graph: dict, task, out: dict) -> dict:
   """The proof for a task that gives its own machine (task.machine = (start, step); step(state, inputs) -> (next
@@ -144,35 +512,6 @@ def beside_task_machine(graph: dict, task, out: dict) -> dict:
   return {**out, "every_length": True, "machine": n,
           "how": f"proven for every length on the inputs task {task.name} gives: {how}"}
 
-
-def machine_table(task) -> dict | None:
-  """The task's machine as a table {(state, input): (next state, outputs)}, its states numbered from 0 at the
-  start in the order a breadth-first walk meets them, the inputs as indices into all_symbols; only the steps the
-  machine allows. None when it has more than MACHINE_MAX states."""
-  start, step = task.machine
-  symbols, number, table, order = all_symbols(task.n_in), {}, {}, [start]
-  try:
-    number[start] = 0
-    for state in order:  # grows as new states come
-      for a, inputs in enumerate(symbols):
-        nxt = step(state, tuple(float(v) for v in inputs))
-        if nxt is not None:
-          if nxt[0] not in number:
-            number[nxt[0]] = len(order)
-            order.append(nxt[0])
-          table[number[state], a] = (number[nxt[0]], as_outputs(nxt[1], task.n_out))
-      if len(order) > MACHINE_MAX:
-        return None
-  except Exception as e:  # a user's step function, or a state that cannot be a dict key
-    raise TaskError(f"task {task.name}: its machine failed: {one_line(e)} (states must be hashable)") from None
-  return table
-
-
-def as_outputs(outputs, n_out: int) -> np.ndarray:
-  """A machine step's outputs (one number, or one per output) as an array of n_out."""
-  return np.broadcast_to(np.asarray(outputs, np.float64), n_out)
-
-
 def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> dict:
   """The proof's record for a path where the graph and the task's machine differ, checked against task.target."""
   x = symbols[np.array(path)][None].astype(np.float32)
@@ -182,30 +521,6 @@ def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> di
     raise TaskError(f"task {task.name}: its machine and its target differ on inputs {inputs_text(x[0])}")
   return {**out, "sequences": 1, "length": len(path), "failure": report["first_failure"], "sets": sets,
           "how": f"wrong: run beside task {task.name}'s machine, the graph fails {report['first_failure']}"}
-
-
-def check_task_machine(task, batch: int = SEEN[0], length: int = SEEN[1]) -> None:
-  """TaskError unless task.machine allows every input the task's sampler draws and gives its target's outputs
-  there (the proof trusts the machine on every length; this checks it where the target can be asked: on the
-  very sequences boxes.task_boxes seeds its boxes with). Once per task object: prune proves after every edit."""
-  if CHECKED.get(id(task)) is task:
-    return
-  x, y = checked_sample(task, np.random.default_rng(0), batch, length)
-  start, step = task.machine
-  for b in range(batch):
-    state = start
-    for t in range(length):
-      try:
-        nxt = step(state, tuple(float(v) for v in x[b, t]))
-        ok = nxt is not None and np.array_equal(as_outputs(nxt[1], task.n_out), y[b, t])
-      except Exception as e:  # a user's step function
-        raise TaskError(f"task {task.name}: its machine raised {one_line(e)}") from None
-      if not ok:
-        why = "does not allow" if nxt is None else "gives other outputs than the target at"
-        raise TaskError(f"task {task.name}: its machine {why} step {t} of inputs {inputs_text(x[b, :t + 1])}")
-      state = nxt[0]
-  CHECKED[id(task)] = task  # the task itself is kept: its id cannot go to another task
-
 
 def graph_machine(graph: dict, exp: dict, k: int | None) -> tuple[dict | None, str]:
   """A minimized machine that every run of the graph follows, and how it was found; or None and why not. Only the
@@ -219,7 +534,6 @@ def graph_machine(graph: dict, exp: dict, k: int | None) -> tuple[dict | None, s
     return None, f"no finite machine ({exp['how']})"
   fsm, found = box_fsm(graph, exp)
   return fsm, found if fsm else f"no finite machine ({exp['how']}; {found})"
-
 
 def zero_outputs(exp: dict) -> list[tuple]:
   """An input sequence (symbols) that ends where an output is exactly 0, which is wrong whatever the task wants,
@@ -236,7 +550,6 @@ def zero_outputs(exp: dict) -> list[tuple]:
   pair = int(np.argmax(zero))
   return [way[int(exp["state"][pair])] + (int(exp["symbol"][pair]),)]
 
-
 def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray]:
   """A minimized machine (fsm.machine's) as arrays: next[state, symbol] and out[state, symbol] (the outputs' signs
   as the bits of one integer), from state 0."""
@@ -245,7 +558,6 @@ def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray]:
   for q, a, o, q2 in fsm["edges"]:
     nxt[q, a], out[q, a] = q2, sum(int(b) << j for j, b in enumerate(o))
   return nxt, out
-
 
 def access(nxt: np.ndarray) -> list[tuple]:
   """A shortest input sequence from the initial state (0) to each state it reaches, breadth first."""
@@ -256,7 +568,6 @@ def access(nxt: np.ndarray) -> list[tuple]:
         way[int(nxt[q, a])] = way[q] + (a,)
         order.append(int(nxt[q, a]))
   return list(way.values())
-
 
 def separating(nxt: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """For every pair of states, the length of the shortest input sequence on which their outputs differ (0: none)
@@ -275,7 +586,6 @@ def separating(nxt: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if not found:
       break
   return length, first
-
 
 def characterizing(nxt: np.ndarray, out: np.ndarray) -> list[tuple]:
   """A set of input sequences on which every two states of the machine give different outputs (W), built greedily:
@@ -296,7 +606,6 @@ def characterizing(nxt: np.ndarray, out: np.ndarray) -> list[tuple]:
                      return_inverse=True)[1].ravel()
   return found or [()]
 
-
 def outputs_from_all(nxt: np.ndarray, out: np.ndarray, seq: tuple) -> np.ndarray:
   """(states, len(seq)): the outputs of the machine on seq, from every state."""
   q, trace = np.arange(len(nxt)), []
@@ -304,7 +613,6 @@ def outputs_from_all(nxt: np.ndarray, out: np.ndarray, seq: tuple) -> np.ndarray
     trace.append(out[q, a])
     q = nxt[q, a]
   return np.array(trace, np.int64).reshape(len(seq), len(nxt)).T
-
 
 def w_method(nxt: np.ndarray, m: int, tell: list[tuple]) -> list[tuple]:
   """The W-method suite for implementations of at most m states (m >= the machine's n): P . S^(<= m - n) . W, with
@@ -318,18 +626,15 @@ def w_method(nxt: np.ndarray, m: int, tell: list[tuple]) -> list[tuple]:
   return [seq for seq, after in zip(suite, suite[1:] + [()], strict=True)  # just before the ones it starts
           if seq and after[:len(seq)] != seq]
 
-
 def suite_steps(nxt: np.ndarray, m: int, tell: list[tuple]) -> int:
   """At most how many input steps w_method's suite takes, as suite_sets pads it, without building it."""
   n, s = nxt.shape
   count = (1 + n * s) * sum(s ** r for r in range(m - n + 1)) * max(1, len(tell))
   return count * padded(max(map(len, access(nxt))) + 1 + m - n + max(map(len, tell), default=0))
 
-
 def padded(length: int) -> int:
   """The next power of two (the length suite_sets runs a sequence for)."""
   return 1 << (length - 1).bit_length()
-
 
 def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
   """The suite as verify.check's test sets: x (batch, length, n_in) of ±1 and the task's y. The sequences are
@@ -344,12 +649,7 @@ def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
     sets.append({"name": f"proof ({length} steps)", "x": x, "y": checked_target(task, x).astype(np.float64)})
   return sets
 
-
-def record(proof: dict) -> dict:
-  """What goes into graph.verified: every_length, and the proof without its test sets."""
-  return {"every_length": proof["every_length"],
-          "proof": {k: v for k, v in proof.items() if k not in ("sets", "every_length")}}
-
+# ---- the command line ----
 
 def main():
   ap = argparse.ArgumentParser(description="Prove a graph right on every input sequence of every length (or find "
@@ -367,7 +667,7 @@ def main():
     check_fits(graph, task, name)
     proof = prove(graph, task)
     if args.out and not proof["failure"]:  # a graph proven wrong is not written, as prune.py would not
-      graph["graph"]["verified"] = {**graph["graph"].get("verified", {}), **record(proof)}
+      graph["graph"]["verified"] = {**graph["graph"].get("verified", {}), **proof_record(proof)}
       save_graph(graph, args.out)
   except (GraphError, TaskError) as e:
     print(f"prove.py: {e}", file=sys.stderr)

@@ -43,19 +43,26 @@ import numpy as np
 from graph import (
   GraphError,
   activation,
+  check,
   check_fits,
   check_graph,
   evaluate,
   format_size,
   load_graph,
+  proof_record,
   remove_dead,
   save_graph,
   size,
   task_of,
 )
-from prove import prove, record
-from tasks import TEST_LENGTH, TEST_SEQUENCES, TaskError, all_sequences, get_task, test_sets  # noqa: F401 (tests)
-from verify import SCREEN, Incorrect, check, passes, verification
+from tasks import TEST_LENGTH, TEST_SEQUENCES, TaskError, get_task, test_sets
+
+try:  # the proof, prune's last step, needs prove.py and boxes.py beside this file; without them prune still
+  import prove  # verifies on the test sets, and says it proved nothing
+except ModuleNotFoundError as e:
+  if e.name not in ("prove", "boxes"):
+    raise
+  prove = None
 
 
 class Unproven(Exception):
@@ -65,6 +72,53 @@ class Unproven(Exception):
 
 PROOF_ROUNDS = 5  # prunes again with the proof's failing suite as tests, at most this often
 QUANT_STEPS = (1, 0.5, 0.25, 0.2, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0005, 0.0001)
+
+
+# ---- the correctness check: every output's sign right on every test sequence ----
+
+QUICK = 64  # sequences tried first: most rejected candidates fail on these already
+SCREEN = 512  # then this many of every set, before the rest
+CHUNK = 8192  # then the rest, this many at a time
+
+
+class Incorrect(Exception):
+  """The graph given to prune is not correct on its task; holds the check's report."""
+
+def pieces(sets: list[dict], screen: bool = False):
+  """The test sequences as passes() tries them, (x, y) piece by piece: QUICK of the first set, then SCREEN of every
+  set but those marked {"screen": False} (the screen), then theirs, then the rest in chunks. Most candidates that
+  fail, fail on the first piece already."""
+  ranges = [(0, 0, QUICK)] + [(i, QUICK if i == 0 else 0, SCREEN) for i, s in enumerate(sets) if s.get("screen", True)]
+  if not screen:
+    ranges += [(i, 0, SCREEN) for i, s in enumerate(sets) if not s.get("screen", True)]
+    ranges += [(i, lo, lo + CHUNK) for i, s in enumerate(sets) for lo in range(SCREEN, len(s["x"]), CHUNK)]
+  for i, lo, hi in ranges:
+    if lo < len(sets[i]["x"]):
+      yield sets[i]["x"][lo:hi], sets[i]["y"][lo:hi]
+
+def passes(graph: dict, sets: list[dict], screen: bool = False) -> bool:
+  """Correct on every sequence of every set (the sequences of check(); it stops at the first wrong piece).
+  screen=True: on the first pieces only, a quick test whose verdict a full check must confirm."""
+  graph = remove_dead(graph)  # the same outputs, and much less to compute once clipping has cut it apart
+  return all(np.all(evaluate(graph, x) * y > 0) for x, y in pieces(sets, screen))
+
+def verification(sets: list[dict], report: dict) -> dict:
+  """What goes into graph.verified: how many sequences of which lengths, exhaustive or sampled, and the seed."""
+  out = {"correct": report["first_failure"] is None, "accuracy": report["accuracy"]}
+  for s in sets:
+    out[s["name"]] = {"sequences": int(s["x"].shape[0]), "length": int(s["x"].shape[1])}
+    if "seed" in s:
+      out[s["name"]]["seed"] = s["seed"]
+  out.setdefault("exhaustive", None)
+  return out
+
+
+def proof_of(graph: dict, task) -> dict:
+  """prove.prove(graph, task); without prove.py beside this file, a proof left open that says why."""
+  if prove is None:
+    return {"every_length": False, "machine": None, "task_states": task.states, "sequences": 0, "length": 0,
+            "failure": None, "sets": [], "how": "not proven: prove.py (and boxes.py) are not beside prune.py"}
+  return prove.prove(graph, task)
 
 
 # ---- the graph edits (each returns a new graph; the input is left as it was) ----
@@ -155,7 +209,7 @@ def largest_clip(graph: dict, part: str, sets: list[dict], checked: bool = False
 def accepts(graph: dict, sets: list[dict], screen: bool = False, keep=None) -> bool:
   """passes(graph, sets, screen), and, when keep is a task, still proven on it for every length (prove.py): once
   proven, a graph stays proven; an edit that breaks the proof is refused even when every test sequence passes."""
-  return passes(graph, sets, screen) and (keep is None or prove(graph, keep)["every_length"])
+  return passes(graph, sets, screen) and (keep is None or proof_of(graph, keep)["every_length"])
 
 
 def coarsest_quantization(graph: dict, sets: list[dict], keep=None) -> tuple[float | None, dict]:
@@ -339,7 +393,7 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
     final = check(g, sets)
     if final["first_failure"]:  # every edit above was checked, so this would be a bug in prune.py itself
       raise RuntimeError(f"pruned graph fails its final check: {final['first_failure']}")
-    proof = prove(g, task)
+    proof = proof_of(g, task)
     if proof["failure"] is None:
       break
     # wrong on a longer sequence than the tests have: the proof's suite shows where; prune again with it as tests
@@ -353,7 +407,7 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
   done["removed"] = [n["id"] for n in graph["nodes"] if n["id"] not in kept]
   g["graph"] = {**g["graph"], "prune": {"before": size(graph), "after": size(g), **done},
                 "verified": {**verification(sets, final), "longest": max(s["x"].shape[1] for s in sets + proof["sets"]),
-                             **record(proof)}}
+                             **proof_record(proof)}}
   check_graph(g, "the pruned graph")  # a bug guard: every edit must leave a valid graph
   return g
 
@@ -367,7 +421,7 @@ def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass:
     clipped[part], g = largest_clip(g, part, sets, checked=part != "weights")
   g, folded = try_fold(remove_dead(g), sets)
   # proven now (a clipped network often is, before rounding eats its margins): every later edit keeps it proven
-  keep = task if (quantization or greedy_pass) and prove(g, task)["every_length"] else None
+  keep = task if (quantization or greedy_pass) and proof_of(g, task)["every_length"] else None
   proved = (g["nodes"], g["edges"])
   step = None
   if quantization:
@@ -381,7 +435,7 @@ def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass:
   done = None
   if greedy_pass:
     if keep is None and (g["nodes"], g["edges"]) != proved:  # rounding can make a graph exact: prove it again
-      keep = task if prove(g, task)["every_length"] else None
+      keep = task if proof_of(g, task)["every_length"] else None
     g, done = greedy(g, sets, keep)
     if quantization:  # fewer parameters often take a coarser step: keep the smaller graph, then the coarser step
       q, requantized = coarsest_quantization(g, sets, keep)

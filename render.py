@@ -2,9 +2,11 @@
 
 In:  a graph JSON file (or stdin).
 Out: a drawing, its format chosen by the suffix of -o: .dot (Graphviz source), .svg, .png or .pdf; without -o,
-     the DOT source goes to stdout. Or .html: the interactive page of page.py, this drawing animated step by step.
-     What readout.py reads out of the graph: -o NAME.py an equivalent Python program, -o NAME.txt each neuron's
-     truth table and boolean expression, --fsm the graph's minimized state machine (drawn, .dot .svg .png .pdf).
+     the DOT source goes to stdout. Or .html: the interactive page (page.html filled in), this drawing animated
+     step by step.
+     What readout.py (this file's companion) reads out of the graph: -o NAME.py an equivalent Python program,
+     -o NAME.txt each neuron's truth table and boolean expression; --fsm the graph's minimized state machine
+     (prove.py finds it; drawn, .dot .svg .png .pdf).
 
 Neurons are squares, states circles, inputs and outputs IN/OUT boxes; every edge is labelled with its weight,
 the feedback edge from a recurrent neuron into its state is dashed (it acts when the timestep advances), and
@@ -18,8 +20,17 @@ source value x weight, as the graph computes them (graph.evaluate).
   python render.py gated.json --inputs "+-,-+,++" -o gated.svg                # the same two steps as signs
   python render.py bonsai.json -o bonsai.py && python bonsai.py 1 -1 -1       # the graph as a program
   python render.py bonsai.json --fsm -o fsm.svg                               # ... as a state machine
+
+Sections: the drawing; the state machine's drawing; the interactive page (its JavaScript runs graph.py's
+evaluator again, so that a click on an input can flip it and recompute everything downstream); the command line.
+What each output needs beside this file, tasks.py and graph.py: page.html for .html; readout.py, prove.py and
+boxes.py for .py, .txt and --fsm. A missing one is one line, not a traceback.
 """
 import argparse
+import html
+import importlib
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -27,37 +38,45 @@ import graphviz
 import numpy as np
 
 from graph import (
+  COLOUR_STOPS,
   GraphError,
   check_fits,
   colour,
   evaluate,
   format_size,
   input_count,
+  json_safe,
   load_graph,
   size,
   task_of,
   write_output,
 )
-from tasks import TaskError, get_task
+from tasks import TaskError, checked_sample, checked_target, get_task
 
 GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
 TITLE_CHARS = 100  # of a task name or --inputs in a drawing's title: dot refuses a string over 16384 characters
+TEMPLATE = Path(__file__).with_name("page.html")
+MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
+# JSON inside <script>: with no < > & left, no string from the graph can end the script (</script>) or make the
+# HTML parser read on past it (<!--<script>); U+2028 and U+2029 are line ends to old JavaScript. JSON.parse reads
+# the escapes back as the same characters.
+SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                             "\u2029": "\\u2029"})
 
+
+# ---- the drawing ----
 
 def dot_text(text: str) -> str:
   """A label shown as written: graphviz.escape keeps dot from reading backslashes (\\N is the node's name) and <...>
   (an HTML label); dot decodes entities in every label, and &#1; would put a control byte in the SVG."""
   return graphviz.escape(text.replace("&", "&amp;"))
 
-
 def shorten(text: str, limit: int = TITLE_CHARS) -> str:
   """text cut to `limit` characters, an ellipsis saying so."""
   return text if len(text) <= limit else text[:limit - 1] + "…"
 
-
 def fmt(v: float) -> str:
   return f"{v:.3g}"
-
 
 def parse_inputs(text: str, n_in: int) -> np.ndarray:
   """--inputs as a (steps, n_in) array. Two spellings:
@@ -79,7 +98,6 @@ def parse_inputs(text: str, n_in: int) -> np.ndarray:
     raise GraphError(f"--inputs {text!r}: the inputs must be finite numbers")
   return np.array(steps, np.float64)
 
-
 def values_at(graph: dict, task, text: str, step: int | None) -> tuple[dict[str, float], int, int]:
   """The value of every node at one step when the graph runs on --inputs: (values, step, steps)."""
   x = parse_inputs(text, input_count(graph, task))[None]
@@ -89,7 +107,6 @@ def values_at(graph: dict, task, text: str, step: int | None) -> tuple[dict[str,
     raise GraphError(f"--step {step}: the inputs have steps 0..{steps - 1}")
   _, record = evaluate(graph, x, record=True)
   return {nid: float(v[0, t]) for nid, v in record.items()}, t, steps
-
 
 def node_label(node: dict, value: float | None) -> str:
   kind, nid = node["kind"], node["id"]
@@ -103,7 +120,6 @@ def node_label(node: dict, value: float | None) -> str:
     lines.append(f"= {fmt(value)}")
   return dot_text("\n".join(lines))
 
-
 def node_attrs(node: dict, value: float | None) -> dict:
   shape = {"input": "box", "output": "box", "state": "circle", "neuron": "square"}[node["kind"]]
   fill = colour(value) if value is not None else "white"
@@ -111,7 +127,6 @@ def node_attrs(node: dict, value: float | None) -> dict:
   style = "filled,rounded,bold" if node["kind"] in ("input", "output") else "filled"
   return {"shape": shape, "style": style, "fillcolor": fill, "fontcolor": "white" if dark else "black",
           "label": node_label(node, value)}
-
 
 def edge_attrs(edge: dict, values: dict | None) -> dict:
   w = edge["weight"]
@@ -122,7 +137,6 @@ def edge_attrs(edge: dict, values: dict | None) -> dict:
   else:
     attrs["label"] = fmt(w)
   return attrs
-
 
 def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.Digraph:
   """The graph as a graphviz.Digraph: a cluster for the inputs, one per cell, one for the dense output layer."""
@@ -144,7 +158,6 @@ def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.D
     dot.edge(edge["source"], edge["target"], **edge_attrs(edge, values))
   return dot
 
-
 def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: int | None,
                     name: str = "graph") -> bytes:
   title = f"{shorten(graph['graph']['task'])}: {format_size(size(graph))}"
@@ -154,7 +167,6 @@ def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: in
     title += f"\nstep {t} of {steps}, inputs {shorten(inputs)}"
   dot = draw(graph, values, title)
   return dot_output(dot, suffix, name)
-
 
 def dot_output(dot: graphviz.Digraph, suffix: str, name: str = "graph") -> bytes:
   """The DOT source (.dot), or what Graphviz's `dot` program makes of it (.svg .png .pdf). name: the graph's file,
@@ -172,26 +184,149 @@ def dot_output(dot: graphviz.Digraph, suffix: str, name: str = "graph") -> bytes
     raise GraphError(f"{name}: Graphviz's `dot` could not draw it ({shorten(first)})") from None
 
 
+# ---- the state machine's drawing (prove.py finds the machine) ----
+
+def state_label(rows: np.ndarray, clear: np.ndarray, ids: list, boxed: bool = False) -> list[str]:
+  """The state vectors one machine state stands for: '+-' (signs of boolean states) or values; for many, the range
+  of each state's value; boxed: rows are a box's low and high corners."""
+  def one(key):
+    parts = [("+" if v > 0 else "-" if v < 0 else "0") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
+    return "".join(parts) if clear.all() else " ".join(parts)
+  if boxed:
+    return [f"{i} {lo:.3g}..{hi:.3g}" for i, lo, hi in zip(ids, *rows, strict=True)]
+  if len(rows) <= 4:
+    return [one(r) for r in rows]
+  spans = ["±" if c and col.min() < 0 < col.max() else "+" if c and col.min() > 0 else "-" if c else
+           f"{col.min():.3g}..{col.max():.3g}" for c, col in zip(clear, rows.T, strict=True)]
+  if clear.all():
+    return ["".join(spans), f"({len(rows)} patterns)"]
+  return [f"{i} {span}" for i, span in zip(ids, spans, strict=True)] + [f"({len(rows)} vectors)"]
+
+
+def machine_dot(fsm: dict, title: str, patterns) -> graphviz.Digraph:
+  """The machine for Graphviz: a circle per state (labelled with the state vectors it stands for), an arrow per
+  move labelled `inputs / outputs`, its inputs merged into few patterns by patterns(symbols, chosen) (readout's)."""
+  text = [title, fsm["summary"], fsm["detail"]]
+  if fsm["states"]:
+    what = "signs" if fsm["clear"].all() else "ranges" if fsm.get("boxes") else "values"
+    text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}; "
+                "an arrow: inputs / outputs (+ true, - false, * either)")
+  dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
+                                            "label": dot_text("\n".join(t for t in text if t))},
+                         node_attr={"shape": "circle", "fontname": "Helvetica"},
+                         edge_attr={"fontname": "Helvetica", "fontsize": "11"})
+  if fsm["states"] is None:
+    dot.node("none", "\n".join(f"{s}: analog, {c} distinct values" for s, c in fsm["analog"].items())
+             or "no finite machine", shape="box")
+    return dot
+  dot.node("start", "", shape="point")
+  for q, rows in enumerate(fsm["blocks"]):
+    text = [f"q{q}"] + state_label(rows, fsm["clear"], fsm["state_ids"], fsm.get("boxes", False))
+    dot.node(f"q{q}", "\n".join(text), shape="circle" if max(map(len, text)) <= 8 else "box", style="rounded")
+  dot.edge("start", "q0")
+  moves = {}
+  for q, a, o, nx in fsm["edges"]:
+    moves.setdefault((q, nx), {}).setdefault(o, []).append(a)
+  for (q, nx), by_out in moves.items():
+    text = [f"{p} / {''.join('+' if v else '-' for v in o)}" for o, syms in sorted(by_out.items())
+            for p in patterns(fsm["symbols"], syms)]
+    dot.edge(f"q{q}", f"q{nx}" if nx >= 0 else "unseen", "\n".join(text))
+  if any(nx < 0 for *_, nx in fsm["edges"]):
+    dot.node("unseen", "not seen", shape="plaintext")
+  return dot
+
+
+# ---- the interactive page: page.html with the SVG, the graph and the inputs filled in ----
+
+def expected_outputs(task, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+  """The task's output for x (steps, n_in), and for every single flip of it: flips[t, i] is the output when
+  input i at step t is negated (None when that table would be too big). One batched call of task.target."""
+  steps, n_in = x.shape
+  if steps * n_in > MAX_FLIP_TABLE:
+    return checked_target(task, x[None]).astype(np.float64)[0], None
+  batch = np.repeat(x[None], 1 + steps * n_in, axis=0)
+  for t in range(steps):
+    for i in range(n_in):
+      batch[1 + t * n_in + i, t, i] *= -1
+  y = checked_target(task, batch).astype(np.float64)
+  return y[0], y[1:].reshape(steps, n_in, steps, -1)
+
+def page_data(graph: dict, task, inputs: np.ndarray | None, steps: int = 24, seed: int = 0, start: int = 0,
+              note: str = "") -> dict:
+  """Everything the JavaScript needs, as plain JSON values. task: the graph's task, or None when it is not
+  available (the page then runs without expected outputs, and shows `note`)."""
+  n_in = input_count(graph, task)
+  if inputs is None:
+    rng = np.random.default_rng(seed)
+    inputs = checked_sample(task, rng, 1, steps)[0][0] if task else rng.choice([-1.0, 1.0], size=(steps, n_in))
+  inputs = np.asarray(inputs, np.float64)
+  if inputs.ndim != 2 or inputs.shape[1] != n_in or len(inputs) == 0:
+    raise GraphError(f"the inputs have shape {inputs.shape}; the page needs (steps, {n_in}) for this graph")
+  if not np.isfinite(inputs).all():
+    raise GraphError("the inputs must be finite numbers")
+  if not 0 <= start < len(inputs):
+    raise GraphError(f"--step {start}: the inputs have steps 0..{len(inputs) - 1}")
+  known = task is not None and np.isin(inputs, (-1.0, 1.0)).all()  # the task is defined on ±1 inputs only
+  expected, flips = expected_outputs(task, inputs) if known else (None, None)
+  info = graph["graph"]
+  return {
+    "task": str(info["task"]), "about": getattr(task, "about", ""), "note": note,
+    "size": size(graph), "activation": info["activation"],
+    "nodes": graph["nodes"], "edges": graph["edges"],
+    "inputs": inputs.tolist(), "start": start,
+    "expected": None if expected is None else expected.tolist(),
+    "flipExpected": None if flips is None else flips.tolist(),
+    "history": json_safe(info.get("history")) if isinstance(info.get("history"), dict) else None,
+    "colourStops": [[v, *rgb] for v, rgb in COLOUR_STOPS],
+  }
+
+def html_page(graph: dict, task, svg: str, inputs: np.ndarray | None = None, steps: int = 24, seed: int = 0,
+              start: int = 0, title: str | None = None, note: str = "") -> str:
+  """The page's HTML. svg: dot's SVG of the graph, whose node and edge <title>s are the graph's ids (and "a->b").
+  inputs: (steps, n_in), or None for `steps` steps from the task's own sampler with `seed`; the page opens at
+  step `start`. Raises GraphError for inputs that do not fit the graph."""
+  data = page_data(graph, task, inputs, steps, seed, start, note)
+  title = title or f"bonsai: {shorten(data['task'])}"
+  svg = svg[svg.find("<svg"):]  # no XML prolog or DOCTYPE inside HTML
+  blob = json.dumps(data, separators=(",", ":")).translate(SCRIPT_SAFE)
+  fill = {"TITLE": html.escape(title), "SVG": svg, "DATA": blob}
+  return re.sub(r"__(TITLE|SVG|DATA)__", lambda m: fill[m.group(1)], TEMPLATE.read_text())  # one pass
+
+
+# ---- the command line ----
+
+def companion(module: str, output: str):
+  """readout or prove, which some outputs need beside this file; GraphError, one line, when one is missing."""
+  try:
+    return importlib.import_module(module)
+  except ModuleNotFoundError as e:
+    if e.name not in ("readout", "prove", "boxes"):
+      raise
+    raise GraphError(f"{output} needs {e.name}.py beside render.py (readout.py, prove.py and boxes.py)") from None
+
+
 def readout_output(graph: dict, task, suffix: str, out: str | None, source: str) -> tuple[bytes, str]:
   """readout.py's views of the graph: the program (.py), the gates (.txt), or the state machine (--fsm); and a line
   for stderr (the machine's size, for --fsm)."""
-  import readout  # here: the pictures need only this file, graph.py and tasks.py
-  exp, name = readout.explore(graph, task), "<stdin>" if source == "-" else source
+  output = f"-o {suffix}" if suffix in (".py", ".txt") else "--fsm"
+  prove, readout = companion("prove", output), companion("readout", output)
+  exp, name = prove.explore(graph, task), "<stdin>" if source == "-" else source
   if suffix == ".py":
     return readout.program(graph, exp, Path(out).name, name).encode(), ""
   if suffix == ".txt":
     return readout.report(graph, exp).encode(), ""
-  machine = readout.machine(graph, exp, boxes=True, task=task)
+  machine = prove.machine(graph, exp, boxes=True, task=task)
   title = f"{shorten(graph['graph']['task'])}: {format_size(size(graph))}"
-  return dot_output(readout.machine_dot(machine, title), suffix, name), f"{title}; {machine['note']}"
+  return dot_output(machine_dot(machine, title, readout.patterns), suffix, name), f"{title}; {machine['note']}"
 
 
 def page_output(graph: dict, task, inputs: str | None, step: int | None, note: str, name: str = "graph") -> bytes:
-  """The interactive page (page.py): dot's SVG of the graph, animated over the inputs."""
-  import page  # here, like readout: only the page needs page.py and page.html
+  """The interactive page: dot's SVG of the graph, animated over the inputs."""
+  if not TEMPLATE.is_file():
+    raise GraphError(f"-o .html needs {TEMPLATE.name} beside render.py")
   x = parse_inputs(inputs, input_count(graph, task)) if inputs else None
   svg = graphviz_output(graph, task, ".svg", None, None, name).decode()
-  return page.html_page(graph, task, svg, x, start=step or 0, note=note).encode()
+  return html_page(graph, task, svg, x, start=step or 0, note=note).encode()
 
 
 def resolve_task(graph: dict, spec: str | None, name: str, trust: bool = False) -> tuple[object, str]:
@@ -208,7 +343,6 @@ def resolve_task(graph: dict, spec: str | None, name: str, trust: bool = False) 
     return None, f"No expected output: {e}."
   check_fits(graph, task, name)
   return task, ""
-
 
 def main():
   ap = argparse.ArgumentParser(description="Draw a graph JSON with Graphviz: neurons as squares, states as circles, "

@@ -18,8 +18,6 @@ import pytest
 
 import boxes
 import extract
-import formula
-import fsm
 import graph
 import grow
 import prove
@@ -737,7 +735,7 @@ def test_graph_xor_and_mux_in_one_neuron():
                    [edge("in0", "c0_o0", -1.0), edge("in1", "c0_o0", 3.0), edge("in2", "c0_o0", 2.0),
                     edge("c0_o0", "out0", 1.0)])
   for g, n, truth in [(xor, 2, lambda a, b: a != b), (mux, 3, lambda a, b, c: b if a else c)]:
-    x = prune.all_sequences(n, 1)  # every combination, one step each
+    x = tasks.all_sequences(n, 1)  # every combination, one step each
     y = graph.evaluate(g, x)[:, 0, 0]
     want = [truth(*(v > 0 for v in row)) for row in x[:, 0]]
     assert y.shape == (2 ** n,) and np.all(np.abs(y) > 0.5)
@@ -746,7 +744,7 @@ def test_graph_xor_and_mux_in_one_neuron():
 
 def test_graph_evaluate_steps_states_and_records_values():
   g = delay1_graph()
-  x = prune.all_sequences(1, 8)
+  x = tasks.all_sequences(1, 8)
   y, values = graph.evaluate(g, x, record=True)
   np.testing.assert_array_equal(np.sign(y), tasks.TASKS["delay1"].target(x))
   assert set(values) == {n["id"] for n in g["nodes"]}
@@ -817,7 +815,7 @@ def test_prune_folds_constant_neurons_and_free_states():
   assert not [e for e in folded["edges"] if e["source"] in names]
   assert [n["bias"] for n in folded["nodes"] if n["id"] == "c0_o0"] == [0.0 + 2.0 * -1.0 + 4.0 * 0.5]
   assert [n["bias"] for n in folded["nodes"] if n["id"] == "out0"] == [0.25 * -1.0]
-  x = prune.all_sequences(1, 10)
+  x = tasks.all_sequences(1, 10)
   np.testing.assert_allclose(graph.evaluate(folded, x), graph.evaluate(g, x), atol=1e-12)
 
 
@@ -830,7 +828,7 @@ def test_prune_clip_search_handles_non_monotone_thresholds():
            edge("in0", "c0_o1", 3.0), edge("in0", "c0_o0", 2.0), edge("c0_o1", "c0_o0", -1.5),
            edge("c0_o0", "out0", 3.0)]
   g = hand_graph(nodes, edges)
-  sets = prune.test_sets(tasks.TASKS["delay1"], 0, 200, 30)
+  sets = tasks.test_sets(tasks.TASKS["delay1"], 0, 200, 30)
   assert prune.passes(g, sets) and not prune.passes(prune.clip(g, "weights", 1.5), sets)
   threshold, clipped = prune.largest_clip(g, "weights", sets)
   assert threshold == 2.0 and {(e["source"], e["target"]) for e in clipped["edges"]} == \
@@ -846,7 +844,7 @@ def test_prune_greedy_removes_a_redundant_edge_no_threshold_can():
             edge("c0_o0", "out0", -1.0)]
   g = hand_graph(nodes, needed + [edge("in0", "c0_o0", 2.0)])
   task = tasks.TASKS["delay1"]
-  sets = prune.test_sets(task, 0, 200, 30)
+  sets = tasks.test_sets(task, 0, 200, 30)
   assert prune.largest_clip(g, "weights", sets)[0] == 0.0
   assert not prune.passes(hand_graph(nodes, needed[1:]), sets)  # and the smaller edges are needed
   p = prune.prune(g, task, sequences=200, length=30)
@@ -865,7 +863,7 @@ def test_prune_merges_a_neuron_that_is_a_copy_of_another():
   edges = [edge("in0", "c0_r0", 3.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", 3.0),
            edge("c0_s0", "c0_o1", -3.0), edge("c0_o0", "out0", 2.0), edge("c0_o1", "out0", -1.5)]
   g = hand_graph(nodes, edges)
-  sets = prune.test_sets(tasks.TASKS["delay1"], 0, 200, 30)
+  sets = tasks.test_sets(tasks.TASKS["delay1"], 0, 200, 30)
   name, merge = prune.merge_edits(g, sets)[0]
   assert name in ("c0_o1=-1*c0_o0+0", "c0_o0=-1*c0_o1+0")
   merged = graph.remove_dead(merge(g))
@@ -987,7 +985,7 @@ def test_prune_refuses_a_graph_that_only_the_full_check_shows_wrong():
     y[np.all(x[:, :14, 0] > 0, axis=1), 13, 0] *= -1
     return y
   task, g = tasks.Task(name="rare", n_in=1, n_out=1, target=rare), delay1_graph()
-  assert prune.passes(g, prune.test_sets(task, 0, 5000, 60), screen=True)
+  assert prune.passes(g, tasks.test_sets(task, 0, 5000, 60), screen=True)
   with pytest.raises(prune.Incorrect) as refused:
     prune.prune(g, task)
   assert "at step 13 out0 should be -1" in refused.value.args[0]["first_failure"]
@@ -1010,8 +1008,8 @@ def test_prune_refuses_a_graph_right_for_60_steps_and_wrong_at_200(tmp_path, mon
   x, y = task.sample(np.random.default_rng(1), 100, 300)
   ok = (graph.evaluate(g, x) * y > 0).all(axis=(0, 2))
   assert ok[:198].all() and not ok[198]  # the graph is what it says: wrong from step 198 on
-  assert prune.passes(g, prune.test_sets(task, long=(0, 0)))  # every sequence of 60 steps sampled, 16 exhaustive
-  assert not prune.passes(g, prune.test_sets(task))  # not the long ones: 256 of 1000 steps
+  assert prune.passes(g, tasks.test_sets(task, long=(0, 0)))  # every sequence of 60 steps sampled, 16 exhaustive
+  assert not prune.passes(g, tasks.test_sets(task))  # not the long ones: 256 of 1000 steps
   proof = prove.prove(g, task)
   assert not proof["every_length"] and "at step 198 out0 should be -1" in proof["failure"]
   with pytest.raises(prune.Incorrect) as refused:  # kept as it is, the graph is refused with the failing input
@@ -1209,9 +1207,9 @@ def test_the_machine_read_out_of_the_proof_is_the_one_the_signs_give():
   # the graph follows it: the same machine, state for state and edge for edge (both number states breadth first),
   # and each state's ranges hold every state vector seen while the task's machine is in that state
   gated, task = graph.load_graph(str(ROOT / "examples" / "gated.json")), tasks.TASKS["gated"]
-  exp = readout.explore(gated, task)
-  signs = readout.machine(gated, exp)
-  proved, how = fsm.proof_fsm(gated, exp, task)
+  exp = prove.explore(gated, task)
+  signs = prove.machine(gated, exp)
+  proved, how = prove.proof_fsm(gated, exp, task)
   assert proved["states"] == signs["states"] == 4 and proved["edges"] == signs["edges"], how
   x = task.sample_inputs(np.random.default_rng(3), 100, 200)
   _, vals = graph.evaluate(gated, x, record=True)
@@ -1225,7 +1223,7 @@ def test_the_machine_read_out_of_the_proof_is_the_one_the_signs_give():
   # a task whose machine the graph does not follow gets no machine from the proof, and says why
   wrong = tasks.Task(name="gated", n_in=3, n_out=1, target=task.target, inputs=task.inputs,
                      machine=(0, lambda m, x: (tasks.gated_step(m, x)[0], -tasks.gated_step(m, x)[1])))
-  none, why = fsm.proof_fsm(gated, exp, wrong)
+  none, why = prove.proof_fsm(gated, exp, wrong)
   assert none is None and "ranges over" in why, why
 
 
@@ -1315,7 +1313,7 @@ def test_prove_counts_an_output_of_exactly_0_wrong_and_refuses_what_it_cannot_bo
   assert not proof["every_length"] and "inputs + +: at step 1 out0 should be -1 but is 0" in proof["failure"]
   # boxes need an activation that rises, falls and rises again: factor in [0, 1], leak >= 0
   replace111 = graph.load_graph(str(ROOT / "examples" / "replace111.json"))
-  exp = readout.explore(replace111, tasks.TASKS["replace111"])
+  exp = prove.explore(replace111, tasks.TASKS["replace111"])
   assert boxes.box_machine(replace111, exp, 2)[0] is not None
   for key, value in (("factor", 2.0), ("leak", -0.1)):
     bad = copy.deepcopy(replace111)
@@ -1645,7 +1643,7 @@ def test_page_without_history_or_expected_output(tmp_path, browser):
 
 
 def test_page_inputs_default_to_the_tasks_sampler_and_bad_ones_are_one_line(tmp_path):
-  from page import page_data
+  from render import page_data
   g = {"graph": {"task": "parens", "activation": {"factor": 1.0, "leak": 0.1}},
        "nodes": [{"id": "in0", "kind": "input", "index": 0}, {"id": "out0", "kind": "output", "index": 0, "bias": 0}],
        "edges": [{"source": "in0", "target": "out0", "weight": 1.0}]}
@@ -1723,7 +1721,7 @@ def assert_program_is_the_graph(g, length, sampled=1000, steps=60):
   """The program read out of g gives g's output signs on every sequence of `length` steps (so on every shorter
   one) the task can produce, and on `sampled` sequences of `steps` from the task's sampler."""
   task = graph.task_of(g)
-  exp = readout.explore(g, task)
+  exp = prove.explore(g, task)
   source = readout.program(g, exp)
   x = every_sequence(task.n_in, length)
   x = x[valid_parens(x)] if task.name == "parens" else x
@@ -1748,9 +1746,9 @@ def test_readout_search_finds_the_shortest_expression():
     "not a": (~a, 2), "c": (c, 1), "True": (np.ones(8, bool), 1), "(a or b) and c": ((a | b) & c, 5),
     "a and not (b or c)": (a & ~(b | c), 6)}
   for name, (outs, size) in known.items():
-    t = formula.search(rows, outs)
+    t = readout.search(rows, outs)
     assert tree_size(t) == size, (name, t)
-    np.testing.assert_array_equal(evaluate_expression(formula.to_python(t, lambda i: ("abc"[i], 9)), "abc", rows),
+    np.testing.assert_array_equal(evaluate_expression(readout.to_python(t, lambda i: ("abc"[i], 9)), "abc", rows),
                                   outs)
   rng = np.random.default_rng(0)
   for k in (3, 4, 6):  # random gates, some rows never seen (don't-cares): right on every row that was seen
@@ -1759,9 +1757,9 @@ def test_readout_search_finds_the_shortest_expression():
     for _ in range(8):
       seen = every[rng.random(len(every)) < 0.7]
       outs = rng.random(len(seen)) < 0.5
-      found = [formula.sum_of_products(seen, outs)] + ([formula.search(seen, outs)] if k < 6 else [])
+      found = [readout.sum_of_products(seen, outs)] + ([readout.search(seen, outs)] if k < 6 else [])
       for t in found:
-        got = evaluate_expression(formula.to_python(t, lambda i, n=names: (n[i], 9)), names, seen)
+        got = evaluate_expression(readout.to_python(t, lambda i, n=names: (n[i], 9)), names, seen)
         np.testing.assert_array_equal(got, outs)
       assert k == 6 or tree_size(found[1]) <= tree_size(found[0])
 
@@ -1795,7 +1793,7 @@ def test_readout_act_is_the_graphs_activation():
   # and the breakpoints, for every factor and leak, as readout.act and as the act() inside a generated program
   x = np.concatenate([np.linspace(-6, 6, 2001), [-3.0, -2.0, -1.0, 1.0, 2.0, 3.0]]).tolist()
   g = json.loads(json.dumps(WRITEUP["parens"][0]))  # a counter: its program computes with act()
-  exp = readout.explore(g, graph.task_of(g))
+  exp = prove.explore(g, graph.task_of(g))
   for factor, leak in itertools.product([0.0, 0.3, 0.7, 1.0], [0.1, 0.01]):
     want = graph.activation(np.array(x), factor, leak)
     g["graph"]["activation"] = {"factor": factor, "leak": leak}
@@ -1811,14 +1809,14 @@ def test_readout_program_and_machine_of_the_writeup_graphs(task):
   x, y = tasks.TASKS[task].sample(np.random.default_rng(0), 500, 40)
   assert np.all(np.sign(graph.evaluate(g, x)) == y)  # the hand-built graph does compute its task
   _, exp = assert_program_is_the_graph(g, 14 if task == "parens" else 12)
-  fsm = readout.machine(g, exp)
+  fsm = prove.machine(g, exp)
   assert fsm["states"] == smallest
   assert list(fsm["analog"]) == (["c0_s0"] if task == "parens" else [])
 
 
 def test_readout_replace111_gates_are_the_writeups():
   g = WRITEUP["replace111"][0]
-  exp = readout.explore(g, graph.task_of(g))
+  exp = prove.explore(g, graph.task_of(g))
   gates = readout.gates(g, exp)
   for nid, want in (("c0_r0", lambda s0, s1, x: not x), ("c0_r1", lambda s0, s1, x: not (s0 or x)),
                     ("c0_o0", lambda s0, s1, x: (not s0) or s1 or x)):
@@ -1844,7 +1842,7 @@ def test_readout_three_inputs_a_toggle_and_a_mux(tmp_path):
   toggled = np.logical_xor.accumulate(np.concatenate([np.zeros_like(x[:, :1, 0]), x[:, :-1, 0]], 1), axis=1)
   want = np.where(toggled, x[:, :, 1], x[:, :, 2])  # the same program written by hand
   np.testing.assert_array_equal(program_outputs(source, np.where(x, 1.0, -1.0))[:, :, 0] > 0, want)
-  fsm = readout.machine(g, exp)
+  fsm = prove.machine(g, exp)
   assert fsm["states"] == 2 and len(fsm["symbols"]) == 8 and not exp["complete"]  # gated has its own sampler
   graph.save_graph(g, tmp_path / "g.json")
   assert run_script("render.py", tmp_path / "g.json", "-o", tmp_path / "mux.py").returncode == 0
@@ -1860,7 +1858,7 @@ def test_readout_booleans_inside_arithmetic_and_zeros_inside_gates():
                                              "o0": (0.5, {"in0": 0.5, "c0_s0": -0.5}), "o1": (0.5, {"c0_s0": -0.5})},
                  [(0.0, {"c0_o0": -0.5, "c0_o1": -1.0})])
   source, exp = assert_program_is_the_graph(g, 12)
-  assert "act(" not in source and readout.machine(g, exp)["states"] == 3
+  assert "act(" not in source and prove.machine(g, exp)["states"] == 3
   gates = readout.gates(g, exp)
   assert "c0_o1 is not boolean" in gates["c0_o1"]["why"] and gates["out0"]["through"] == ["c0_o1"]
   # a counter that adds 0.2 * o1 with o1 = A(0.5 x) = -0.5 x: a boolean whose exact value the arithmetic needs
@@ -1868,7 +1866,7 @@ def test_readout_booleans_inside_arithmetic_and_zeros_inside_gates():
                                    "o0": (-0.05, {"c0_s0": -1.0, "in0": -0.1})}, [(0.0, {"c0_o0": 1.0})], factor=1.0)
   source, exp = assert_program_is_the_graph(g, 14)
   assert "c0_o1 = not in0" in source and "0.2 * (0.5 if c0_o1 else -0.5)" in source
-  assert readout.machine(g, exp)["states"] == 9
+  assert prove.machine(g, exp)["states"] == 9
   # ... with o1 = A(0.7 x + 0.1 s1), s1 the previous x: still `not x`, but four values, so it must be arithmetic
   g = gate_graph("parens", [0.0, -1.0], {"o1": (0.0, {"in0": 0.7, "c0_s1": 0.1}), "r1": (0.0, {"in0": -1.0}),
                                          "r0": (0.0, {"c0_s0": -1.0, "c0_o1": 0.2}),
@@ -1883,7 +1881,7 @@ def test_readout_states_whose_signs_do_not_decide_are_told_apart_by_value():
   g = gate_graph("loop3", [1.25], {"r0": (3.5, {"c0_s0": -4.0}), "o0": (0.0, {"c0_s0": 0.5})},
                  [(0.0, {"c0_o0": 1.0})], factor=1.0)
   source, exp = assert_program_is_the_graph(g, 10)
-  fsm = readout.machine(g, exp)
+  fsm = prove.machine(g, exp)
   assert fsm["states"] == 3 and "states' values" in fsm["note"]
   assert sorted(float(b[0, 0]) for b in fsm["blocks"]) == [-0.5, 0.5, 1.25]
   assert "act(" in source  # the state is arithmetic in the program, not a wrong boolean
@@ -1894,8 +1892,8 @@ def test_readout_an_unbounded_state_is_analog_not_a_machine(tmp_path):
   g = gate_graph("delay1", [0.0, -1.0], {"r0": (0.0, {"c0_s0": -1.0, "in0": -0.01}), "r1": (0.0, {"in0": -1.0}),
                                          "o0": (0.0, {"c0_s1": -1.0, "c0_s0": 0.001})},
                  [(0.0, {"c0_o0": 1.0})], factor=1.0)
-  exp = readout.explore(g, graph.task_of(g), max_states=500)
-  fsm = readout.machine(g, exp)
+  exp = prove.explore(g, graph.task_of(g), max_states=500)
+  fsm = prove.machine(g, exp)
   assert fsm["states"] is None and not exp["complete"] and fsm["analog"]["c0_s0"] > 20 and "c0_s1" not in fsm["analog"]
   assert "c0_s0 is analog" in fsm["note"] and "more than 500 reachable state vectors" in fsm["note"]
   source = readout.program(g, exp)
@@ -1927,7 +1925,7 @@ def test_examples_compute_their_task_and_read_out_exactly(path):
   x, y = task.sample(np.random.default_rng(11), 2000, 100)  # fresh sequences, longer than prune's check
   assert np.all(graph.evaluate(g, x) * y > 0)
   source, exp = assert_program_is_the_graph(g, {1: 12, 3: 4}[task.n_in], sampled=2000, steps=60)
-  fsm = readout.machine(g, exp)
+  fsm = prove.machine(g, exp)
   if fsm["states"] is None:  # no machine only when some state never settles on finitely many values
     assert fsm["analog"]
   else:  # a correct network's minimized machine is the task's smallest machine
@@ -1938,7 +1936,7 @@ def test_examples_compute_their_task_and_read_out_exactly(path):
 def test_readout_of_a_pruned_trained_network(trained_delay1):
   g = prune.prune(extract.extract(str(trained_delay1[0])), tasks.TASKS["delay1"], seed=0, sequences=500)
   source, exp = assert_program_is_the_graph(g, 14, sampled=2000)
-  assert readout.machine(g, exp)["states"] == 2
+  assert prove.machine(g, exp)["states"] == 2
   assert all("expression" in gate for gate in readout.gates(g, exp).values())  # every neuron is a gate
   assert "act(" not in source  # a boolean program: y = previous x
 
@@ -1978,7 +1976,7 @@ def test_reachable_follows_every_path_once_and_live_nodes_cross_timesteps():
                   edge("c0_s1", "c0_r1", 1.0), edge("c0_r1", "c0_s1", 1.0), edge("c0_s1", "c0_o1", 1.0),
                   edge("c0_o0", "out0", 1.0)])
   assert graph.live_nodes(g) == {"out0", "c0_o0", "c0_s0", "c0_r0", "in0"}
-  assert {n["id"] for n in prune.remove_dead(g)["nodes"]} == {"out0", "c0_o0", "c0_s0", "c0_r0", "in0"}
+  assert {n["id"] for n in graph.remove_dead(g)["nodes"]} == {"out0", "c0_o0", "c0_s0", "c0_r0", "in0"}
 
 
 def test_evaluate_from_per_sequence_start_states_equals_graphs_with_those_inits(tmp_path):
@@ -2208,8 +2206,8 @@ def test_each_stage_runs_copied_with_only_the_files_the_readme_names(tmp_path):
 def test_readout_of_a_graph_without_states_is_one_state():
   xor = hand_graph([inp(0), inp(1), neuron("o0", -1.0), out(0)],
                    [edge("in0", "c0_o0", -1.0), edge("in1", "c0_o0", -1.0), edge("c0_o0", "out0", 1.0)])
-  exp = readout.explore(xor, None)
-  assert exp["complete"] and readout.machine(xor, exp)["states"] == 1
+  exp = prove.explore(xor, None)
+  assert exp["complete"] and prove.machine(xor, exp)["states"] == 1
   assert "out0 = in0 != in1" in readout.program(xor, exp)
 
 
@@ -2494,7 +2492,7 @@ def test_prune_clip_takes_the_largest_threshold_that_passes():
   # delay1 plus two edges that change no sign (weights 0.05 and 0.3): clipping at 0.05 and at 0.3 both pass, at 1
   # everything goes. The largest passing threshold, 0.3, removes both extras at once.
   g = delay1_graph(extra_edges=[edge("in0", "c0_o0", 0.05), edge("c0_s0", "out0", 0.3)])
-  sets = prune.test_sets(tasks.TASKS["delay1"], 0, 200, 20)
+  sets = tasks.test_sets(tasks.TASKS["delay1"], 0, 200, 20)
   assert prune.passes(prune.clip(g, "weights", 0.05), sets) and not prune.passes(prune.clip(g, "weights", 1.0), sets)
   threshold, clipped = prune.largest_clip(g, "weights", sets)
   assert threshold == 0.3
@@ -2534,8 +2532,8 @@ def test_example_machine_is_the_one_in_the_readme(path):
   task = graph.task_of(g)
   assert graph.size(g) == want["size"]
   assert want["smallest"] == SMALLEST_MACHINE[task.name]
-  exp = readout.explore(g, task)
-  fsm = readout.machine(g, exp, boxes=True, task=task)  # as render.py --fsm reads it
+  exp = prove.explore(g, task)
+  fsm = prove.machine(g, exp, boxes=True, task=task)  # as render.py --fsm reads it
   assert fsm["states"] == want["states"], fsm["note"]
   if want["states"] is None:  # no machine: exactly the analog states the README names
     assert len(fsm["analog"]) == want["analog"], fsm["note"]

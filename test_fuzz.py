@@ -36,7 +36,6 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 import extract
-import fsm
 import graph
 import prune
 import render
@@ -1089,7 +1088,7 @@ def test_broken_task_files_as_a_user_runs_them(target, tmp_path):
 # ---- strings from strangers reach every output inert ----
 # Found: the task name and the graph's and -o's file names went into the generated program's docstring as they were:
 #      '"""' ended it and ran what followed, a backslash (\N) made it a SyntaxError (readout.header). '<!--<script>' in
-#      the task name or in a node's label stopped the page's own script (page.html_page). A title with &#1; put a
+#      the task name or in a node's label stopped the page's own script (render.html_page). A title with &#1; put a
 #      control byte into the SVG, \N turned into a node's name (render.dot_text), and a 20,000-character task name or
 #      node id crashed dot with a traceback (render.shorten, render.dot_output).
 
@@ -1184,7 +1183,7 @@ def test_the_drawings_show_strangers_strings_as_text(name, out, tmp_path):
   assert not set(payload) & set('<>&"') or payload not in raw  # only escaped
 
 
-@pytest.mark.parametrize("dot_text", [render.dot_text, fsm.dot_text], ids=["render", "fsm"])
+@pytest.mark.parametrize("dot_text", [render.dot_text, render.dot_text], ids=["render", "fsm"])
 def test_dot_shows_a_label_as_written(dot_text):
   lines = ['say "hi" to <b>x</b>', "a \\ b < & &amp; &#1; ]]>", "\\N\\G\\l\\n \\", "<x>"]
   d = graphviz.Digraph("g", graph_attr={"label": dot_text("\n".join(lines))})
