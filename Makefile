@@ -16,10 +16,11 @@ setup: .venv/.installed
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
-.venv/.installed: requirements.txt
+# requirements.txt: what the pipeline needs; dev/requirements.txt: the tests and the developer tools
+.venv/.installed: requirements.txt dev/requirements.txt
 	python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements.txt -r dev/requirements.txt
 	touch $@
 
 demo: setup
@@ -32,24 +33,24 @@ demo: setup
 	fi
 
 test: setup .venv/.ray-installed
-	$(PY) -m pytest -q --durations=15 test_all.py test_fuzz.py
+	$(PY) -m pytest -q --durations=15
 
 # Ray, for the test of bench.py --ray only: the pipeline and make demo never need it (where pip has no Ray for this
 # machine, that one test is skipped and says why)
-.venv/.ray-installed: requirements-ray.txt .venv/.installed
-	$(PY) -m pip install -q -r requirements-ray.txt || echo "Ray did not install: the test of bench.py --ray is skipped"
+.venv/.ray-installed: dev/requirements-ray.txt .venv/.installed
+	$(PY) -m pip install -q -r dev/requirements-ray.txt || echo "Ray did not install: the test of bench.py --ray is skipped"
 	touch $@
 
 # the tests that need no training, browser or OpenCL: seconds, for while you edit
 quick: setup
-	$(PY) -m pytest -q -m "not slow and not browser and not opencl" test_all.py test_fuzz.py
+	$(PY) -m pytest -q -m "not slow and not browser and not opencl"
 
-# the tests against deliberate bugs: each of mutants.py's small mutations must make its tests fail
+# the tests against deliberate bugs: each of dev/mutants.py's small mutations must make its tests fail
 mutants: setup
-	$(PY) mutants.py
+	$(PY) dev/mutants.py
 
 bench: setup
-	$(PY) bench.py
+	$(PY) dev/bench.py
 
 # examples/: one pruned graph per task (TASK:SEED), grown by the same commands a user types (gated takes minutes).
 # loop3's seed 0 grows a quasi-periodic analog oscillator that no finite machine describes; seed 3 a boolean one.

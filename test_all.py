@@ -4,6 +4,7 @@ Every test checks the code against something computed independently: the activat
 written from the formula tables, its backward against finite differences, the tasks against hand-worked
 examples from the write-up, training against the task itself.
 """
+import ast
 import copy
 import itertools
 import json
@@ -15,6 +16,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from testkit import (
+  PY,
+  ROOT,
+  assert_clean_error,
+  delay1_graph,
+  edge,
+  hand_graph,
+  inp,
+  neuron,
+  open_page,
+  out,
+  random_run,
+  run_script,
+  state,
+)
 
 import boxes
 import extract
@@ -28,25 +44,6 @@ import tasks
 import train
 
 train.use_device_defaults()  # as train.py's main() does: the CPU unless DEV says otherwise
-ROOT = Path(__file__).resolve().parent
-PY = sys.executable
-
-
-def run_script(*args, stdin=None, env=None, cwd=ROOT):
-  """Run one of the repo's scripts as a user would; returns the CompletedProcess."""
-  return subprocess.run([PY, *map(str, args)], input=stdin, capture_output=True, cwd=cwd, timeout=600,
-                        env={**os.environ, **(env or {})})
-
-
-def assert_clean_error(proc, *words):
-  """Bad input: exit 2, one line on stderr naming the problem, no traceback."""
-  err = proc.stderr.decode() if isinstance(proc.stderr, bytes) else proc.stderr
-  assert proc.returncode == 2, err
-  assert "Traceback" not in err, err
-  lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-  assert len(lines) == 1, err
-  for w in words:
-    assert w in lines[0], lines[0]
 
 
 # ---- tasks ----
@@ -198,9 +195,8 @@ def test_trust_task_imports_only_the_very_file_the_run_recorded(tmp_path):
   assert tasks.task_named_by("delay1", "g.json") is tasks.TASKS["delay1"]  # built-ins need no trust
 
 
-def test_the_readme_task_file_example_works(tmp_path):
-  block = (ROOT / "README.md").read_text().split("```python\n# my_tasks.py\n")[1].split("```")[0]
-  (tmp_path / "my_tasks.py").write_text(block)
+def test_the_example_task_file_works(tmp_path):
+  (tmp_path / "my_tasks.py").write_bytes((ROOT / "examples" / "my_tasks.py").read_bytes())
   proc = run_script(ROOT / "tasks.py", "my_tasks.py:AND_PREV", "--length", "8", cwd=tmp_path)
   x, y = (np.array([1.0 if c == "+" else -1.0 for c in line.split(":")[1].split()]) for line in
           proc.stdout.decode().splitlines())
@@ -639,40 +635,6 @@ def test_train_checks_every_input_before_it_compiles(args, words, tmp_path, monk
 # One delay1 network is trained per session (module-scoped fixture, ~15 s) and shared by the tests that need a
 # trained network; everything else runs on hand-built graphs and random weights.
 
-def hand_graph(nodes, edges, task="delay1", factor=0.5, leak=0.1):
-  return {"directed": True, "multigraph": False,
-          "graph": {"task": task, "activation": {"factor": factor, "leak": leak}}, "nodes": nodes, "edges": edges}
-
-
-def inp(i):
-  return {"id": f"in{i}", "kind": "input", "index": i}
-
-
-def state(j, init, cell=0):
-  return {"id": f"c{cell}_s{j}", "kind": "state", "cell": cell, "index": j, "init": init}
-
-
-def neuron(name, bias, cell=0):  # name "o3" or "r1"
-  role = {"o": "output", "r": "recurrent"}[name[0]]
-  return {"id": f"c{cell}_{name}", "kind": "neuron", "role": role, "cell": cell, "index": int(name[1:]), "bias": bias}
-
-
-def out(i, bias=0.0):
-  return {"id": f"out{i}", "kind": "output", "index": i, "bias": bias}
-
-
-def edge(source, target, weight):
-  e = {"source": source, "target": target, "weight": weight}
-  return {**e, "feedback": True} if "_s" in target else e
-
-
-def delay1_graph(extra_nodes=(), extra_edges=()):
-  """y[n] = x[n-1] by hand: r0 = A(-x) = x for x = ±1 is stored in s0 (init -1); o0 = A(-s0) = s0; out0 = o0."""
-  nodes = [inp(0), state(0, -1.0), neuron("r0", 0.0), neuron("o0", 0.0), *extra_nodes, out(0)]
-  edges = [edge("in0", "c0_r0", -1.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", -1.0),
-           edge("c0_o0", "out0", 1.0), *extra_edges]
-  return hand_graph(nodes, edges)
-
 
 def numpy_rnn(weights, meta, x):
   """The cell equations of the write-up in plain numpy, for an independent check of extract + evaluate."""
@@ -689,22 +651,6 @@ def numpy_rnn(weights, meta, x):
       s = table_activation(pre_s, f, leak)[0]
     layer = np.stack(outs, axis=1)
   return layer @ weights["dense_weight"] + weights["dense_bias"]
-
-
-def random_run(path, seed=5, cells=((5, 3), (4, 2)), n_in=3, n_out=2, **changes):
-  """A run file with random (untrained) weights, two stacked cells; `changes` replace or (None) drop arrays."""
-  rng = np.random.default_rng(seed)
-  w = train.init_weights(rng, n_in, [tuple(c) for c in cells], n_out)
-  meta = {"task": "gated", "n_in": n_in, "n_out": n_out, "cells": [list(c) for c in cells], "factor": 0.3,
-          "leak": 0.05}
-  arrays = {**w, "meta": np.array(json.dumps(meta)), "history": np.array([[10, 0.5, 0.1, 0.25, 40]], np.float32)}
-  for k, v in changes.items():
-    if v is None:
-      arrays.pop(k)
-    else:
-      arrays[k] = v
-  np.savez(path, **arrays)
-  return w, meta
 
 
 @pytest.fixture(scope="module")
@@ -1471,37 +1417,6 @@ def render_page(tmp_path, g, *args):
   return tmp_path / "page.html"
 
 
-@pytest.fixture(scope="module")
-def browser():
-  """Debian's Chromium (apt-get install chromium), headless, driven by Playwright; never a downloaded browser."""
-  import shutil
-
-  from playwright.sync_api import sync_playwright
-  chromium = os.environ.get("BONSAI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-  if not Path(chromium).exists():
-    missing = f"no Chromium at {chromium}: apt-get install chromium (or set BONSAI_CHROMIUM)"
-    assert not os.environ.get("CI"), missing  # CI must run these; elsewhere they are skipped, with the reason
-    pytest.skip(missing)
-  with sync_playwright() as p:
-    b = p.chromium.launch(executable_path=chromium, args=[
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"])
-    yield b
-    b.close()
-
-
-def open_page(browser, path):
-  """A fresh tab on a page file; returns (tab, problems) where problems collects requests and errors as they come."""
-  tab = browser.new_page(viewport={"width": 1200, "height": 900})
-  problems = []
-  tab.on("request", lambda r: r.url != path.as_uri() and problems.append(f"request {r.url}"))
-  tab.on("pageerror", lambda e: problems.append(f"error {e}"))
-  tab.on("console", lambda m: m.type in ("error", "warning") and problems.append(f"console {m.text}"))
-  tab.clock.install()  # the page's timers run only when the test says so (no sleeps)
-  tab.goto(path.as_uri())
-  return tab, problems
-
-
 def same_colour(a: str, b: str) -> bool:
   """'#rrggbb' colours equal up to 1 per channel (JavaScript and numpy may round a .5 differently)."""
   return max(abs(int(a[k:k + 2], 16) - int(b[k:k + 2], 16)) for k in (1, 3, 5)) <= 1
@@ -1948,7 +1863,7 @@ def test_render_writes_the_program_the_gates_and_the_machine(tmp_path):
   proc = run_script(tmp_path / "bonsai.py", *steps)
   want = tasks.TASKS["replace111"].target(np.array(steps, np.float32).reshape(1, -1, 1))[0, :, 0]
   assert proc.returncode == 0 and proc.stdout.decode().split() == [str(int(v)) for v in want]
-  lint = subprocess.run([PY, "-m", "ruff", "check", "--config", ROOT / "ruff.toml", tmp_path / "bonsai.py"],
+  lint = subprocess.run([PY, "-m", "ruff", "check", "--config", ROOT / "pyproject.toml", tmp_path / "bonsai.py"],
                         capture_output=True)
   assert lint.returncode == 0, lint.stdout.decode()  # the programs in docs/ are part of the repo
   assert_clean_error(run_script(tmp_path / "bonsai.py", "1", "0"), "'0'")
@@ -2167,40 +2082,69 @@ def test_grow_never_trades_a_proof_for_size():
 
 # ---- each stage copied into another project ----
 
-def readme_copy_table() -> list[tuple[str, list[str]]]:
-  """The README's table of what each stage needs beside it: (command, files) per row."""
-  section = (ROOT / "README.md").read_text().split("### Copying a stage", 1)[1].split("\n#", 1)[0]
-  rows = re.findall(r"^\| `([^`]+)`.*?\| ((?:`[^`]+` ?)+) \|$", section, re.M)
-  return [(cmd, re.findall(r"`([^`]+)`", files)) for cmd, files in rows]
+def companions(script: str) -> set[str]:
+  """The repo's files a script needs beside it, read from the code: the modules it imports (at the top or inside a
+  function, and a string naming a module, as `importlib.import_module(name)` takes), what those import in turn,
+  and the files any of them opens with Path(__file__).with_name(NAME)."""
+  modules = {f.stem for f in ROOT.glob("*.py")}
+  need, todo = set(), [script]
+  while todo:
+    for node in ast.walk(ast.parse((ROOT / todo.pop()).read_text())):
+      names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+        [node.module] if isinstance(node, ast.ImportFrom) else \
+        [node.value] if isinstance(node, ast.Constant) and node.value in modules else []
+      files = [f"{n}.py" for n in names if n in modules]
+      if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "with_name":
+        files.append(node.args[0].value)
+      for f in set(files) - need - {script}:
+        need.add(f)
+        todo += [f] if f.endswith(".py") else []
+  return need
+
+
+def run_copied(folder: Path, script: str, *args, without=()):
+  """The script run in an empty folder with exactly the files companions() names beside it, less `without`."""
+  folder.mkdir()
+  for name in {script, *companions(script)} - set(without):
+    (folder / name).write_bytes((ROOT / name).read_bytes())
+  return run_script(folder / script, *args, cwd=folder, env={"PYTHONPATH": ""})  # nothing else to import from
 
 
 @pytest.mark.slow
-def test_each_stage_runs_copied_with_only_the_files_the_readme_names(tmp_path):
-  table = readme_copy_table()
-  assert [cmd for cmd, _ in table] == ["train.py", "extract.py", "prune.py", "render.py -o x.svg",
-                                       "render.py -o x.py", "prove.py", "render.py -o x.html", "grow.py"]
-  env = {"PYTHONPATH": ""}  # nothing but the copied folder to import from
-  files = {}
-  for k, (cmd, needs) in enumerate(table):
-    folder = tmp_path / f"project{k}"
-    folder.mkdir()
-    script, *rest = cmd.split()
-    for name in [script, *needs]:
-      (folder / name).write_bytes((ROOT / name).read_bytes())
-    given = {"train.py": ["--task", "delay1", "--seed", "0", "-o", tmp_path / "run.npz"],
-             "extract.py": [tmp_path / "run.npz", "-o", tmp_path / "g.json"],
-             "prune.py": [tmp_path / "g.json", "-o", tmp_path / "p.json"],
-             "grow.py": ["--task", "delay1", "--rounds", "1", "-o", tmp_path / "grown.json"],
-             }.get(cmd, [tmp_path / "p.json"])
-    out = tmp_path / f"x{Path(rest[-1]).suffix}" if rest else None
-    proc = run_script(folder / script, *given, *(["-o", out] if out else []), cwd=folder, env=env)
-    assert proc.returncode == 0, f"{cmd} with {needs}: {proc.stderr.decode()[-2000:]}"
-    files[cmd] = out
-  assert files["render.py -o x.svg"].read_text().count('class="node"') >= 3
-  program = run_script(files["render.py -o x.py"], "1", "-1", "-1", cwd=tmp_path)
+def test_each_stage_runs_copied_with_only_the_files_its_imports_name(tmp_path):
+  assert companions("train.py") == {"tasks.py", "graph.py", "activation.cl"}
+  assert companions("extract.py") == {"tasks.py", "graph.py"}  # graph.task_of imports tasks.py when asked
+  assert companions("prune.py") == {"tasks.py", "graph.py", "prove.py", "boxes.py"}
+  assert companions("render.py") == {"tasks.py", "graph.py", "prove.py", "boxes.py", "readout.py", "page.html"}
+  assert len(companions("grow.py")) <= 8, companions("grow.py")
+  cpu, out = ROOT / "examples" / "cpu.json", tmp_path / "out"
+  out.mkdir()
+  runs = {"train": ("train.py", "--task", "delay1", "--seed", "0", "-o", out / "run.npz"),
+          "extract": ("extract.py", out / "run.npz", "-o", out / "g.json"),
+          "prune": ("prune.py", out / "g.json", "-o", out / "p.json"),
+          "prove": ("prove.py", cpu),
+          "svg": ("render.py", cpu, "-o", out / "x.svg"), "program": ("render.py", out / "p.json", "-o", out / "x.py"),
+          "cpu program": ("render.py", cpu, "-o", out / "cpu.py"), "page": ("render.py", cpu, "-o", out / "x.html"),
+          "fsm": ("render.py", cpu, "--fsm", "-o", out / "fsm.svg"),
+          "grow": ("grow.py", "--task", "delay1", "--rounds", "1", "-o", out / "grown.json")}
+  for name, (script, *args) in runs.items():
+    proc = run_copied(tmp_path / name, script, *args)
+    assert proc.returncode == 0, f"{name}: {proc.stderr.decode()[-2000:]}"
+  assert b"proven for every length" in run_copied(tmp_path / "prove again", "prove.py", cpu).stderr
+  assert (out / "x.svg").read_text().count('class="node"') >= 12 and "<svg" in (out / "x.html").read_text()
+  program = run_script(out / "x.py", "1", "-1", "-1", cwd=tmp_path)
   assert program.stdout.decode().split() == ["-1", "1", "-1"]  # delay1: -1, then the input one step late
-  assert "<svg" in files["render.py -o x.html"].read_text()
-  assert graph.load_graph(tmp_path / "grown.json")["graph"]["verified"]["correct"]
+  assert (out / "fsm.svg").read_text().count('class="node"') >= 4  # cpu's machine: its 4 states, and the start
+  assert graph.load_graph(out / "grown.json")["graph"]["verified"]["correct"]
+  alone = run_copied(tmp_path / "prune alone", "prune.py", out / "g.json", "-o", out / "q.json",
+                     without=("prove.py", "boxes.py"))
+  assert alone.returncode == 0 and len(alone.stderr.decode().strip().splitlines()) == 1, alone.stderr
+  assert b"not proven: prove.py (and boxes.py) are not beside prune.py" in alone.stderr
+  assert graph.load_graph(out / "q.json")["graph"]["verified"]["correct"]
+  for name, suffix, missing in (("no readout", ".py", "readout.py"), ("no page", ".html", "page.html")):
+    proc = run_copied(tmp_path / name, "render.py", cpu, "-o", out / f"y{suffix}", without=(missing,))
+    assert_clean_error(proc, missing, "beside render.py")
+    assert not (out / f"y{suffix}").exists()
 
 
 def test_readout_of_a_graph_without_states_is_one_state():
@@ -2213,8 +2157,8 @@ def test_readout_of_a_graph_without_states_is_one_state():
 
 def test_render_inputs_of_uneven_steps_are_one_line(tmp_path):
   graph.save_graph(page_graph(), tmp_path / "g.json")
-  for out in ("x.svg", "x.html"):
-    proc = run_script("render.py", tmp_path / "g.json", "--inputs", "1:1:1,1", "-o", tmp_path / out)
+  for target in ("x.svg", "x.html"):
+    proc = run_script("render.py", tmp_path / "g.json", "--inputs", "1:1:1,1", "-o", tmp_path / target)
     assert_clean_error(proc, "3 input(s) per step")
 
 
@@ -2462,15 +2406,15 @@ def test_bench_on_ray_gives_the_table_of_the_local_pool(tmp_path):
           "--restarts", "0"]
   runs = {}
   for how in (["--jobs", "2"], ["--ray", "auto"]):
-    proc = run_script(ROOT / "bench.py", *how, "--out", how[0][2:], *grid, cwd=tmp_path)
+    proc = run_script(ROOT / "dev" / "bench.py", *how, "--out", how[0][2:], *grid, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     rows = json.loads((tmp_path / how[0][2:] / "bench.json").read_text())["runs"]
     runs[how[0]] = [{k: v for k, v in r.items() if k not in TIMES} for r in rows]
   assert len(runs["--jobs"]) == 4 and any(r["verified"] for r in runs["--jobs"])
   assert runs["--ray"] == runs["--jobs"]
-  no_ray = subprocess.run([PY, "-c", "import runpy, sys; sys.modules['ray'] = None; sys.argv = ['bench.py', '--ray', "
-                           "'auto', '--quick']; runpy.run_path('bench.py', run_name='__main__')"], capture_output=True,
-                          cwd=ROOT)  # where Ray is not installed: one line, exit 2
+  no_ray = subprocess.run([PY, "-c", "import runpy, sys; sys.modules['ray'] = None; sys.argv = ['bench.py', "
+                           "'--ray', 'auto', '--quick']; runpy.run_path('dev/bench.py', run_name='__main__')"],
+                          capture_output=True, cwd=ROOT)  # where Ray is not installed: one line, exit 2
   assert_clean_error(no_ray, "--ray needs Ray")
 
 
@@ -2500,48 +2444,40 @@ def test_prune_clip_takes_the_largest_threshold_that_passes():
     sorted((e["source"], e["target"]) for e in delay1_graph()["edges"])
 
 
-# ---- examples/: each machine pinned to the README's table ----
+# ---- examples/: each machine pinned ----
 
-def readme_machines() -> dict[str, dict]:
-  """The README's table under "Machines read out of `examples/`": example -> graph size, machine read out (states,
-  or None with the number of analog states), whether it was sampled, and the task's smallest machine."""
-  section = (ROOT / "README.md").read_text().split("Machines read out of `examples/`", 1)[1].split("\n#", 1)[0]
-  words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
-  table = {}
-  for name, neurons, states, edges, machine, smallest, proven in re.findall(
-      r"^\| ([\w-]+) \| (\d+) / (\d+) / (\d+) \| ([^|]+) \| (\d+)[^|]*\| ([^|]+) \|$", section, re.M):
-    row = {"size": {"neurons": int(neurons), "states": int(states), "edges": int(edges)},
-           "sampled": "sampled" in machine, "boxes": "boxes" in machine, "smallest": int(smallest),
-           "proven": proven.startswith("yes")}
-    count = re.match(r"(\d+) states?\b", machine.strip())
-    analog = re.match(r"none: (\w+) analog states?\b", machine.strip())
-    assert count or analog, f"README: cannot read the machine of {name}: {machine!r}"
-    row.update(states=int(count[1]), analog=0) if count else row.update(states=None, analog=words[analog[1]])
-    table[name] = row
-  return table
+# example: (neurons, states, edges); the states of the machine render.py --fsm reads out of it, and how ("exact":
+# from every reachable (state, input) pair; "sampled": from sampled runs; "boxes": from boxes of analog states); the
+# states of the task's smallest machine; proven for every length
+EXAMPLE_MACHINES = {
+  "delay1": ((2, 1, 2), 2, "exact", 2, True),
+  "delay2": ((3, 2, 4), 4, "exact", 4, True),
+  "loop3": ((3, 2, 4), 3, "exact", 3, True),
+  "replace111": ((2, 1, 4), 3, "boxes", 3, True),
+  "replace111-boolean": ((3, 2, 5), 3, "exact", 3, True),
+  "parens": ((3, 1, 4), 9, "sampled", 9, True),
+  "gated": ((9, 4, 31), 4, "sampled", 4, True),
+  "cpu": ((12, 6, 54), 4, "boxes", 4, True),
+}
 
 
-def test_readme_machine_table_lists_every_example():
-  assert sorted(readme_machines()) == sorted(p.stem for p in EXAMPLES)
+def test_every_example_is_pinned():
+  assert sorted(EXAMPLE_MACHINES) == sorted(p.stem for p in EXAMPLES)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_example_machine_is_the_one_in_the_readme(path):
-  want = readme_machines()[path.stem]
+def test_example_machine_is_the_pinned_one(path):
+  size, states, how, smallest, proven = EXAMPLE_MACHINES[path.stem]
   g = graph.load_graph(str(path))
   task = graph.task_of(g)
-  assert graph.size(g) == want["size"]
-  assert want["smallest"] == SMALLEST_MACHINE[task.name]
+  assert tuple(graph.size(g).values()) == size
+  assert smallest == SMALLEST_MACHINE[task.name]
   exp = prove.explore(g, task)
   fsm = prove.machine(g, exp, boxes=True, task=task)  # as render.py --fsm reads it
-  assert fsm["states"] == want["states"], fsm["note"]
-  if want["states"] is None:  # no machine: exactly the analog states the README names
-    assert len(fsm["analog"]) == want["analog"], fsm["note"]
-  else:  # a correct network's machine is the task's smallest one
-    assert want["states"] == want["smallest"] and fsm.get("boxes", False) == want["boxes"], fsm["note"]
-    assert exp["complete"] != (want["sampled"] or want["boxes"]), fsm["note"]
-  # the proof stored in the example is the one prove.py gives now, and the README says what it says
-  assert g["graph"]["verified"]["every_length"] == want["proven"] == prove.prove(g, task)["every_length"]
+  assert fsm["states"] == states == smallest, fsm["note"]  # a correct network's machine is the task's smallest one
+  assert fsm.get("boxes", False) == (how == "boxes") and exp["complete"] == (how == "exact"), fsm["note"]
+  # the proof stored in the example is the one prove.py gives now
+  assert g["graph"]["verified"]["every_length"] == proven == prove.prove(g, task)["every_length"]
 
 
 # ---- tasks' declared smallest machines ----

@@ -43,17 +43,7 @@ from tinygrad.uop.ops import KernelInfo, Ops, ProgramInfo, UOp
 import tasks
 from graph import GraphError, check_fits, load_graph, task_of, write_atomic
 from graph import activation as graph_activation
-from tasks import (
-  DEFAULTS,
-  SETTINGS,
-  Task,
-  TaskError,
-  check_settings,
-  checked_sample,
-  get_task,
-  parse_cells,
-  trusted_spec,
-)
+from tasks import DEFAULTS, SETTINGS, Task, TaskError, get_task, parse_cells
 
 LAUNCHED = time.time()  # meta["first_step_s"]: from here (imports of tinygrad and all) to the first step's end
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
@@ -353,7 +343,7 @@ class Trainer:
       self.rates = rates
     first, window = step - step % self.windows, step % self.windows
     if self.sequence is None or self.sequence[0] != first:  # a new batch of sequences (or a resumed run's)
-      self.sequence = (first, *checked_sample(self.task, batch_rng(self.seed, self.attempt, first), cfg["batch"],
+      self.sequence = (first, *tasks.checked_sample(self.task, batch_rng(self.seed, self.attempt, first), cfg["batch"],
                                       cfg["seq_len"] * self.windows))
     cut = slice(window * cfg["seq_len"], (window + 1) * cfg["seq_len"])
     copy_into(self.x, self.sequence[1][:, cut])
@@ -373,7 +363,7 @@ class Trainer:
     if self.tests is None:
       self.tests = [(s["x"], s["y"]) for s in tasks.test_sets(self.task)]
     length = max(2 * self.cfg["seq_len"], VAL_MIN_LENGTH)  # a network that only fits short runs fails
-    fresh = checked_sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
+    fresh = tasks.checked_sample(self.task, batch_rng(self.seed, self.attempt, step, stream=1), batch, length)
     w = {k: self.w[k].numpy() for k in self.names}
     right, total = 0.0, 0
     for x, y in [fresh, *self.tests]:  # the accuracy of the sets up to the first with a wrong sequence: the rest
@@ -811,7 +801,7 @@ def resumed_task(given: str | None, meta: dict, path: str, trust: bool = False) 
     file = meta["task"].rpartition(":")[0]
     run_dir = Path(path).parent  # a project moved with its runs: the task file beside them, or one folder up
     places = (str(run_dir / file), str(run_dir.parent / file), meta.get("task_file")) if file else ()
-    spec = trusted_spec(meta["task"], path, trust, meta.get("task_sha256"), places)
+    spec = tasks.trusted_spec(meta["task"], path, trust, meta.get("task_sha256"), places)
     task = get_task(spec)
   expected = meta.get("task_name") or (meta["task"] if ":" not in meta["task"] else task.name)
   if task.name != expected:
@@ -862,7 +852,7 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   else:
     spec = args.task or "replace111"
     task, cfg = get_task(spec), get_task(spec).settings()
-  cfg = check_settings({**cfg, **flags}, task.n_in, task.n_out)
+  cfg = tasks.check_settings({**cfg, **flags}, task.n_in, task.n_out)
   if resume:
     check_resumable(args.resume, arrays, meta, cfg)
   if seed < 0 or restarts < 0:

@@ -7,7 +7,7 @@ Out: a table on stdout, and the same as markdown and JSON (bench-results/bench.m
      the median size and time.
 
 Each run is the same command a user types (train.py, then extract.py | prune.py), in its own process, so
---jobs runs several at once. Example: python bench.py --tasks replace111,delay2 --seeds 10 --jobs 2
+--jobs runs several at once. Example: python dev/bench.py --tasks replace111,delay2 --seeds 10 --jobs 2
 """
 import argparse
 import json
@@ -24,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-import graph
-import train
-from tasks import DEFAULTS, TaskError, get_task, parse_cells
+HERE = Path(__file__).resolve().parent.parent  # the repo: the stages run from there, as a user runs them
+sys.path.insert(0, str(HERE))  # a developer tool in dev/ imports the stages it measures
+import graph  # noqa: E402
+import train  # noqa: E402
+from tasks import DEFAULTS, TaskError, get_task, parse_cells  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 PY = sys.executable
 SIMPLE = ["delay1", "delay2", "loop3", "replace111", "parens"]
 
@@ -382,6 +383,7 @@ def on_ray(address: str, one, runs: list):
     ray.init(runtime_env=env, log_to_driver=False, include_dashboard=False)
 
   def remote(name: str, *run):  # pickled by value: on the worker, `import bench` is the shipped copy
+    sys.path.insert(0, "dev")  # the worker runs in the shipped checkout
     import bench
     return getattr(bench, name)(*run)
   try:

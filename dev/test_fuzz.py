@@ -34,14 +34,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
+from testkit import ROOT, assert_clean_error, delay1_graph, open_page, random_run, run_script
 
 import extract
 import graph
 import prune
 import render
 import tasks
-import test_all
-from test_all import ROOT, assert_clean_error, delay1_graph, open_page, random_run, run_script
 
 FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -1102,7 +1101,6 @@ PAYLOADS = {
   "long": "x" * graph.TASK_CHARS,  # the longest task name a graph may have
 }
 SVG = "{http://www.w3.org/2000/svg}"
-browser = test_all.browser  # test_all's Chromium: pytest finds a fixture by its name in the module
 
 
 def file_safe(payload: str) -> bool:

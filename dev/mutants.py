@@ -6,11 +6,11 @@ In:  this repo (its tracked files and the untracked ones git does not ignore), a
 Out: one line per mutant as it finishes (caught, MISSED, error, timeout), then "caught N/M"; exit 0 when every mutant
      was caught, 1 when one was not, 2 when a mutation no longer applies or the tests fail without any.
 
-  python mutants.py                         # all of them against test_all.py (minutes)
-  python mutants.py --only drop-dy          # one
-  python mutants.py --list                  # what there is
-  python mutants.py --tests test_all.py
-  python mutants.py --only drop-dy -k finite_differences   # would these other tests catch it?
+  python dev/mutants.py                         # all of them against test_all.py (minutes)
+  python dev/mutants.py --only drop-dy          # one
+  python dev/mutants.py --list                  # what there is
+  python dev/mutants.py --tests test_all.py
+  python dev/mutants.py --only drop-dy -k finite_differences   # would these other tests catch it?
 
 A mutant is caught when pytest fails (exit 1). Any other outcome counts as missed: exit 5 (no test matched -k),
 2 to 4 (the mutated code did not even import: a broken mutation, not a caught bug), a timeout. Before the mutants,
@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent  # the repo, copied for each mutant
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ MUTANTS = [
   M("sampled-machines-vanish", "prove.py",
     "  if not (exp[\"complete\"] or np.all(high >= 0)):",
     "  if not exp[\"complete\"]:",
-    "machine_is_the_one_in_the_readme", "no machine from a sampled search: gated's 4 states vanish"),
+    "machine_is_the_pinned_one", "no machine from a sampled search: gated's 4 states vanish"),
   # ---- activation.cl and kernel.py ----
   M("kernel-mix-swapped", "activation.cl",
     "return factor * ameo_linear(x, leak) + (1.0f - factor) * ameo_smooth(x, leak);",
@@ -216,7 +216,7 @@ MUTANTS = [
   M("minimize-never-splits", "prove.py",
     "    if max(new) == max(block):",
     "    if True:",
-    "program_and_machine_of_the_writeup or machine_is_the_one_in_the_readme",
+    "program_and_machine_of_the_writeup or machine_is_the_pinned_one",
     "the machine's minimization never splits a block (states told apart by their outputs only)"),
   M("program-weight-sign", "readout.py",
     "return (\"-\" if w < 0 else \"+\"), text",
