@@ -389,6 +389,7 @@ def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool, 
 def signs(v: np.ndarray) -> str:
   return "".join("+" if a > 0 else "-" for a in v)
 
+
 def inputs_text(x: np.ndarray) -> str:
   """A sequence of input steps as signs, '+ - -'; a run of 8 or more equal steps as '-*12' (a long sequence stays
   one line, and still says exactly what went in)."""
@@ -401,6 +402,7 @@ def inputs_text(x: np.ndarray) -> str:
     words += [f"{steps[i]}*{j - i}"] if j - i >= 8 else steps[i:j]
     i = j
   return " ".join(words)
+
 
 def check(graph: dict, sets: list[dict]) -> dict:
   """The full report: how many sequences are right, and the first wrong one (inputs up to the wrong step)."""

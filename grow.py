@@ -69,9 +69,14 @@ class Mismatch(train.RunError):
 
 
 def train_round(run: train.Run) -> None:
-  """Train a round's run, or resume it, or leave it when its file holds the finished run already. RunError when the
-  file there is a run of other settings or another start (grow.py was run with other flags: --force starts over)."""
-  resume = train.load_run(run.out) if run.out.exists() else None
+  """Train a round's run, or resume it, or leave it when its file holds the finished run already; a file that is no
+  readable run is trained again. Mismatch when the file there is a run of other settings or another start (grow.py
+  was run with other flags: --force starts over)."""
+  try:
+    resume = train.load_run(run.out) if run.out.exists() else None
+  except train.RunError as e:  # cut short or damaged (writes are atomic, but disks fill and files get copied): the
+    note(f"{e}; training that round again")  # round trains again, and its file is written anew
+    resume = None
   if resume:  # the same round of the same run: same task, settings, seed and start
     arrays, meta = resume
     train.resumed_task(run.task_spec, meta, run.out)
@@ -206,8 +211,10 @@ def main():
   except prune.Incorrect as e:
     print(f"grow.py: the trained network is not correct on {args.task}: {e.args[0]['first_failure']}", file=sys.stderr)
     sys.exit(1)
-  except KeyboardInterrupt:  # a round being trained has checkpointed already; running grow.py again resumes it
-    sys.exit(130)
+  except KeyboardInterrupt:  # before a round's first step: nothing to save yet
+    train.leave(130)
+  except SystemExit as e:  # a round being trained has checkpointed already; running grow.py again resumes it
+    train.leave(e.code if isinstance(e.code, int) else 1)
   note(f"the bonsai: {format_size(size(best))} ({best_file.name})")
   print(out)
 

@@ -92,11 +92,13 @@ def explore(graph: dict, task, max_states: int = MAX_STATES, seed: int = 0) -> d
           "output_ids": [n["id"] for n in sorted(graph["nodes"], key=lambda n: n.get("index", 0))
                          if n["kind"] == "output"]}
 
+
 def state_vectors(values: dict, ids: list, steps) -> np.ndarray:
   """The values of the nodes `ids` (the states, or the neurons they take their next value from) at the given steps
   as rows (batch x steps, ids); + 0.0 makes -0.0 the same as 0.0."""
   columns = [values[s][:, steps].reshape(-1) + 0.0 for s in ids]
   return np.stack(columns, 1) if columns else np.zeros((values[next(iter(values))][:, steps].size, 0))
+
 
 def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
   """Every input at every reachable state vector, breadth first; None when new vectors keep coming (an analog
@@ -139,6 +141,7 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
                                                                                          len(vectors)),
           "next": np.array(pairs), "initial": 0, "complete": True, "how": f"all {n} reachable (state, input) pairs"}
 
+
 def sampled(graph, task, n_in, state_ids, init, rng, gave_up: int) -> dict:
   """The (state, input) pairs seen on many sampled sequences: the task's own sampler, else uniform ±1 (gave_up: the
   number of state vectors after which breadth_first stopped, 0 if it did not run)."""
@@ -166,6 +169,7 @@ def sampled(graph, task, n_in, state_ids, init, rng, gave_up: int) -> dict:
           "complete": False, "gave_up": gave_up,
           "how": f"{why}{len(first)} (state, input) pairs seen in {batch} sampled sequences of {length} steps"}
 
+
 def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """(first, inverse) of np.unique(a, axis=0, return_index=True, return_inverse=True), many times faster: each
   column becomes the ranks of its values (a column of two values needs no sort), and the ranks of a row one integer
@@ -184,6 +188,7 @@ def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     code, bound = code * size + column.ravel(), bound * size
   return ranks(code, bound)
 
+
 def ranks(code: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
   """(first, inverse) of np.unique(code, return_index=True, return_inverse=True) for integers in [0, bound): by
   counting when bound is not much more than len(code), else by sorting."""
@@ -197,6 +202,7 @@ def ranks(code: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
   np.minimum.at(first, code, np.arange(len(code)))
   seen = first < len(code)
   return first[seen], (np.cumsum(seen) - 1)[code]
+
 
 def is_clear(v: np.ndarray) -> bool:
   """Every value is a clear boolean: |v| >= MARGIN."""
@@ -262,6 +268,7 @@ def machine(graph: dict, exp: dict, boxes: bool = False, task=None) -> dict:
                     "edges": edges, "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
   return exp["machine"]
 
+
 def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
   """The machine on boxes of state vectors (boxes.py), minimized, in machine()'s form; or None and why not. The
   boxes group the vectors by their outputs over the next k - 1 steps, k the task's states (4 when not known)."""
@@ -273,6 +280,7 @@ def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
     return None, how
   return boxed(found["trans"], found["low"], found["high"], found["initial"], exp["symbols"], exp,
                f"minimized from {how}; {exp['how']}"), how
+
 
 def boxed(trans: dict, low: np.ndarray, high: np.ndarray, initial: int, symbols: np.ndarray, exp: dict,
           detail: str) -> dict:
@@ -292,6 +300,7 @@ def boxed(trans: dict, low: np.ndarray, high: np.ndarray, initial: int, symbols:
           "edges": sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank),
           "blocks": [np.array([lo, hi]) for lo, hi in zip(hull_low, hull_high, strict=True)],
           "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
+
 
 def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
   """The task's own machine, minimized, when boxes.task_boxes proves that the graph follows it (boxes or cells of
@@ -319,6 +328,7 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
   return boxed(trans, low, high, 0, symbols, exp,
                f"task {task.name}'s machine, minimized: the graph follows it, by {how}"), how
 
+
 def minimize(trans: dict, abstract: np.ndarray, exp: dict) -> tuple[list, dict, list]:
   """Moore's partition refinement of the abstract states: (block of each, the blocks' moves (block, symbol) ->
   (outputs, next block), the blocks in the order a breadth-first walk from the initial state meets them)."""
@@ -339,6 +349,7 @@ def minimize(trans: dict, abstract: np.ndarray, exp: dict) -> tuple[list, dict, 
       if nx >= 0 and nx not in order:
         order.append(nx)
   return block, moves, order
+
 
 def abstraction(keys: np.ndarray, exp: dict, outs: np.ndarray) -> tuple[np.ndarray, dict | None]:
   """The state vectors grouped by their keys (rows), and the moves of the groups: (group, symbol) -> (outputs, next
@@ -364,6 +375,7 @@ def abstraction(keys: np.ndarray, exp: dict, outs: np.ndarray) -> tuple[np.ndarr
   groups, symbols = np.divmod(move[starts], len(exp["symbols"]))
   return abstract, dict(zip(zip(groups.tolist(), symbols.tolist(), strict=True),
                             zip(bits, high.tolist(), strict=True), strict=True))
+
 
 def relabel(signatures: list, initial: int) -> list:
   """Signatures to block numbers 0, 1, ... in order of first appearance, the initial state's block first."""
@@ -395,9 +407,11 @@ def machine_table(task) -> dict | None:
     raise TaskError(f"task {task.name}: its machine failed: {one_line(e)} (states must be hashable)") from None
   return table
 
+
 def as_outputs(outputs, n_out: int) -> np.ndarray:
   """A machine step's outputs (one number, or one per output) as an array of n_out."""
   return np.broadcast_to(np.asarray(outputs, np.float64), n_out)
+
 
 def check_task_machine(task, batch: int = SEEN[0], length: int = SEEN[1]) -> None:
   """TaskError unless task.machine allows every input the task's sampler draws and gives its target's outputs
@@ -461,6 +475,7 @@ def prove(graph: dict, task) -> dict:
                  f"{len(suite)} sequences (up to {out['length']} steps) that tell any machine of at most "
                  f"{max(n, k)} states from it; the task has {k}"}
 
+
 def beside_task_machine(graph: dict, task, out: dict) -> dict:
   """The proof for a task that gives its own machine (task.machine = (start, step); step(state, inputs) -> (next
   state, outputs), or None for an input its sampler never gives there): the graph and that machine run side by
@@ -512,6 +527,7 @@ def beside_task_machine(graph: dict, task, out: dict) -> dict:
   return {**out, "every_length": True, "machine": n,
           "how": f"proven for every length on the inputs task {task.name} gives: {how}"}
 
+
 def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> dict:
   """The proof's record for a path where the graph and the task's machine differ, checked against task.target."""
   x = symbols[np.array(path)][None].astype(np.float32)
@@ -521,6 +537,7 @@ def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> di
     raise TaskError(f"task {task.name}: its machine and its target differ on inputs {inputs_text(x[0])}")
   return {**out, "sequences": 1, "length": len(path), "failure": report["first_failure"], "sets": sets,
           "how": f"wrong: run beside task {task.name}'s machine, the graph fails {report['first_failure']}"}
+
 
 def graph_machine(graph: dict, exp: dict, k: int | None) -> tuple[dict | None, str]:
   """A minimized machine that every run of the graph follows, and how it was found; or None and why not. Only the
@@ -534,6 +551,7 @@ def graph_machine(graph: dict, exp: dict, k: int | None) -> tuple[dict | None, s
     return None, f"no finite machine ({exp['how']})"
   fsm, found = box_fsm(graph, exp)
   return fsm, found if fsm else f"no finite machine ({exp['how']}; {found})"
+
 
 def zero_outputs(exp: dict) -> list[tuple]:
   """An input sequence (symbols) that ends where an output is exactly 0, which is wrong whatever the task wants,
@@ -550,6 +568,7 @@ def zero_outputs(exp: dict) -> list[tuple]:
   pair = int(np.argmax(zero))
   return [way[int(exp["state"][pair])] + (int(exp["symbol"][pair]),)]
 
+
 def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray]:
   """A minimized machine (fsm.machine's) as arrays: next[state, symbol] and out[state, symbol] (the outputs' signs
   as the bits of one integer), from state 0."""
@@ -558,6 +577,7 @@ def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray]:
   for q, a, o, q2 in fsm["edges"]:
     nxt[q, a], out[q, a] = q2, sum(int(b) << j for j, b in enumerate(o))
   return nxt, out
+
 
 def access(nxt: np.ndarray) -> list[tuple]:
   """A shortest input sequence from the initial state (0) to each state it reaches, breadth first."""
@@ -568,6 +588,7 @@ def access(nxt: np.ndarray) -> list[tuple]:
         way[int(nxt[q, a])] = way[q] + (a,)
         order.append(int(nxt[q, a]))
   return list(way.values())
+
 
 def separating(nxt: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """For every pair of states, the length of the shortest input sequence on which their outputs differ (0: none)
@@ -586,6 +607,7 @@ def separating(nxt: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if not found:
       break
   return length, first
+
 
 def characterizing(nxt: np.ndarray, out: np.ndarray) -> list[tuple]:
   """A set of input sequences on which every two states of the machine give different outputs (W), built greedily:
@@ -606,6 +628,7 @@ def characterizing(nxt: np.ndarray, out: np.ndarray) -> list[tuple]:
                      return_inverse=True)[1].ravel()
   return found or [()]
 
+
 def outputs_from_all(nxt: np.ndarray, out: np.ndarray, seq: tuple) -> np.ndarray:
   """(states, len(seq)): the outputs of the machine on seq, from every state."""
   q, trace = np.arange(len(nxt)), []
@@ -613,6 +636,7 @@ def outputs_from_all(nxt: np.ndarray, out: np.ndarray, seq: tuple) -> np.ndarray
     trace.append(out[q, a])
     q = nxt[q, a]
   return np.array(trace, np.int64).reshape(len(seq), len(nxt)).T
+
 
 def w_method(nxt: np.ndarray, m: int, tell: list[tuple]) -> list[tuple]:
   """The W-method suite for implementations of at most m states (m >= the machine's n): P . S^(<= m - n) . W, with
@@ -626,15 +650,18 @@ def w_method(nxt: np.ndarray, m: int, tell: list[tuple]) -> list[tuple]:
   return [seq for seq, after in zip(suite, suite[1:] + [()], strict=True)  # just before the ones it starts
           if seq and after[:len(seq)] != seq]
 
+
 def suite_steps(nxt: np.ndarray, m: int, tell: list[tuple]) -> int:
   """At most how many input steps w_method's suite takes, as suite_sets pads it, without building it."""
   n, s = nxt.shape
   count = (1 + n * s) * sum(s ** r for r in range(m - n + 1)) * max(1, len(tell))
   return count * padded(max(map(len, access(nxt))) + 1 + m - n + max(map(len, tell), default=0))
 
+
 def padded(length: int) -> int:
   """The next power of two (the length suite_sets runs a sequence for)."""
   return 1 << (length - 1).bit_length()
+
 
 def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
   """The suite as verify.check's test sets: x (batch, length, n_in) of ±1 and the task's y. The sequences are

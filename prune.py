@@ -50,6 +50,7 @@ from graph import (
   format_size,
   load_graph,
   proof_record,
+  reachable,
   remove_dead,
   save_graph,
   size,
@@ -84,6 +85,7 @@ CHUNK = 8192  # then the rest, this many at a time
 class Incorrect(Exception):
   """The graph given to prune is not correct on its task; holds the check's report."""
 
+
 def pieces(sets: list[dict], screen: bool = False):
   """The test sequences as passes() tries them, (x, y) piece by piece: QUICK of the first set, then SCREEN of every
   set but those marked {"screen": False} (the screen), then theirs, then the rest in chunks. Most candidates that
@@ -96,11 +98,13 @@ def pieces(sets: list[dict], screen: bool = False):
     if lo < len(sets[i]["x"]):
       yield sets[i]["x"][lo:hi], sets[i]["y"][lo:hi]
 
+
 def passes(graph: dict, sets: list[dict], screen: bool = False) -> bool:
   """Correct on every sequence of every set (the sequences of check(); it stops at the first wrong piece).
   screen=True: on the first pieces only, a quick test whose verdict a full check must confirm."""
   graph = remove_dead(graph)  # the same outputs, and much less to compute once clipping has cut it apart
   return all(np.all(evaluate(graph, x) * y > 0) for x, y in pieces(sets, screen))
+
 
 def verification(sets: list[dict], report: dict) -> dict:
   """What goes into graph.verified: how many sequences of which lengths, exhaustive or sampled, and the seed."""
@@ -280,6 +284,7 @@ def zeroed(graph: dict, nid: str, key: str) -> dict:
 # Each *_edits(graph, sets) gives (name, edit) pairs, in the order to try them; an edit maps the current graph to
 # the edited one (the same graph once the edit no longer applies, e.g. when the edge went with a dead neuron).
 
+
 def edge_edits(graph: dict, sets: list[dict]) -> list[tuple[str, object]]:
   """Remove one weighted edge (into a neuron or an output), smallest |weight| first."""
   edges = sorted((e for e in graph["edges"] if not e.get("feedback")), key=lambda e: abs(e["weight"]))
@@ -314,9 +319,15 @@ def merge_edits(graph: dict, sets: list[dict]) -> list[tuple[str, object]]:
   for n in graph["nodes"]:
     if n["kind"] == "state" or n.get("role") == "output":
       groups.setdefault((n["kind"], n["cell"]), []).append(n["id"])
+  within = {}  # one step's wiring: a neuron that reads another of the same step comes after it
+  for e in graph["edges"]:
+    if not e.get("feedback"):
+      within.setdefault(e["source"], []).append(e["target"])
   fits = []
   for ids in groups.values():
     for b, a in ((b, a) for b in ids for a in ids if a != b):
+      if a in reachable([b], lambda nid: within.get(nid, ())):  # b's readers would read a, which reads them: a
+        continue  # cycle within one step, which no network computes
       va, vb = values[a].ravel(), values[b].ravel()
       basis = np.stack([va, np.ones_like(va)], axis=1)
       (scale, offset), *_ = np.linalg.lstsq(basis, vb, rcond=None)

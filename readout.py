@@ -54,6 +54,7 @@ def wiring(graph: dict, exp: dict) -> dict:
   exp["wiring"] = w
   return w
 
+
 def frontier(w: dict, i: str) -> list:
   """The clear nodes node i is computed from, through neurons that are not clear booleans (a neuron that outputs 0
   sometimes, say); memoized in w["frontier"]."""
@@ -63,6 +64,7 @@ def frontier(w: dict, i: str) -> list:
       more = [s] if w["clear"][s] or w["kind"][s] != "neuron" else frontier(w, s)
       found += [f for f in more if f not in found]
   return w["frontier"][i]
+
 
 def truth_table(exp: dict, inputs: list, out: str):
   """(rows (n, k) bool, outs (n,) bool): the sign of `out` for every sign combination of `inputs` that occurred,
@@ -81,9 +83,11 @@ def truth_table(exp: dict, inputs: list, out: str):
     tables[key] = None if np.any((ones > 0) & (ones < count)) else (x[first], ones > 0)
   return tables[key]
 
+
 def is_gate(w: dict, exp: dict, i: str) -> bool:
   """Node i is a boolean gate of its frontier: why_not_a_gate(...) is None, without the words."""
   return all(w["clear"][v] for v in [i] + w["frontier"][i]) and truth_table(exp, w["frontier"][i], i) is not None
+
 
 def why_not_a_gate(w: dict, exp: dict, i: str) -> str | None:
   """None when node i is a boolean gate of its frontier, else the reason in words."""
@@ -94,6 +98,7 @@ def why_not_a_gate(w: dict, exp: dict, i: str) -> str | None:
   if truth_table(exp, w["frontier"][i], i) is None:
     return f"its sign depends on more than the signs of {', '.join(w['frontier'][i]) or 'nothing'}"
   return None
+
 
 def gates(graph: dict, exp: dict) -> dict:
   """For every live neuron and output: {"inputs", "through", "rows", "outs", "expression"} when it acts as a boolean
@@ -109,6 +114,7 @@ def gates(graph: dict, exp: dict) -> dict:
       result[i] = {"inputs": ins, "rows": rows, "outs": outs, "through": [s for s, _ in w["srcs"][i] if s not in ins],
                    "expression": to_python(shortest(rows, outs), lambda v, ins=ins: (ins[v], 9))}
   return result
+
 
 def report(graph: dict, exp: dict) -> str:
   """The gates as text (each expression, then its truth table over the rows that occurred), and the machine."""
@@ -173,6 +179,7 @@ def search(rows: np.ndarray, outs: np.ndarray, max_cost: int = 15, budget: int =
     level[cost] = np.concatenate(found)
   return None
 
+
 def combinations(level: dict, cost: int, budget: int) -> list:
   """The candidates of one cost: (op, truth tables of every combination, the operand levels). A product of levels
   that alone would take over an eighth of the budget is left out."""
@@ -190,10 +197,12 @@ def combinations(level: dict, cost: int, budget: int) -> list:
         candidates.append(("maj", COMBINE["maj"](s, a, b), (level[c1], level[c2], level[c3])))
   return candidates
 
+
 def build(tree: dict, m: int) -> tuple:
   """The formula of truth table m, from search's table of (op, operand truth tables...)."""
   node = tree[m]
   return node if node[0] in ("const", "var") else (node[0], *(build(tree, c) for c in node[1:]))
+
 
 def sum_of_products(rows: np.ndarray, outs: np.ndarray) -> tuple:
   """A fallback for gates too wide for search(): OR of ANDs of literals, from a prime-implicant cover."""
@@ -209,6 +218,7 @@ def sum_of_products(rows: np.ndarray, outs: np.ndarray) -> tuple:
     lits = [("var", i) if value >> i & 1 else ("not", ("var", i)) for i in range(k) if used >> i & 1]
     terms.append(lits[0] if len(lits) == 1 else ("and", *lits) if lits else ("const", True))
   return terms[0] if len(terms) == 1 else ("or", *terms)
+
 
 def cover(k: int, on: set, dont_care: set) -> list:
   """Prime implicants (value, used-bits) that cover `on` (Quine-McCluskey, then a greedy cover)."""
@@ -229,10 +239,12 @@ def cover(k: int, on: set, dont_care: set) -> list:
     left = {r for r in left if r & best[1] != best[0]}
   return chosen
 
+
 def shortest(rows: np.ndarray, outs: np.ndarray) -> tuple:
   """search's formula, or a sum of products when the search gives up."""
   rows, outs = np.asarray(rows, bool), np.asarray(outs, bool)
   return cached_shortest(rows.shape, rows.tobytes(), outs.tobytes())
+
 
 @functools.lru_cache(maxsize=4096)
 def cached_shortest(shape: tuple[int, int], rows: bytes, outs: bytes) -> tuple:
@@ -280,9 +292,11 @@ def to_python(t: tuple, leaf) -> str:
 
   return show(t)[0]
 
+
 def first_variable(t: tuple) -> int:
   """The lowest variable in a formula (-1 for none): the order in which to_python writes operands."""
   return min(variables(t), default=-1)
+
 
 def variables(t: tuple) -> set:
   """The variables a formula reads."""
@@ -299,6 +313,7 @@ def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "
   act_text = "\n\n" + activation_source(act["factor"], act["leak"]) if "act(" in code else ""
   return header(exp, filename, source) + act_text + "\n\ndef run(xs):\n" + code + "\n" + MAIN
 
+
 def plan(graph: dict, exp: dict) -> dict:
   """The wiring, plus what the program does with each node: ranked (the order of the lines), outputs, boolean (id ->
   written as True/False rather than a number), computed (what the outputs need), folded (written inside its one
@@ -313,12 +328,14 @@ def plan(graph: dict, exp: dict) -> dict:
   w["folded"] = fold(w)
   return w
 
+
 def reads(w: dict, i: str) -> list:
   """What the program needs to compute node i: a state its recurrent neuron, a gate the clear nodes it is a gate of,
   arithmetic its sources."""
   if w["kind"][i] == "state":
     return [w["rec"][i]] if i in w["rec"] else []
   return w["frontier"][i] if w["boolean"][i] else [s for s, _ in w["srcs"][i]]
+
 
 def demote(w: dict, exp: dict) -> set:
   """Make arithmetic (in w["boolean"]) the booleans that cannot stay boolean; returns what the outputs need. A boolean
@@ -335,6 +352,7 @@ def demote(w: dict, exp: dict) -> set:
     if not drop:
       return computed
     boolean.update(dict.fromkeys(drop, False))
+
 
 def fold(w: dict) -> set:
   """The neurons written inside their one reader: both boolean or both arithmetic (a recurrent neuron inside its
@@ -354,12 +372,14 @@ def fold(w: dict) -> set:
       folded.discard(max(inside, key=lambda s: len(bases(w, folded, s))))
   return folded
 
+
 def bases(w: dict, folded: set, i: str) -> list:
   """The variables of gate i's expression: the clear nodes it is a gate of, a folded one replaced by its own."""
   out = []
   for s in w["frontier"][i]:
     out += [b for b in (bases(w, folded, s) if s in folded else [s]) if b not in out]
   return out
+
 
 def text_of(w: dict, exp: dict, i: str) -> tuple[str, set]:
   """(the expression of node i, the nodes it reads): boolean or arithmetic, folded neurons written inside."""
@@ -386,6 +406,7 @@ def text_of(w: dict, exp: dict, i: str) -> tuple[str, set]:
     text = f"{text} {'-' if bias < 0 else '+'} {abs(bias)!r}" if terms else repr(bias)
   return (f"act({text})" if w["kind"][i] == "neuron" else text), refs
 
+
 def body(w: dict, exp: dict) -> str:
   """The body of run(xs): the initial states, then per step the inputs, one line per unfolded neuron and output, the
   outputs' signs, the states' updates; only what the outputs need."""
@@ -410,6 +431,7 @@ def body(w: dict, exp: dict) -> str:
   code.append("  return ys")
   return "\n".join(ln if len(ln) <= 120 else ln + "  # noqa: E501" for ln in code)
 
+
 def header(exp: dict, filename: str, source: str) -> str:
   """The program's docstring (what it computes, how to run it, what it was checked on), imports and N_IN."""
   n_in = exp["n_in"]
@@ -431,6 +453,7 @@ import sys
 
 N_IN = {n_in}
 '''
+
 
 def docstring_text(text: str) -> str:
   """text as the inside of a triple-quoted literal: the task and file names in it are a stranger's, so backslashes
@@ -459,6 +482,7 @@ def main(args):
 if __name__ == "__main__":
   main(sys.argv[1:])
 '''
+
 
 # The activation one value at a time, as a generated program has it (activation_source copies this function there):
 # the tables of activation.cl, linear pieces L and quartic pieces S mixed as factor * L + (1 - factor) * S.
@@ -489,9 +513,11 @@ def act(x, factor=0.5, leak=0.1):
     smooth = 1 + leak * (x - 3)
   return factor * linear + (1 - factor) * smooth
 
+
 def activation_source(factor: float, leak: float) -> str:
   """The source of act with the graph's factor and leak as its defaults, for a generated program."""
   return f"def act(x, factor={factor!r}, leak={leak!r}):\n" + act_body()
+
 
 @functools.cache
 def act_body() -> str:
@@ -501,6 +527,7 @@ def act_body() -> str:
   last = max(line for *_, line in code.co_lines() if line is not None)
   return "".join(linecache.getlines(code.co_filename)[code.co_firstlineno:last])
 
+
 def two_values(v: np.ndarray):
   """(value when positive, value when not) when the node only ever took those two (None for a side never taken);
   False when it took more."""
@@ -508,6 +535,7 @@ def two_values(v: np.ndarray):
   if high > 0 and low <= 0:
     return (high, low) if np.all((v == low) | (v == high)) else False
   return False if low != high else (high, None) if high > 0 else (None, high)
+
 
 def weighted(w: float, text: str) -> tuple[str, str]:
   """(sign, term) of w * text; a weight of ±1 is left out (x * 1.0 is exactly x)."""

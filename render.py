@@ -71,12 +71,15 @@ def dot_text(text: str) -> str:
   (an HTML label); dot decodes entities in every label, and &#1; would put a control byte in the SVG."""
   return graphviz.escape(text.replace("&", "&amp;"))
 
+
 def shorten(text: str, limit: int = TITLE_CHARS) -> str:
   """text cut to `limit` characters, an ellipsis saying so."""
   return text if len(text) <= limit else text[:limit - 1] + "…"
 
+
 def fmt(v: float) -> str:
   return f"{v:.3g}"
+
 
 def parse_inputs(text: str, n_in: int) -> np.ndarray:
   """--inputs as a (steps, n_in) array. Two spellings:
@@ -98,6 +101,7 @@ def parse_inputs(text: str, n_in: int) -> np.ndarray:
     raise GraphError(f"--inputs {text!r}: the inputs must be finite numbers")
   return np.array(steps, np.float64)
 
+
 def values_at(graph: dict, task, text: str, step: int | None) -> tuple[dict[str, float], int, int]:
   """The value of every node at one step when the graph runs on --inputs: (values, step, steps)."""
   x = parse_inputs(text, input_count(graph, task))[None]
@@ -107,6 +111,7 @@ def values_at(graph: dict, task, text: str, step: int | None) -> tuple[dict[str,
     raise GraphError(f"--step {step}: the inputs have steps 0..{steps - 1}")
   _, record = evaluate(graph, x, record=True)
   return {nid: float(v[0, t]) for nid, v in record.items()}, t, steps
+
 
 def node_label(node: dict, value: float | None) -> str:
   kind, nid = node["kind"], node["id"]
@@ -120,6 +125,7 @@ def node_label(node: dict, value: float | None) -> str:
     lines.append(f"= {fmt(value)}")
   return dot_text("\n".join(lines))
 
+
 def node_attrs(node: dict, value: float | None) -> dict:
   shape = {"input": "box", "output": "box", "state": "circle", "neuron": "square"}[node["kind"]]
   fill = colour(value) if value is not None else "white"
@@ -127,6 +133,7 @@ def node_attrs(node: dict, value: float | None) -> dict:
   style = "filled,rounded,bold" if node["kind"] in ("input", "output") else "filled"
   return {"shape": shape, "style": style, "fillcolor": fill, "fontcolor": "white" if dark else "black",
           "label": node_label(node, value)}
+
 
 def edge_attrs(edge: dict, values: dict | None) -> dict:
   w = edge["weight"]
@@ -137,6 +144,7 @@ def edge_attrs(edge: dict, values: dict | None) -> dict:
   else:
     attrs["label"] = fmt(w)
   return attrs
+
 
 def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.Digraph:
   """The graph as a graphviz.Digraph: a cluster for the inputs, one per cell, one for the dense output layer."""
@@ -158,6 +166,7 @@ def draw(graph: dict, values: dict | None = None, title: str = "") -> graphviz.D
     dot.edge(edge["source"], edge["target"], **edge_attrs(edge, values))
   return dot
 
+
 def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: int | None,
                     name: str = "graph") -> bytes:
   title = f"{shorten(graph['graph']['task'])}: {format_size(size(graph))}"
@@ -167,6 +176,7 @@ def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: in
     title += f"\nstep {t} of {steps}, inputs {shorten(inputs)}"
   dot = draw(graph, values, title)
   return dot_output(dot, suffix, name)
+
 
 def dot_output(dot: graphviz.Digraph, suffix: str, name: str = "graph") -> bytes:
   """The DOT source (.dot), or what Graphviz's `dot` program makes of it (.svg .png .pdf). name: the graph's file,
@@ -251,6 +261,7 @@ def expected_outputs(task, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
   y = checked_target(task, batch).astype(np.float64)
   return y[0], y[1:].reshape(steps, n_in, steps, -1)
 
+
 def page_data(graph: dict, task, inputs: np.ndarray | None, steps: int = 24, seed: int = 0, start: int = 0,
               note: str = "") -> dict:
   """Everything the JavaScript needs, as plain JSON values. task: the graph's task, or None when it is not
@@ -279,6 +290,7 @@ def page_data(graph: dict, task, inputs: np.ndarray | None, steps: int = 24, see
     "history": json_safe(info.get("history")) if isinstance(info.get("history"), dict) else None,
     "colourStops": [[v, *rgb] for v, rgb in COLOUR_STOPS],
   }
+
 
 def html_page(graph: dict, task, svg: str, inputs: np.ndarray | None = None, steps: int = 24, seed: int = 0,
               start: int = 0, title: str | None = None, note: str = "") -> str:
@@ -343,6 +355,7 @@ def resolve_task(graph: dict, spec: str | None, name: str, trust: bool = False) 
     return None, f"No expected output: {e}."
   check_fits(graph, task, name)
   return task, ""
+
 
 def main():
   ap = argparse.ArgumentParser(description="Draw a graph JSON with Graphviz: neurons as squares, states as circles, "

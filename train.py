@@ -20,9 +20,11 @@ the command line.
 """
 import argparse
 import contextlib
+import fcntl
 import functools
 import io
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -37,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from tinygrad import Context, Device, Tensor, TinyJit, nn
+from tinygrad.engine.worker import terminate_worker_pool
 from tinygrad.helpers import DEV
 from tinygrad.uop.ops import KernelInfo, Ops, ProgramInfo, UOp
 
@@ -84,6 +87,7 @@ def compile_source(device: str, entry: str, defines: tuple[tuple[str, int | floa
     src = "#define __CUDACC__ 1\n" + src
   return src, Device[device].renderer.compiler.compile_cached(src)
 
+
 def program(device: str, entry: str, defines: tuple, items: int, *bufs: UOp) -> UOp:
   """The kernel for Tensor.custom_kernel: bufs[0] is written, the rest are read; items: work items on a GPU (one
   element, or one sequence), a loop inside the one call on the CPU."""
@@ -97,6 +101,7 @@ def program(device: str, entry: str, defines: tuple, items: int, *bufs: UOp) -> 
   sink = UOp.sink(*bufs, arg=KernelInfo(name=entry))
   return UOp(Ops.PROGRAM, src=(sink, UOp(Ops.LINEAR, src=bufs), UOp(Ops.SOURCE, arg=src), UOp(Ops.BINARY, arg=binary)),
              arg=info)
+
 
 def activation(x: Tensor, factor: float, leak: float) -> Tensor:
   """A(x) elementwise, forward and backward from activation.cl."""
@@ -112,6 +117,7 @@ def activation(x: Tensor, factor: float, leak: float) -> Tensor:
 
   return Tensor.empty(*x.shape, device=device).custom_kernel(
     x, fxn=functools.partial(program, device, "ameo_forward", defines, n), grad_fxn=backward)[0]
+
 
 def cell(x: Tensor, w: Tensor, bias: Tensor, s0: Tensor, noise: Tensor | None, n_o: int, factor: float,
          leak: float) -> Tensor:
@@ -142,9 +148,11 @@ def cell(x: Tensor, w: Tensor, bias: Tensor, s0: Tensor, noise: Tensor | None, n
   return Tensor.empty(batch, length, nn, device=device).custom_kernel(
     *ins, fxn=functools.partial(program, device, "cell_forward", defines, batch), grad_fxn=backward)[0]
 
+
 def input_buffer(shape: tuple[int, ...]) -> Tensor:
   """A realized float32 tensor whose memory later steps overwrite with copy_into."""
   return Tensor.empty(*shape).contiguous().realize()
+
 
 def copy_into(t: Tensor, a: np.ndarray) -> None:
   """Copy a numpy array straight into a realized tensor's memory. Tensor(a) would schedule a copy every step, which
@@ -167,6 +175,7 @@ def weight_shapes(n_in: int, cells: list[tuple[int, int]], n_out: int) -> dict[s
     n_in = n_o
   return {**shapes, "dense_weight": (n_in, n_out), "dense_bias": (n_out,)}
 
+
 def weight_names(cells: list[tuple[int, int]]) -> list[str]:
   """The names of the weights of a network of these cells, in the order of the optimizer's state."""
   return list(weight_shapes(1, cells, 1))
@@ -179,6 +188,7 @@ def init_weights(rng: np.random.Generator, n_in: int, cells: list[tuple[int, int
     scale = np.sqrt(2 / sum(shape)) if len(shape) == 2 else 0.5 if name.endswith("initial_state") else 0.1
     w[name] = rng.normal(0, scale, shape).astype(np.float32)
   return w
+
 
 def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], factor: float, leak: float,
             start: list[Tensor] | None = None, noise: Tensor | None = None, fused: bool = True) -> tuple:
@@ -214,6 +224,7 @@ def forward(w: dict[str, Tensor], x: Tensor, cells: list[tuple[int, int]], facto
     final.append(state)
   return layer_in @ w["dense_weight"] + w["dense_bias"], final
 
+
 def numpy_forward(w: dict[str, np.ndarray], cells: list[tuple[int, int]], factor: float, leak: float,
                   x: np.ndarray) -> np.ndarray:
   """forward() in numpy, float64, with the evaluator's activation (graph.py). Validation uses it: compiling the long
@@ -239,6 +250,7 @@ def kernels(w: dict) -> list:
   """The weights the sparsity penalty acts on (biases and initial states are free)."""
   return [v for k, v in w.items() if k.endswith("_kernel") or k == "dense_weight"]
 
+
 def sparsity_penalty(w: dict[str, Tensor], intensity: Tensor, threshold: float, steepness: float, l1: float) -> Tensor:
   """R(w) = mean(i_T * (tanh((|w| - t) * s) - tanh(-t * s)) + i_L1 * |w|), summed over every kernel.
 
@@ -250,6 +262,7 @@ def sparsity_penalty(w: dict[str, Tensor], intensity: Tensor, threshold: float, 
     step = ((a - threshold) * steepness).tanh() - float(np.tanh(-threshold * steepness))
     total = total + (step * intensity + a * l1).mean()
   return total
+
 
 def live_weights(w: dict[str, Tensor]) -> tuple[int, int]:
   """(kernel weights above LIVE, all kernel weights)."""
@@ -272,13 +285,16 @@ def schedule(step: int, total: int, lr: float, intensity: float, reg_from: float
     lr = lr * 0.5
   return lr, intensity
 
+
 def batch_rng(seed: int, attempt: int, step: int, stream: int = 0) -> np.random.Generator:
   # one generator per step, derived from (seed, attempt, step): a resumed run sees the very same batches
   return np.random.default_rng([seed, attempt, stream, step])
 
+
 def accuracy(y: np.ndarray, target: np.ndarray) -> float:
   """Fraction of sequences whose every output has the right sign (an output of exactly 0 is wrong)."""
   return float(np.mean(np.all(np.sign(y) == np.sign(target), axis=(1, 2))))
+
 
 class Trainer:
   """Holds the weights as tensors, the optimizer and the compiled training step.
@@ -391,6 +407,7 @@ class Trainer:
 class RunError(ValueError):
   """A run file that cannot be used or written; printed as one line, exit 2."""
 
+
 def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
   """Write arrays and meta (as JSON) to path atomically: a crash mid-write leaves the previous file intact.
   graph.GraphError names the path when it cannot be written."""
@@ -398,6 +415,7 @@ def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
   data = io.BytesIO()
   np.savez(data, **arrays, meta=np.array(json.dumps(meta)))
   write_atomic(path, data.getvalue())
+
 
 def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
   """(weights, optimizer state and history; meta) from a .npz that train.py wrote, every array checked."""
@@ -443,6 +461,7 @@ def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     raise RunError(f"{path}: its meta has no valid task_file")
   return arrays, meta
 
+
 def expected_shapes(meta, path) -> dict[str, tuple[int, ...]]:
   """The weights' shapes that the run's meta implies; RunError for a meta without the keys a run needs."""
   ok = lambda v: type(v) is int and v >= 0
@@ -459,9 +478,39 @@ def expected_shapes(meta, path) -> dict[str, tuple[int, ...]]:
     raise RunError(f"{path}: its meta has no valid {str(e).strip(chr(39))}") from None
   return weight_shapes(meta["n_in"], cells, meta["n_out"])
 
+
 def finished(meta: dict, steps: int) -> bool:
   """The run is done to `steps` and was written as a finished run (not a checkpoint at its last step)."""
   return meta["steps_done"] == steps and meta.get("perfect_step") is None
+
+
+@contextlib.contextmanager
+def claimed(out: Path, fresh: bool = False):
+  """The run file, claimed for as long as this run writes it: an exclusive lock on OUT.lock beside it, which goes
+  when its holder ends, even by a crash. A second run on the same file gets RunError at once. fresh: the file was
+  not there when the run was set up, so one there now was written by another run meanwhile (RunError too)."""
+  lock = out.with_name(out.name + ".lock")
+  while True:
+    try:
+      fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as e:
+      raise RunError(f"{out}: cannot claim it ({lock}: {e.strerror or e})") from None
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      os.close(fd)
+      raise RunError(f"{out}: another run is writing it (it holds {lock}); wait for it, or give another -o") from None
+    if lock.exists() and os.stat(lock).st_ino == os.fstat(fd).st_ino:
+      break
+    os.close(fd)  # the lock we got was the one its last holder had just removed: claim the new one
+  try:
+    if fresh and out.exists():
+      raise RunError(f"{out}: another run wrote it while this one started; --resume it, or give --force")
+    yield
+  finally:
+    lock.unlink(missing_ok=True)
+    os.close(fd)
+
 
 def check_output(out: Path) -> None:
   """RunError unless the run file can be written: not a folder, in a folder that exists (or can be made) and takes
@@ -497,6 +546,8 @@ class Run:
   resumed_at: int = 0  # the step this process began at
   signal: int | None = None  # a Ctrl-C or SIGTERM that came while training, taken between steps
   start_from: dict | None = None  # with --from: the graph's weights and masks, where every attempt starts
+  fresh: bool = False  # its file was not there when the run was set up (train.py without --resume or --force)
+
 
 def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
   """Train a run, or continue it from resume = load_run(its file); checkpoints to run.out; returns the final meta.
@@ -519,12 +570,13 @@ def train(run: Run, resume: tuple[dict, dict] | None = None) -> dict:
     file = Path(run.task_spec.rsplit(":", 1)[0])  # --trust-task finds it again and knows it for the same file
     run.meta.update(task_file=str(file.resolve()), task_sha256=tasks.file_digest(file))
   run.start, run.resumed_at = time.time(), run.meta["steps_done"]
-  with signals_deferred(run):
+  with claimed(run.out, run.fresh), signals_deferred(run):
     trainer = attempts(run, arrays if resume else None, cells)
   live, total = live_weights(trainer.w)
   progress(f"done: {run.meta['steps_done']} steps in {time.time() - run.start:.1f}s, "
            f"val {percent(run.meta['val_accuracy'])}, {live}/{total} weights above {LIVE}", final=True)
   return run.meta
+
 
 def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Trainer":
   """Train, starting over with fresh weights while the run is stuck; returns the trainer of the attempt that ends."""
@@ -543,6 +595,7 @@ def attempts(run: Run, arrays: dict | None, cells: list[tuple[int, int]]) -> "Tr
     run.meta.update(attempt=run.meta["attempt"] + 1, steps_done=0)
     run.resumed_at = 0
   return trainer
+
 
 def run_steps(run: Run, trainer: Trainer) -> bool:
   """Steps to the end of the run (True), or until it is stuck (False: the caller restarts it)."""
@@ -603,6 +656,7 @@ def run_steps(run: Run, trainer: Trainer) -> bool:
     checkpoint(final=True)
   return True
 
+
 def stuck(run: Run, step: int, acc: float) -> bool:
   """Never perfect, and not by `patience` of the run, with restarts left: the learning rate has decayed by then, a
   restart is the better bet."""
@@ -617,12 +671,15 @@ def progress(line: str, final: bool = False) -> None:
   elif final:
     print(line, file=sys.stderr, flush=True)
 
+
 def percent(acc: float) -> str:
   """An accuracy rounded down to 0.1%: only a perfect run shows 100.0% (99.99% is 99.9%)."""
   return f"{np.floor(acc * 1000) / 10:.1f}%"
 
 
 SIGNALS = {signal.SIGINT, signal.SIGTERM}
+GRACE = 10.0  # seconds the step under way may take to end after a signal (tinygrad's compile workers may be dead)
+POOL_CLOSE = 3.0  # seconds tinygrad's pool of compile workers may take to close
 
 
 @contextlib.contextmanager
@@ -637,13 +694,54 @@ def signals_deferred(run):
     return
   handlers = {s: signal.signal(s, lambda signum, frame: setattr(run, "signal", signum)) for s in SIGNALS}
   mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+  done = threading.Event()
+  watcher = threading.Thread(target=watch, args=(run, done), daemon=True)  # it inherits the mask: blocked there too
+  watcher.start()
   try:
     yield
   finally:
+    done.set()
+    watcher.join()
     took_signal(run)  # one that came after the last step: taken here, so that unblocking does not raise it
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     for s, handler in handlers.items():
       signal.signal(s, handler)
+
+
+def watch(run, done: threading.Event) -> None:
+  """The watchdog of signals_deferred: takes a Ctrl-C or SIGTERM as it comes (into run.signal, which the training
+  loop reads between steps), then gives the step under way GRACE seconds to end. A step that does not end (a
+  SIGTERM to the whole process group kills tinygrad's compile workers, and a compile waits for them forever) makes
+  the run leave at once, with the checkpoint it wrote last, which is whole: writes are atomic."""
+  while not done.is_set():
+    taken = signal.sigtimedwait(SIGNALS, 0.2)
+    if taken is None:
+      continue
+    run.signal = taken.si_signo
+    if not done.wait(GRACE):
+      progress(f"no step ended within {GRACE:.0f} s of the signal: leaving with the last checkpoint ({run.out})",
+               final=True)
+      leave(128 + taken.si_signo, now=True)
+    return
+
+
+def leave(code: int, now: bool = False) -> None:
+  """Exit with code once tinygrad's pool of compile workers is closed. A signal to the whole process group kills
+  workers, and one killed while it held the pool's lock makes closing it (and so a plain exit) wait forever: then,
+  or `now` (from another thread than the main one), the workers are killed (the pool starts new ones, which would
+  outlive this process) and the process ends at once, skipping the interpreter's exit handlers."""
+  if not now:
+    closing = threading.Thread(target=terminate_worker_pool, daemon=True)
+    closing.start()
+    closing.join(POOL_CLOSE)
+    if not closing.is_alive():
+      sys.exit(code)
+  for child in multiprocessing.active_children():
+    child.kill()
+  sys.stdout.flush()
+  sys.stderr.flush()
+  os._exit(code)
+
 
 def took_signal(run) -> bool:
   """Whether a Ctrl-C or SIGTERM has come (taking any that wait, into run.signal)."""
@@ -659,6 +757,7 @@ def versions() -> dict:
   """What the run was made with, for its meta."""
   return {"python": sys.version.split()[0], "numpy": np.__version__, "tinygrad": metadata.version("tinygrad"),
           "device": Device.DEFAULT}
+
 
 def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.ndarray:
   """Run a trained network (tinygrad, with the activation.cl kernel) on x (batch, length, n_in)."""
@@ -719,6 +818,7 @@ def graph_weights(graph: dict, n_in: int, n_out: int, name: str) -> tuple[dict[s
       raise RunError(f"{name}: state {nid} has no recurrent neuron (a network's state always has one)")
   return arrays, cells
 
+
 def kernel_place(source: str, target: str, new: dict, cells: list, n_in: int, name: str) -> tuple[str, int, int]:
   """(kernel, row, column) of the weight of an edge, or RunError when no weight of the network is that edge."""
   if target.startswith("out"):
@@ -738,6 +838,7 @@ def kernel_place(source: str, target: str, new: dict, cells: list, n_in: int, na
     return key, n_x + new[source], col
   raise RunError(f"{name}: edge {source} -> {target} is no weight of a network: a cell reads the inputs (or the "
                  "cell below's outputs) and its own states, the outputs read the last cell's outputs")
+
 
 def refit_start(path: str, spec: str | None, flags: dict, masked: bool = True,
                 trust: bool = False) -> tuple[Task, str, dict, dict]:
@@ -808,6 +909,7 @@ def resumed_task(given: str | None, meta: dict, path: str, trust: bool = False) 
     raise RunError(f"{path}: the run is of task {expected}; {given or meta['task']} is task {task.name}")
   return task, spec
 
+
 def resumed_settings(path, meta: dict, task: Task, cells: str | None, seed: int | None) -> dict:
   """The settings of a run being resumed, from its meta; RunError for --cells or --seed that contradict the run, or
   a task of other inputs and outputs."""
@@ -819,6 +921,7 @@ def resumed_settings(path, meta: dict, task: Task, cells: str | None, seed: int 
     if given[key] is not None and given[key] != own:
       raise RunError(f"{path}: the run's {key}: {own}; --{key.split()[0]} {given[key]} contradicts it")
   return cfg
+
 
 def check_resumable(path, arrays: dict, meta: dict, cfg: dict) -> None:
   """RunError when the settings cannot continue the run: fewer steps than it has done, or another batch size for
@@ -863,7 +966,8 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   check_output(out)
   if out.exists() and not args.force and (not args.resume or out.resolve() != Path(args.resume).resolve()):
     raise RunError(f"{out}: a file is there already; --resume it, or give --force to start over")
-  return Run(task, spec, cfg, seed, out, restarts=restarts, start_from=start_from), resume
+  return Run(task, spec, cfg, seed, out, restarts=restarts, start_from=start_from, fresh=not out.exists()), resume
+
 
 def main():
   args = parse_args()
@@ -883,7 +987,9 @@ def main():
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)
   except KeyboardInterrupt:  # before the first step began: nothing to save yet
-    sys.exit(130)
+    leave(130)
+  except SystemExit as e:  # interrupted, its checkpoint written
+    leave(e.code if isinstance(e.code, int) else 1)
   print(run.out)
 
 

@@ -19,6 +19,7 @@ def run_script(*args, stdin=None, env=None, cwd=ROOT):
   return subprocess.run([PY, *map(str, args)], input=stdin, capture_output=True, cwd=cwd, timeout=600,
                         env={**os.environ, **(env or {})})
 
+
 def assert_clean_error(proc, *words):
   """Bad input: exit 2, one line on stderr naming the problem, no traceback."""
   err = proc.stderr.decode() if isinstance(proc.stderr, bytes) else proc.stderr
@@ -29,26 +30,33 @@ def assert_clean_error(proc, *words):
   for w in words:
     assert w in lines[0], lines[0]
 
+
 def hand_graph(nodes, edges, task="delay1", factor=0.5, leak=0.1):
   return {"directed": True, "multigraph": False,
           "graph": {"task": task, "activation": {"factor": factor, "leak": leak}}, "nodes": nodes, "edges": edges}
 
+
 def inp(i):
   return {"id": f"in{i}", "kind": "input", "index": i}
 
+
 def state(j, init, cell=0):
   return {"id": f"c{cell}_s{j}", "kind": "state", "cell": cell, "index": j, "init": init}
+
 
 def neuron(name, bias, cell=0):  # name "o3" or "r1"
   role = {"o": "output", "r": "recurrent"}[name[0]]
   return {"id": f"c{cell}_{name}", "kind": "neuron", "role": role, "cell": cell, "index": int(name[1:]), "bias": bias}
 
+
 def out(i, bias=0.0):
   return {"id": f"out{i}", "kind": "output", "index": i, "bias": bias}
+
 
 def edge(source, target, weight):
   e = {"source": source, "target": target, "weight": weight}
   return {**e, "feedback": True} if "_s" in target else e
+
 
 def delay1_graph(extra_nodes=(), extra_edges=()):
   """y[n] = x[n-1] by hand: r0 = A(-x) = x for x = ±1 is stored in s0 (init -1); o0 = A(-s0) = s0; out0 = o0."""
@@ -56,6 +64,7 @@ def delay1_graph(extra_nodes=(), extra_edges=()):
   edges = [edge("in0", "c0_r0", -1.0), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "c0_o0", -1.0),
            edge("c0_o0", "out0", 1.0), *extra_edges]
   return hand_graph(nodes, edges)
+
 
 def random_run(path, seed=5, cells=((5, 3), (4, 2)), n_in=3, n_out=2, **changes):
   """A run file with random (untrained) weights, two stacked cells; `changes` replace or (None) drop arrays."""
@@ -72,6 +81,7 @@ def random_run(path, seed=5, cells=((5, 3), (4, 2)), n_in=3, n_out=2, **changes)
       arrays[k] = v
   np.savez(path, **arrays)
   return w, meta
+
 
 @pytest.fixture(scope="module")
 def browser():
@@ -90,6 +100,7 @@ def browser():
       "--disable-component-update", "--disable-sync"])
     yield b
     b.close()
+
 
 def open_page(browser, path):
   """A fresh tab on a page file; returns (tab, problems) where problems collects requests and errors as they come."""
