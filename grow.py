@@ -33,7 +33,7 @@ import numpy as np
 import extract
 import prune
 import train
-from graph import GraphError, evaluate, format_size, remove_dead, save_graph, size
+from graph import FROM, GraphError, RunError, evaluate, format_size, load_run, remove_dead, save_graph, size
 from tasks import TaskError, check_settings, checked_sample, get_task
 
 REFIT_STEPS = 0.5  # a re-fit runs this fraction of the task's steps (it starts from a correct network)
@@ -64,7 +64,7 @@ def better(g: dict, best: dict) -> bool:
   return weight(g) < weight(best) and (proven(g) or not proven(best))
 
 
-class Mismatch(train.RunError):
+class Mismatch(RunError):
   """A round's file holds a run of other settings or another start."""
 
 
@@ -73,8 +73,8 @@ def train_round(run: train.Run) -> None:
   readable run is trained again. Mismatch when the file there is a run of other settings or another start (grow.py
   was run with other flags: --force starts over)."""
   try:
-    resume = train.load_run(run.out) if run.out.exists() else None
-  except train.RunError as e:  # cut short or damaged (writes are atomic, but disks fill and files get copied): the
+    resume = load_run(run.out) if run.out.exists() else None
+  except RunError as e:  # cut short or damaged (writes are atomic, but disks fill and files get copied): the
     note(f"{e}; training that round again")  # round trains again, and its file is written anew
     resume = None
   if resume:  # the same round of the same run: same task, settings, seed and start
@@ -82,7 +82,7 @@ def train_round(run: train.Run) -> None:
     train.resumed_task(run.task_spec, meta, run.out)
     train.resumed_settings(run.out, meta, run.task, run.cfg["cells"], run.seed)
     other = [k for k in run.cfg if k != "cells" and meta.get(k) != run.cfg[k]]
-    start = {k[len(train.FROM):]: v for k, v in arrays.items() if k.startswith(train.FROM)}
+    start = {k[len(FROM):]: v for k, v in arrays.items() if k.startswith(FROM)}
     same_start = start.keys() == (run.start_from or {}).keys() and all(
       np.array_equal(v, run.start_from[k]) for k, v in start.items())
     if other or not same_start:
@@ -161,7 +161,7 @@ def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked:
     return pruned(run.out, task, folder / f"round{r}.json")
   except Mismatch:  # grow.py was run again with other flags: the user's to resolve
     raise
-  except (prune.Incorrect, train.RunError, GraphError) as e:  # never got (back) to a correct network, or its loss
+  except (prune.Incorrect, RunError, GraphError) as e:  # never got (back) to a correct network, or its loss
     if not isinstance(e, prune.Incorrect):                      # blew up: the smallest graph so far stands
       note(f"round {r}: {e}")
     return None
@@ -205,7 +205,7 @@ def main():
     train.check_output(folder / "round0.npz")
     best, best_file = grow(args.task, args.seed, folder, args.cells, args.rounds, args.force)
     save_graph(best, str(out))
-  except (TaskError, GraphError, train.RunError, ValueError) as e:
+  except (TaskError, GraphError, RunError, ValueError) as e:
     print(f"grow.py: {e}", file=sys.stderr)
     sys.exit(2)
   except prune.Incorrect as e:

@@ -201,14 +201,14 @@ def test_a_graph_never_makes_a_stage_import_the_task_file_it_names(stage, tmp_pa
 
 def test_a_run_file_never_makes_train_import_the_task_file_beside_it(tmp_path):
   g = stranger_graph(tmp_path)
-  start, cells = train.graph_weights(graph.load_graph(str(g)), 1, 1, "g.json")
-  shapes = train.weight_shapes(1, cells, 1)
+  start, cells = graph.graph_weights(graph.load_graph(str(g)), 1, 1, "g.json")
+  shapes = graph.weight_shapes(1, cells, 1)
   arrays = {k: start.get(k, np.zeros(v, np.float32)).astype(np.float32) for k, v in shapes.items()}
   meta = {"task": "evil.py:T", "task_name": "delay1", "task_sha256": tasks.file_digest(tmp_path / "evil.py"),
           "n_in": 1, "n_out": 1, "seed": 0, **tasks.DEFAULTS, "cells": [list(c) for c in cells], "steps_done": 0,
           "attempt": 0, "restarts": 0}
   (tmp_path / "runs").mkdir()
-  train.save_run(tmp_path / "runs" / "r.npz", arrays, meta)
+  graph.save_run(tmp_path / "runs" / "r.npz", arrays, meta)
   (tmp_path / "runs" / "evil.py").write_text(EVIL)  # a relative task file lying beside the run file, too
   for folder in (tmp_path, tmp_path / "runs"):
     proc = run_script(ROOT / "train.py", "--resume", tmp_path / "runs" / "r.npz", "--steps", "2", cwd=folder)
@@ -440,7 +440,7 @@ def test_delay1_trains_to_perfect_validation(tmp_path):
   meta = train.train(train.Run(tasks.TASKS["delay1"], "delay1", small_config(steps=300, batch=64, seq_len=10), 0, out,
                                val_every=100))
   assert meta["val_accuracy"] == 1.0
-  weights, saved = train.load_run(out)
+  weights, saved = graph.load_run(out)
   assert saved["steps_done"] == 300 and saved["task"] == "delay1"
   # an independent check of the saved weights: fresh sequences, the task's own answer
   x, y = tasks.TASKS["delay1"].sample(np.random.default_rng(123), 200, 30)
@@ -462,7 +462,7 @@ def test_validation_is_as_strict_as_prune_so_a_perfect_run_is_one_prune_accepts(
   # of the 65536 exhaustive ones. Sampled validation alone called it perfect; prune.py refuses it.
   task = tasks.Task(name="rare", n_in=1, n_out=1, target=rare_word)
   cells = [(1, 1)]
-  w = {k: np.zeros(s, np.float32) for k, s in train.weight_shapes(1, cells, 1).items()}
+  w = {k: np.zeros(s, np.float32) for k, s in graph.weight_shapes(1, cells, 1).items()}
   w["dense_bias"][:] = -1.0
   fresh = task.sample(np.random.default_rng(7), 4096, 100)
   assert train.accuracy(train.numpy_forward(w, cells, 0.5, 0.1, fresh[0]), fresh[1]) == 1.0
@@ -514,7 +514,7 @@ TIMING = ("seconds", "steps_per_second", "first_step_s", "versions")  # may diff
 
 def assert_same_run(a: Path, b: Path) -> None:
   """Two run files hold the same run: every array (weights, optimizer, carried states, history) and the meta."""
-  (arrays_a, meta_a), (arrays_b, meta_b) = train.load_run(a), train.load_run(b)
+  (arrays_a, meta_a), (arrays_b, meta_b) = graph.load_run(a), graph.load_run(b)
   assert sorted(arrays_a) == sorted(arrays_b)
   for k in arrays_a:
     np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
@@ -554,7 +554,7 @@ def test_an_interrupt_at_any_moment_resumes_exactly(tmp_path, monkeypatch, windo
       train.train(run(out))
     monkeypatch.setattr(owner, where, real)
     assert stop.value.code == 130, (where, nth)
-    part = train.load_run(out)
+    part = graph.load_run(out)
     assert part[1]["steps_done"] < cfg["steps"], (where, nth)
     train.train(run(out), part)
     assert_same_run(out, tmp_path / "whole.npz")
@@ -601,7 +601,7 @@ def test_resume_keeps_a_finished_run_refuses_contradictions_and_finds_its_task_f
     f.write("# edited\n")  # no longer the file it trained with: trusted no more
   assert_clean_error(run_script(ROOT / "train.py", "--resume", "runs/r.npz", "--steps", "50", "--trust-task",
                                 cwd=moved), "no task file my_tasks.py with the SHA-256 it records")
-  meta = train.load_run(moved / "runs" / "r.npz")[1]
+  meta = graph.load_run(moved / "runs" / "r.npz")[1]
   assert (meta["steps_done"], meta["task"], meta["restarts"]) == (45, "my_tasks.py:AND_PREV", 3)
 
 
@@ -645,19 +645,19 @@ def test_a_signal_to_the_process_group_ends_the_run_with_its_checkpoint(script, 
     raise
   assert proc.returncode == 128 + sig, err.decode()
   run = tmp_path / "r.npz" if script == "train.py" else tmp_path / "delay1-s0" / "round0.npz"
-  meta = train.load_run(run)[1]
+  meta = graph.load_run(run)[1]
   assert 0 < meta["steps_done"] < meta["steps"] and b"interrupted at step" in err, err.decode()
 
 
 def test_a_run_on_the_same_output_as_a_running_one_is_refused(tmp_path):
   out = tmp_path / "r.npz"
   with train.claimed(out):
-    with pytest.raises(train.RunError, match="another run is writing it"):
+    with pytest.raises(graph.RunError, match="another run is writing it"):
       with train.claimed(out):
         pass
   with train.claimed(out):  # released when the first run ends: the next one claims it
     out.write_bytes(b"a run")
-  with pytest.raises(train.RunError, match="another run wrote it while this one started"):
+  with pytest.raises(graph.RunError, match="another run wrote it while this one started"):
     with train.claimed(out, fresh=True):  # it was not there when this run was set up
       pass
   assert not (tmp_path / "r.npz.lock").exists()
@@ -671,7 +671,7 @@ def test_two_runs_started_together_on_the_same_output_one_runs(tmp_path):
   assert sorted(p.returncode for p in procs) == [0, 2], errors
   refused = errors[[p.returncode for p in procs].index(2)].strip().splitlines()
   assert len(refused) == 1 and "r.npz" in refused[0], refused
-  assert train.load_run(tmp_path / "r.npz")[1]["steps_done"] == 300
+  assert graph.load_run(tmp_path / "r.npz")[1]["steps_done"] == 300
 
 
 @pytest.mark.slow
@@ -717,7 +717,7 @@ def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
   runs = {}
   for name, seed in [("a", 3), ("b", 3), ("c", 4)]:
     train.train(train.Run(task, "delay2", cfg, seed, tmp_path / f"{name}.npz", val_every=10, restarts=0))
-    runs[name] = train.load_run(tmp_path / f"{name}.npz")[0]
+    runs[name] = graph.load_run(tmp_path / f"{name}.npz")[0]
   assert all(np.array_equal(runs["a"][k], runs["b"][k]) for k in train.weight_names([(4, 2)]))
   assert not np.array_equal(runs["a"]["cell0_output_kernel"], runs["c"]["cell0_output_kernel"])
 
@@ -728,7 +728,7 @@ def test_a_stuck_run_restarts_with_fresh_weights(tmp_path):
   meta = train.train(train.Run(tasks.TASKS["replace111"], "replace111", small_config(steps=20, lr=0.0), 0,
                                tmp_path / "r.npz", val_every=5, restarts=2))
   assert meta["attempt"] == 2 and meta["steps_done"] == 20
-  final, _ = train.load_run(tmp_path / "r.npz")
+  final, _ = graph.load_run(tmp_path / "r.npz")
   first = train.init_weights(np.random.default_rng([0, 0]), 1, [(4, 2)], 1)
   last = train.init_weights(np.random.default_rng([0, 2]), 1, [(4, 2)], 1)
   np.testing.assert_array_equal(final["cell0_output_kernel"], last["cell0_output_kernel"])  # lr 0: unchanged
@@ -748,8 +748,8 @@ def test_a_run_that_fails_its_last_validation_keeps_its_last_perfect_weights(tmp
   monkeypatch.setattr(train.Trainer, "validate", validate)
   meta = train.train(train.Run(task, "delay1", cfg, 0, tmp_path / "whole.npz", val_every=10, restarts=3))
   assert meta["recovered_from_step"] == 20 and meta["attempt"] == 0 and meta["val_accuracy"] == 1.0
-  whole, _ = train.load_run(tmp_path / "whole.npz")
-  assert not [k for k in whole if k.startswith(train.PERFECT)]
+  whole, _ = graph.load_run(tmp_path / "whole.npz")
+  assert not [k for k in whole if k.startswith(graph.PERFECT)]
   for k, v in kept.items():
     np.testing.assert_array_equal(whole[k], v, err_msg=k)
 
@@ -762,11 +762,11 @@ def test_a_run_that_fails_its_last_validation_keeps_its_last_perfect_weights(tmp
   with pytest.raises(SystemExit):
     train.train(train.Run(task, "delay1", cfg, 0, tmp_path / "part.npz", val_every=10, restarts=3))
   monkeypatch.setattr(train.Trainer, "step", real_step)
-  part = train.load_run(tmp_path / "part.npz")
+  part = graph.load_run(tmp_path / "part.npz")
   assert part[1]["perfect_step"] == 20
   meta = train.train(train.Run(task, "delay1", cfg, 0, tmp_path / "part.npz", val_every=10), part)
   assert meta["recovered_from_step"] == 20
-  resumed, _ = train.load_run(tmp_path / "part.npz")
+  resumed, _ = graph.load_run(tmp_path / "part.npz")
   for k in train.weight_names([(4, 2)]):
     np.testing.assert_array_equal(resumed[k], whole[k], err_msg=k)
 
@@ -880,7 +880,7 @@ def test_every_flag_reaches_the_run_and_a_resume_through_main_keeps_them(tmp_pat
   args = [a for k, v in FLAGS.items() for a in (f"--{k.replace('_', '-')}", v)]
   proc = run_script("train.py", "--task", "delay1", "--seed", SEED, "--restarts", 0, *args, "-o", out)
   assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-  first, meta = train.load_run(out)
+  first, meta = graph.load_run(out)
   cells = [(2, 1)]
   assert meta["task"] == "delay1" and meta["seed"] == SEED and meta["steps_done"] == 1 and meta["cells"] == [[2, 1]]
   for k, v in FLAGS.items():
@@ -902,7 +902,7 @@ def test_every_flag_reaches_the_run_and_a_resume_through_main_keeps_them(tmp_pat
 
   proc = run_script("train.py", "--resume", out, "--steps", 2)
   assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-  second, meta = train.load_run(out)
+  second, meta = graph.load_run(out)
   assert meta["steps_done"] == 2 and meta["seed"] == SEED and meta["cells"] == [[2, 1]]
   for k, v in {**FLAGS, "steps": 2}.items():
     if k != "cells":
@@ -919,20 +919,20 @@ def test_every_flag_reaches_the_run_and_a_resume_through_main_keeps_them(tmp_pat
 
 def test_a_run_file_with_masks_is_checked_whole(tmp_path):
   g, _ = cut_random_graph(tmp_path)
-  arrays, cells = train.graph_weights(g, 3, 2, "g.json")
+  arrays, cells = graph.graph_weights(g, 3, 2, "g.json")
   meta = {"task": "gated", "n_in": 3, "n_out": 2, "seed": 0, "steps_done": 0, "attempt": 0,
           "cells": [list(c) for c in cells]}
   path = tmp_path / "masked.npz"
-  train.save_run(path, arrays, meta)
-  assert train.load_run(path)[0].keys() == arrays.keys()
+  graph.save_run(path, arrays, meta)
+  assert graph.load_run(path)[0].keys() == arrays.keys()
   for change, words in [({"cell0_output_kernel": arrays["cell0_output_kernel"] + 1}, ["its mask holds at 0 is not 0"]),
                         ({"mask_cell0_output_bias": np.ones(4, np.float32)}, ["a mask for no kernel"]),
                         ({"mask_dense_weight": arrays["mask_dense_weight"] * 0.5}, ["other than 0 and 1"]),
                         ({"mask_cell1_recurrent_kernel": None}, ["mask_cell1_recurrent_kernel is missing"])]:
     changed = {k: v for k, v in {**arrays, **change}.items() if v is not None}
-    train.save_run(path, changed, meta)
-    with pytest.raises(train.RunError) as e:
-      train.load_run(path)
+    graph.save_run(path, changed, meta)
+    with pytest.raises(graph.RunError) as e:
+      graph.load_run(path)
     assert all(w in str(e.value) for w in [str(path), *words]), e.value
 
 
@@ -950,7 +950,7 @@ def cut_random_graph(tmp_path):
 
 def test_graph_weights_is_the_way_back_from_a_graph_to_a_network(tmp_path):
   g, meta = cut_random_graph(tmp_path)
-  arrays, cells = train.graph_weights(g, 3, 2, "g.json")
+  arrays, cells = graph.graph_weights(g, 3, 2, "g.json")
   assert cells == [(4, 2), (4, 1)]  # renumbered densely: 5 - 1 outputs and 3 - 1 states, then 4 outputs, 2 - 1
   masks = {k: v for k, v in arrays.items() if k.startswith("mask_")}
   assert sum(int(m.sum()) for m in masks.values()) == sum(not e.get("feedback") for e in g["edges"])
@@ -972,8 +972,8 @@ def test_graph_weights_is_the_way_back_from_a_graph_to_a_network(tmp_path):
 def test_graph_weights_refuses_a_graph_that_is_no_network(tmp_path, change, words):
   g, _ = cut_random_graph(tmp_path)
   change(g)
-  with pytest.raises(train.RunError) as e:
-    train.graph_weights(g, 3, 2, "g.json")
+  with pytest.raises(graph.RunError) as e:
+    graph.graph_weights(g, 3, 2, "g.json")
   assert all(w in str(e.value) for w in ["g.json", *words])
 
 
@@ -983,8 +983,8 @@ def test_refit_trains_exactly_the_graphs_edges_and_bad_graphs_are_one_line(train
   graph.save_graph(pruned, tmp_path / "p.json")
   proc = run_script("train.py", "--from", tmp_path / "p.json", "--steps", "300", "-o", tmp_path / "refit.npz")
   assert proc.returncode == 0, proc.stderr.decode()
-  arrays, meta = train.load_run(tmp_path / "refit.npz")
-  start, cells = train.graph_weights(pruned, 1, 1, "p")
+  arrays, meta = graph.load_run(tmp_path / "refit.npz")
+  start, cells = graph.graph_weights(pruned, 1, 1, "p")
   assert meta["cells"] == [list(c) for c in cells] and meta["factor"] == pruned["graph"]["activation"]["factor"]
   for k in train.weight_names(cells):
     if f"mask_{k}" in start:  # held weights stay exactly 0; the graph's own edges trained on
@@ -996,7 +996,7 @@ def test_refit_trains_exactly_the_graphs_edges_and_bad_graphs_are_one_line(train
   proc = run_script("train.py", "--from", tmp_path / "p.json", "--all-weights", "--steps", "100", "-o",
                     tmp_path / "all.npz")
   assert proc.returncode == 0, proc.stderr.decode()
-  every, _ = train.load_run(tmp_path / "all.npz")  # no mask: weights the graph has no edge for train too
+  every, _ = graph.load_run(tmp_path / "all.npz")  # no mask: weights the graph has no edge for train too
   assert not [k for k in every if "mask_" in k]
   assert any(np.any(every[k][start[f"mask_{k}"] == 0] != 0) for k in train.weight_names(cells) if f"mask_{k}" in start)
 
@@ -1179,7 +1179,7 @@ def trained_delay1(tmp_path_factory):
   path = tmp_path_factory.mktemp("graph") / "delay1.npz"
   cfg = {**tasks.DEFAULTS, "cells": "4x2", "steps": 300, "batch": 64, "seq_len": 10}
   train.train(train.Run(tasks.TASKS["delay1"], "delay1", cfg, 0, path, val_every=100))
-  weights, meta = train.load_run(path)
+  weights, meta = graph.load_run(path)
   return path, weights, meta
 
 
@@ -2436,7 +2436,7 @@ def test_grow_keeps_the_smallest_verified_round_and_reuses_finished_rounds(tmp_p
   cut.write_bytes(cut.read_bytes()[:1000])  # a round's file cut short (a full disk, a crash of an older version)
   again = run_script("grow.py", *args)
   assert again.returncode == 0 and "round1.npz: not a run file" in again.stderr.decode(), again.stderr.decode()
-  assert "training that round again" in again.stderr.decode() and train.load_run(cut)[1]["steps_done"] > 0
+  assert "training that round again" in again.stderr.decode() and graph.load_run(cut)[1]["steps_done"] > 0
 
 
 def test_grow_never_trades_a_proof_for_size():

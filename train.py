@@ -14,25 +14,21 @@ after the network is perfect: that is when the penalty prunes it (the write-up's
 default schedule runs a fixed number of steps.
 
 Sections, in the order the data flows: the kernels (activation.cl as tinygrad ops); the model; the sparsity
-penalty; the training step; the run file (written atomically, read with every array checked); the training loop
-(checkpoints, Ctrl-C and SIGTERM between steps); a re-fit's start (a pruned graph's weights back, for --from);
-the command line.
+penalty; the training step; the run file (its format is graph.py's: written atomically, read with every array
+checked; here, a run's claim on it); the training loop (checkpoints, Ctrl-C and SIGTERM between steps); a re-fit's
+start (a pruned graph's weights, for --from); the command line.
 """
 import argparse
 import contextlib
 import fcntl
 import functools
-import io
-import json
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -44,15 +40,25 @@ from tinygrad.helpers import DEV
 from tinygrad.uop.ops import KernelInfo, Ops, ProgramInfo, UOp
 
 import tasks
-from graph import GraphError, check_fits, load_graph, task_of, write_atomic
+from graph import (
+  FROM,
+  PERFECT,
+  GraphError,
+  RunError,
+  check_fits,
+  graph_weights,
+  load_graph,
+  load_run,
+  save_run,
+  task_of,
+  weight_shapes,
+)
 from graph import activation as graph_activation
 from tasks import DEFAULTS, SETTINGS, Task, TaskError, get_task, parse_cells
 
 LAUNCHED = time.time()  # meta["first_step_s"]: from here (imports of tinygrad and all) to the first step's end
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
 VAL_MIN_LENGTH = 100  # validation's fresh sequences: twice the training length, at least this (drifts show)
-PERFECT = "perfect_"  # checkpoint keys of the last weights that validated at 100% (dropped from the final file)
-FROM = "from_"  # with --from, keys of the graph's weights and masks, where a restart starts again
 
 
 def use_device_defaults() -> None:
@@ -164,16 +170,6 @@ def copy_into(t: Tensor, a: np.ndarray) -> None:
 
 
 # ---- the model: plain dict of weights, named as in the .npz ----
-
-def weight_shapes(n_in: int, cells: list[tuple[int, int]], n_out: int) -> dict[str, tuple[int, ...]]:
-  """The name and shape of every weight of a network, in the order of the optimizer's state."""
-  shapes = {}
-  for k, (n_o, n_s) in enumerate(cells):
-    shapes.update({f"cell{k}_output_kernel": (n_in + n_s, n_o), f"cell{k}_output_bias": (n_o,),
-                   f"cell{k}_recurrent_kernel": (n_in + n_s, n_s), f"cell{k}_recurrent_bias": (n_s,),
-                   f"cell{k}_initial_state": (n_s,)})
-    n_in = n_o
-  return {**shapes, "dense_weight": (n_in, n_out), "dense_bias": (n_out,)}
 
 
 def weight_names(cells: list[tuple[int, int]]) -> list[str]:
@@ -402,81 +398,7 @@ class Trainer:
     return [(opt.b1_t, "adam_b1_t"), (opt.b2_t, "adam_b2_t"), (opt.m[0], "adam_m"), (opt.v[0], "adam_v")]
 
 
-# ---- the run file: one .npz of weights, settings (meta) and progress ----
-
-class RunError(ValueError):
-  """A run file that cannot be used or written; printed as one line, exit 2."""
-
-
-def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
-  """Write arrays and meta (as JSON) to path atomically: a crash mid-write leaves the previous file intact.
-  graph.GraphError names the path when it cannot be written."""
-  path.parent.mkdir(parents=True, exist_ok=True)
-  data = io.BytesIO()
-  np.savez(data, **arrays, meta=np.array(json.dumps(meta)))
-  write_atomic(path, data.getvalue())
-
-
-def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-  """(weights, optimizer state and history; meta) from a .npz that train.py wrote, every array checked."""
-  try:
-    with np.load(path, allow_pickle=False) as f:
-      arrays = {k: f[k] for k in f.files}
-    meta = json.loads(str(arrays.pop("meta")))
-  except FileNotFoundError:
-    raise RunError(f"{path}: no such file") from None
-  except (OSError, ValueError, KeyError, EOFError, AttributeError, zipfile.BadZipFile) as e:
-    # not a zip, truncated, a bad checksum, a .npy, no meta or a meta that is not JSON
-    raise RunError(f"{path}: not a run file from train.py ({type(e).__name__}: {e})") from None
-  shapes = expected_shapes(meta, path)
-  for k, shape in shapes.items():
-    if k not in arrays:
-      raise RunError(f"{path}: missing {k}")
-    if arrays[k].shape != shape or not np.issubdtype(arrays[k].dtype, np.floating):
-      raise RunError(f"{path}: {k} has shape {arrays[k].shape} ({arrays[k].dtype}), its meta says {shape}")
-    if not np.all(np.isfinite(arrays[k])):
-      raise RunError(f"{path}: NaN or infinite values in {k}")
-  total = sum(int(np.prod(s)) for s in shapes.values())
-  expected = {"adam_m": (total,), "adam_v": (total,), "adam_b1_t": (1,), "adam_b2_t": (1,)}  # one flat vector
-  masks = {f"mask_{k}": s for k, s in shapes.items() if k.endswith(("_kernel", "_weight"))}  # a re-fit's (--from)
-  masked = any("mask_" in a for a in arrays)
-  if any(a.startswith("mask_") and a not in masks for a in arrays):
-    raise RunError(f"{path}: a mask for no kernel: {sorted(a for a in arrays if a.startswith('mask_'))}")
-  required = {k: s for k, s in masks.items() if masked}
-  if any(k.startswith(FROM) for k in arrays):  # a re-fit's start, for a restart
-    required.update({FROM + k: s for k, s in {**shapes, **(masks if masked else {})}.items()})
-  if meta.get("perfect_step") is not None:  # the last perfect weights, to fall back on
-    required.update({PERFECT + k: s for k, s in {**shapes, **(masks if masked else {})}.items()})
-  for k, shape in {**expected, **required}.items():
-    if (k in arrays or k in required) and (k not in arrays or arrays[k].shape != shape):
-      raise RunError(f"{path}: {k} is {'missing' if k not in arrays else arrays[k].shape}, expected shape {shape}")
-  if any(np.any((arrays[k] != 0) & (arrays[k] != 1)) for k in required if "mask_" in k):
-    raise RunError(f"{path}: a mask holds values other than 0 and 1")
-  for prefix in ("", FROM, PERFECT):  # a weight its mask holds at 0 is 0
-    if any(np.any(arrays[prefix + k[5:]][arrays[prefix + k] == 0]) for k in masks if prefix + k in arrays):
-      raise RunError(f"{path}: a weight its mask holds at 0 is not 0")
-  if "history" in arrays and (arrays["history"].ndim != 2 or arrays["history"].shape[1] != 5):
-    raise RunError(f"{path}: history has shape {arrays['history'].shape}, expected (rows, 5)")
-  if not isinstance(meta.get("task_file", ""), str):
-    raise RunError(f"{path}: its meta has no valid task_file")
-  return arrays, meta
-
-
-def expected_shapes(meta, path) -> dict[str, tuple[int, ...]]:
-  """The weights' shapes that the run's meta implies; RunError for a meta without the keys a run needs."""
-  ok = lambda v: type(v) is int and v >= 0
-  try:
-    cells = [tuple(c) for c in meta["cells"]]
-    if not (cells and all(len(c) == 2 and all(ok(v) and v > 0 for v in c) for c in cells)):
-      raise ValueError("cells")
-    for key in ("n_in", "n_out", "seed", "steps_done", "attempt"):
-      if not ok(meta[key]):
-        raise ValueError(key)
-    if not isinstance(meta["task"], str):
-      raise ValueError("task")
-  except (KeyError, TypeError, ValueError) as e:
-    raise RunError(f"{path}: its meta has no valid {str(e).strip(chr(39))}") from None
-  return weight_shapes(meta["n_in"], cells, meta["n_out"])
+# ---- the run file: what a run has done (graph.py reads and writes the file) ----
 
 
 def finished(meta: dict, steps: int) -> bool:
@@ -767,77 +689,6 @@ def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.nda
 
 
 # ---- a re-fit's start: a pruned graph's weights back (--from) ----
-
-CELL_NODE = re.compile(r"c(\d+)_([ors])(\d+)$")
-
-
-def graph_weights(graph: dict, n_in: int, n_out: int, name: str) -> tuple[dict[str, np.ndarray], list[tuple[int, int]]]:
-  """(arrays, cells) of the smallest network of train.py's shape that computes what the graph computes: its weights,
-  and a mask_<kernel> per kernel that is 1 where the graph has an edge, 0 where the weight is held at 0. Neurons
-  and states are renumbered densely per cell (a cell with none left keeps one unconnected output or state; a
-  state's recurrent neuron takes the state's number). RunError for a graph that is not such a network."""
-  meta_cells = graph["graph"].get("meta", {}).get("cells") if isinstance(graph["graph"].get("meta"), dict) else None
-  found = {}  # (cell, "o" or "s") -> the old indices
-  for n in graph["nodes"]:
-    m = CELL_NODE.match(n["id"])
-    kind = ("state" if m[2] == "s" else "neuron") if m else "output" if n["id"].startswith("out") else "input"
-    if n["kind"] != kind:
-      raise RunError(f"{name}: node {n['id']} is a {n['kind']}; in a network, a node of that name is a {kind}")
-    if m:
-      found.setdefault((int(m[1]), "o" if m[2] == "o" else "s"), set()).add(int(m[3]))
-  n_cells = max([len(meta_cells) if isinstance(meta_cells, list) else 0] + [k + 1 for k, _ in found])
-  if n_cells > 64:
-    raise RunError(f"{name}: {n_cells} cells; train.py's networks are a stack of a few")
-  new, cells = {}, []  # old node id -> its index in the new network
-  for k in range(n_cells):
-    outs, states = (sorted(found.get((k, part), ())) for part in ("o", "s"))
-    cells.append((max(1, len(outs)), max(1, len(states))))
-    new.update({f"c{k}_o{j}": i for i, j in enumerate(outs)})
-    new.update({f"c{k}_{p}{j}": i for i, j in enumerate(states) for p in "rs"})
-  if any(n["kind"] == "output" and int(n["id"][3:]) >= n_out for n in graph["nodes"]):
-    raise RunError(f"{name}: the graph has an output beyond its task's {n_out}")
-  arrays = {k: np.zeros(s, np.float32) for k, s in weight_shapes(n_in, cells, n_out).items()}
-  arrays.update({f"mask_{k}": np.zeros_like(v) for k, v in arrays.items() if k.endswith(("_kernel", "_weight"))})
-  for n in graph["nodes"]:
-    if m := CELL_NODE.match(n["id"]):
-      key = {"o": "output_bias", "r": "recurrent_bias", "s": "initial_state"}[m[2]]
-      arrays[f"cell{m[1]}_{key}"][new[n["id"]]] = n["init" if m[2] == "s" else "bias"]
-    elif n["kind"] == "output":
-      arrays["dense_bias"][int(n["id"][3:])] = n["bias"]
-  fed = set()
-  for e in graph["edges"]:
-    if e.get("feedback"):
-      fed.add(e["target"])
-      if e["source"] != e["target"].replace("_s", "_r"):
-        raise RunError(f"{name}: feedback edge {e['source']} -> {e['target']} is not a state's own recurrent neuron")
-      continue
-    key, row, col = kernel_place(e["source"], e["target"], new, cells, n_in, name)
-    arrays[key][row, col], arrays[f"mask_{key}"][row, col] = e["weight"], 1.0
-  for nid in (n["id"] for n in graph["nodes"] if n["kind"] == "state"):
-    if nid not in fed:
-      raise RunError(f"{name}: state {nid} has no recurrent neuron (a network's state always has one)")
-  return arrays, cells
-
-
-def kernel_place(source: str, target: str, new: dict, cells: list, n_in: int, name: str) -> tuple[str, int, int]:
-  """(kernel, row, column) of the weight of an edge, or RunError when no weight of the network is that edge."""
-  if target.startswith("out"):
-    k, key, col = len(cells), "dense_weight", int(target[3:])
-  else:
-    m = CELL_NODE.match(target)
-    if not m or m[2] == "s":
-      raise RunError(f"{name}: edge {source} -> {target} ends in no neuron of a cell")
-    k, col = int(m[1]), new[target]
-    key = f"cell{k}_{'output' if m[2] == 'o' else 'recurrent'}_kernel"
-  n_x = n_in if k == 0 else cells[k - 1][0]
-  if k == 0 and re.fullmatch(r"in\d+", source) and int(source[2:]) < n_in:
-    return key, int(source[2:]), col
-  if k > 0 and source.startswith(f"c{k - 1}_o"):
-    return key, new[source], col
-  if k < len(cells) and source.startswith(f"c{k}_s"):
-    return key, n_x + new[source], col
-  raise RunError(f"{name}: edge {source} -> {target} is no weight of a network: a cell reads the inputs (or the "
-                 "cell below's outputs) and its own states, the outputs read the last cell's outputs")
 
 
 def refit_start(path: str, spec: str | None, flags: dict, masked: bool = True,

@@ -27,7 +27,6 @@ import numpy as np
 HERE = Path(__file__).resolve().parent.parent  # the repo: the stages run from there, as a user runs them
 sys.path.insert(0, str(HERE))  # a developer tool in dev/ imports the stages it measures
 import graph  # noqa: E402
-import train  # noqa: E402
 from tasks import DEFAULTS, TaskError, get_task, parse_cells  # noqa: E402
 
 PY = sys.executable
@@ -199,7 +198,7 @@ def train_speed(work: Path) -> list[dict]:
       if proc.returncode:
         row["error"] = proc.stderr.strip()[-300:]
         break
-      meta = train.load_run(out)[1]
+      meta = graph.load_run(out)[1]
       row[f"{cache}_start_s"] = meta["first_step_s"]
       row["ms_per_step"] = round(1000 / meta["steps_per_second"], 2)
     torch_ms = torch_ms_per_step(task, cells, batch, seq_len, steps)
@@ -221,7 +220,7 @@ def torch_ms_per_step(task_name: str, cells: str, batch: int, seq_len: int, step
   task, shape, cfg = get_task(task_name), parse_cells(cells), DEFAULTS
   rng = np.random.default_rng(0)
   w = {k: torch.tensor(rng.normal(0, 0.3, s), dtype=torch.float32, requires_grad=True)
-       for k, s in train.weight_shapes(task.n_in, shape, task.n_out).items()}
+       for k, s in graph.weight_shapes(task.n_in, shape, task.n_out).items()}
   opt = torch.optim.Adam(w.values(), lr=cfg["lr"])
 
   def act(z):  # graph.activation, in torch
