@@ -1,10 +1,10 @@
 """A finite machine that a graph with analog states follows on every input: boxes of state vectors, closed under
-the graph's step by interval arithmetic. prove.py uses it when the exact search of fsm.explore does not close.
+the graph's step by interval arithmetic. prove.py uses it when the exact search of prove.explore does not close.
 
-In:  a graph (graph.py's dict, dead parts removed), its exploration (fsm.explore: the state vectors it saw) and
+In:  a graph (graph.py's dict, dead parts removed), its exploration (prove.explore: the state vectors it saw) and
      depth d (the task's states - 1: sequences that long tell any two states of the task apart).
 Out: box_machine(graph, exp, depth) -> ({"trans": {(box, symbol): (outputs, next box)}, "initial": the initial
-     state's box, "low", "high": (boxes, states) bounds}, how in words), or (None, why not); fsm.py minimizes it.
+     state's box, "low", "high": (boxes, states) bounds}, how in words), or (None, why not); prove.py minimizes it.
 
 How:
 1. Group the state vectors seen by what the graph does next: the signs of its outputs on every input sequence of

@@ -7,14 +7,13 @@ Out: the graph JSON of graph.py (-o FILE, or stdout): one node per input, state,
 
   python extract.py runs/delay1-s0.npz | python prune.py | python render.py -o bonsai.svg
 """
-import argparse
 import io
 import json
 import sys
 
 import numpy as np
 
-from graph import GraphError, check_graph, is_number, json_safe, read_input, save_graph
+from graph import ArgumentParser, GraphError, check_graph, is_number, json_safe, read_input, save_graph
 
 
 def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:
@@ -154,7 +153,7 @@ def extract(path: str) -> dict:
 
 
 def main():
-  ap = argparse.ArgumentParser(description="Turn a trained run (.npz from train.py) into its computational graph "
+  ap = ArgumentParser(description="Turn a trained run (.npz from train.py) into its computational graph "
                                "(JSON: nodes for inputs, states, neurons, outputs; an edge per non-zero weight).")
   ap.add_argument("run", help="the .npz that train.py wrote, or - to read it from stdin")
   ap.add_argument("-o", "--out", default="-", help="where to write the graph JSON (default: stdout)")

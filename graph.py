@@ -27,6 +27,7 @@ One timestep: every state gives its current value (at step 0 its "init", or star
 A(bias + sum of weight * source) in dependency order, every output computes bias + sum of weight * source
 (no activation), and then every state with a feedback edge takes the value of its recurrent neuron.
 """
+import argparse
 import io
 import itertools
 import json
@@ -201,7 +202,10 @@ def save_run(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
 def load_run(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
   """(weights, optimizer state and history; meta) from a .npz that train.py wrote, every array checked."""
   try:
-    with np.load(path, allow_pickle=False) as f:
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy: one array, no run
+      raise ValueError("a single array (.npy), not a .npz archive")
+    with loaded as f:
       arrays = {k: f[k] for k in f.files}
     meta = json.loads(str(arrays.pop("meta")))
   except FileNotFoundError:
@@ -363,8 +367,9 @@ def check_graph(graph, name: str = "graph") -> None:
     bad("missing key graph.task (the task name, one line)")
   if len(top["task"]) > TASK_CHARS:
     bad(f"graph.task is {len(top['task'])} characters long, more than {TASK_CHARS}")
-  if not isinstance(top.get("meta", {}), dict):
-    bad("graph.meta must be an object")
+  for key in ("meta", "verified", "prune"):
+    if not isinstance(top.get(key, {}), dict):
+      bad(f"graph.{key} must be an object")
   act = top.get("activation")
   if not isinstance(act, dict) or not all(is_number(act.get(k)) for k in ("factor", "leak")):
     bad("missing or malformed graph.activation (needs numbers factor and leak)")
@@ -656,6 +661,15 @@ def check_fits(graph: dict, task, name: str = "graph") -> None:
 
 
 # ---- small helpers the stages share ----
+
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse's parser, answering a bad flag as every other bad input is answered: one line, exit 2 (argparse's
+  own answer is its whole usage, then the error)."""
+
+  def error(self, message: str):
+    print(f"{self.prog}: {message} (--help lists the flags)", file=sys.stderr)
+    sys.exit(2)
+
 
 def size(graph: dict) -> dict:
   """neurons (cell neurons), states, edges (weighted edges into cell neurons; feedback and dense edges not counted)."""

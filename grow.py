@@ -24,7 +24,6 @@ for twice the steps, with up to 15 fresh starts, and the re-fits keep that noise
 files are reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force
 starts over.
 """
-import argparse
 import sys
 from pathlib import Path
 
@@ -33,7 +32,18 @@ import numpy as np
 import extract
 import prune
 import train
-from graph import FROM, GraphError, RunError, evaluate, format_size, load_run, remove_dead, save_graph, size
+from graph import (
+  FROM,
+  ArgumentParser,
+  GraphError,
+  RunError,
+  evaluate,
+  format_size,
+  load_run,
+  remove_dead,
+  save_graph,
+  size,
+)
 from tasks import TaskError, check_settings, checked_sample, get_task
 
 REFIT_STEPS = 0.5  # a re-fit runs this fraction of the task's steps (it starts from a correct network)
@@ -183,7 +193,7 @@ def note(line: str) -> None:
 
 
 def main():
-  ap = argparse.ArgumentParser(description="Grow a bonsai: train a sparse RNN from the generic start, prune it, then "
+  ap = ArgumentParser(description="Grow a bonsai: train a sparse RNN from the generic start, prune it, then "
                                "re-fit the pruned graph's own edges and prune again while it shrinks.")
   ap.add_argument("--task", default="replace111", help="task name (python tasks.py lists them) or path/file.py:NAME "
                   "(default replace111)")

@@ -36,7 +36,6 @@ machine (its states are the signs of the state vectors when the signs decide eve
 failing both, boxes of state vectors closed under the graph's step, from boxes.py, this file's companion); the
 task's machine; the proof; the command line.
 """
-import argparse
 import itertools
 import sys
 
@@ -44,6 +43,7 @@ import numpy as np
 
 from boxes import EPS, GAPS, SEEN, box_machine, machine_states, task_boxes
 from graph import (
+  ArgumentParser,
   GraphError,
   all_symbols,
   check,
@@ -462,7 +462,7 @@ def prove(graph: dict, task) -> dict:
   steps = suite_steps(nxt, max(n, k), tell)
   if n > MACHINE_MAX or steps > SUITE_STEPS:
     return {**out, "how": f"not proven: the graph is a machine of {n} states (at most {MACHINE_MAX} are tried), and "
-                          f"the suite for {max(n, k)} states would take {steps} input steps (at most {SUITE_STEPS})"}
+                          f"the suite for {max(n, k)} states would take more than the {SUITE_STEPS} input steps it may"}
   suite = w_method(nxt, max(n, k), tell) + zero_outputs(exp)
   sets = suite_sets(suite, fsm["symbols"], task)
   report = check(graph, sets)
@@ -570,7 +570,7 @@ def zero_outputs(exp: dict) -> list[tuple]:
 
 
 def tables(fsm: dict) -> tuple[np.ndarray, np.ndarray]:
-  """A minimized machine (fsm.machine's) as arrays: next[state, symbol] and out[state, symbol] (the outputs' signs
+  """A minimized machine (machine()'s) as arrays: next[state, symbol] and out[state, symbol] (the outputs' signs
   as the bits of one integer), from state 0."""
   n, s = fsm["states"], len(fsm["symbols"])
   nxt, out = np.zeros((n, s), np.int64), np.zeros((n, s), np.int64)
@@ -617,7 +617,7 @@ def characterizing(nxt: np.ndarray, out: np.ndarray) -> list[tuple]:
   told = np.zeros(n, np.int64)  # the states' classes under the sequences found so far: a pair in two is told apart
   found = []
   for p, q in zip(*np.triu_indices(n, 1), strict=True):
-    if told[p] != told[q] or length[p, q] == 0:  # 0: the same behaviour (fsm.machine minimized it: not seen)
+    if told[p] != told[q] or length[p, q] == 0:  # 0: the same behaviour (machine() minimized it: not seen)
       continue
     seq, a, b = [], p, q
     while len(seq) < length[p, q]:
@@ -654,7 +654,12 @@ def w_method(nxt: np.ndarray, m: int, tell: list[tuple]) -> list[tuple]:
 def suite_steps(nxt: np.ndarray, m: int, tell: list[tuple]) -> int:
   """At most how many input steps w_method's suite takes, as suite_sets pads it, without building it."""
   n, s = nxt.shape
-  count = (1 + n * s) * sum(s ** r for r in range(m - n + 1)) * max(1, len(tell))
+  ways, term = 0, 1  # sum(s ** r for r in range(m - n + 1)), stopped once past the budget: m may be huge
+  for _ in range(m - n + 1):
+    ways, term = ways + term, term * s
+    if ways > SUITE_STEPS:
+      return SUITE_STEPS + 1
+  count = (1 + n * s) * ways * max(1, len(tell))
   return count * padded(max(map(len, access(nxt))) + 1 + m - n + max(map(len, tell), default=0))
 
 
@@ -664,7 +669,7 @@ def padded(length: int) -> int:
 
 
 def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
-  """The suite as verify.check's test sets: x (batch, length, n_in) of ±1 and the task's y. The sequences are
+  """The suite as test sets (graph.check's): x (batch, length, n_in) of ±1 and the task's y. The sequences are
   padded with the first symbol to the next power of two, so that a few long runs of the evaluator check them all
   (the steps added are checks too: a graph right everywhere is right on them)."""
   groups = {}
@@ -679,7 +684,7 @@ def suite_sets(suite: list[tuple], symbols: np.ndarray, task) -> list[dict]:
 # ---- the command line ----
 
 def main():
-  ap = argparse.ArgumentParser(description="Prove a graph right on every input sequence of every length (or find "
+  ap = ArgumentParser(description="Prove a graph right on every input sequence of every length (or find "
                                "one it gets wrong): its finite machine, then the W-method suite against the task.")
   ap.add_argument("graph", nargs="?", default="-", help="graph JSON from prune.py, or - for stdin (default)")
   ap.add_argument("-o", "--out", help="also write the graph, with the proof in graph.verified, here")

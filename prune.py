@@ -29,7 +29,6 @@ Steps, each kept only while the graph stays correct:
 the task's inputs are uniform ±1 and there are at most 2^16 of them, every input sequence of the longest such
 length (which covers all shorter ones: an output depends only on the inputs before it).
 """
-import argparse
 import os
 import sys
 
@@ -41,6 +40,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from graph import (
+  ArgumentParser,
   GraphError,
   activation,
   check,
@@ -472,7 +472,7 @@ def summary(g: dict) -> str:
 
 
 def main():
-  ap = argparse.ArgumentParser(description="Prune a graph (from extract.py) to the neurons that matter, keeping it "
+  ap = ArgumentParser(description="Prune a graph (from extract.py) to the neurons that matter, keeping it "
                                "correct on its task: clip small weights, biases and initial states, fold constants, "
                                "quantize, remove dead code, then try removing what is left piece by piece. The summary "
                                "goes to stderr.")
@@ -494,8 +494,8 @@ def main():
   args = ap.parse_args()
   name = "<stdin>" if args.graph == "-" else args.graph
   try:
-    if args.sequences < 1 or args.length < 1:
-      raise GraphError("--sequences and --length must be positive")
+    if args.sequences < 1 or args.length < 1 or args.seed < 0:
+      raise GraphError("--sequences and --length must be positive, --seed 0 or more")
     graph = load_graph(args.graph)
     task = get_task(args.task) if args.task else task_of(graph, name, args.trust_task)
     if args.task:

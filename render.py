@@ -26,7 +26,6 @@ evaluator again, so that a click on an input can flip it and recompute everythin
 What each output needs beside this file, tasks.py and graph.py: page.html for .html; readout.py, prove.py and
 boxes.py for .py, .txt and --fsm. A missing one is one line, not a traceback.
 """
-import argparse
 import html
 import importlib
 import json
@@ -39,6 +38,7 @@ import numpy as np
 
 from graph import (
   COLOUR_STOPS,
+  ArgumentParser,
   GraphError,
   check_fits,
   colour,
@@ -358,7 +358,7 @@ def resolve_task(graph: dict, spec: str | None, name: str, trust: bool = False) 
 
 
 def main():
-  ap = argparse.ArgumentParser(description="Draw a graph JSON with Graphviz: neurons as squares, states as circles, "
+  ap = ArgumentParser(description="Draw a graph JSON with Graphviz: neurons as squares, states as circles, "
                                "edges labelled with their weight, red +1 / blue -1.",
                                epilog="--inputs, two spellings: numbers step by step, comma separated (-1,1,1,-1), "
                                "a step's several inputs joined by ':' (1:-1:1,-1:1:1 is two steps of three inputs); "

@@ -19,7 +19,6 @@ Your own task lives in any .py file next to your work and is named as `path/to/f
 
 Run `python tasks.py` to list the tasks, `python tasks.py NAME` to see a sample.
 """
-import argparse
 import hashlib
 import importlib.util
 import sys
@@ -286,12 +285,18 @@ def load_task_file(path: str, attr: str) -> Task:
 
 def check_task(task: Task, where: str) -> Task:
   """The task, once a small batch has gone through its sampler and its target: TaskError, naming `where`, when
-  n_in or n_out is not a positive whole number, a call raises, or a shape or a value is wrong (every stage runs
-  the task on (batch, length, n_in) arrays of ±1 and compares with ±1 targets). Runs before anything is trained."""
+  n_in or n_out is not a positive whole number, states or machine is malformed, a call raises, or a shape or a
+  value is wrong (every stage runs the task on (batch, length, n_in) arrays of ±1 and compares with ±1 targets).
+  Runs before anything is trained."""
   for key in ("n_in", "n_out"):
     value = getattr(task, key, None)
     if type(value) is not int or value < 1:
       raise TaskError(f"{where}: {key} must be a positive whole number, not {value!r}")
+  states, machine = getattr(task, "states", None), getattr(task, "machine", None)
+  if states is not None and (type(states) is not int or states < 1):
+    raise TaskError(f"{where}: states must be a positive whole number (its smallest machine's), not {states!r}")
+  if machine is not None and not (isinstance(machine, tuple) and len(machine) == 2 and callable(machine[1])):
+    raise TaskError(f"{where}: machine must be (start state, step function), not {str(machine)[:80]}")
   checked_sample(task, np.random.default_rng(0), 16, 24, where)
   return task
 
@@ -428,7 +433,8 @@ def fmt(seq: np.ndarray) -> str:
 
 
 def main():
-  ap = argparse.ArgumentParser(description="List the target programs, or show a sample of one.")
+  from graph import ArgumentParser  # its one-line answer to a bad flag; graph.py lies beside this file
+  ap = ArgumentParser(description="List the target programs, or show a sample of one.")
   ap.add_argument("task", nargs="?", help="a task name or path/to/file.py:NAME; omit to list all tasks")
   ap.add_argument("--length", type=int, default=16, help="timesteps to show (default 16)")
   ap.add_argument("--seed", type=int, default=0, help="random seed of the sample (default 0)")

@@ -807,6 +807,9 @@ RAISES = Task(name="raises", n_in=1, n_out=1, target=lambda x: 1 / 0)
 SAMPLER = Task(name="sampler", n_in=1, n_out=1, target=lambda x: x, inputs=lambda rng, b, n: np.ones((b, n, 2)))
 NO_IN = Task(name="no_in", n_in=0, n_out=1, target=lambda x: x)
 NO_OUT = Task(name="no_out", n_in=1, n_out=0, target=lambda x: x)
+STATES_TEXT = Task(name="s", n_in=1, n_out=1, target=lambda x: x, states="3")
+STATES_HALF = Task(name="s", n_in=1, n_out=1, target=lambda x: x, states=2.5)
+MACHINE_INT = Task(name="m", n_in=1, n_out=1, target=lambda x: x, machine=5)
 """
 
 
@@ -835,6 +838,11 @@ NO_OUT = Task(name="no_out", n_in=1, n_out=0, target=lambda x: x)
   (["--task", "bad_tasks.py:SAMPLER"], ["its input sampler gave shape"]),
   (["--task", "bad_tasks.py:NO_IN"], ["n_in must"]),
   (["--task", "bad_tasks.py:NO_OUT"], ["n_out must be a positive whole number, not 0"]),
+  (["--task", "bad_tasks.py:STATES_TEXT"], ["states must be a positive whole number", "not '3'"]),
+  (["--task", "bad_tasks.py:STATES_HALF"], ["states must be a positive whole number", "not 2.5"]),
+  (["--task", "bad_tasks.py:MACHINE_INT"], ["machine must be (start state, step function), not 5"]),
+  (["--steps", "1.5"], ["argument --steps: invalid int value: '1.5'"]),
+  (["--resume", "one.npy"], ["one.npy: not a run file", "a single array (.npy)"]),
   (["--resume", "truncated.npz"], ["truncated.npz: not a run file"]), (["--resume", "crc.npz"], ["crc.npz: not a run"]),
   (["--resume", "no_meta.npz"], ["no_meta.npz: its meta has no valid seed"]),
   (["-o", "no_meta.npz"], ["no_meta.npz: a file is there already; --resume it, or give --force to start over"]),
@@ -848,6 +856,7 @@ def test_train_checks_every_input_before_it_compiles(args, words, tmp_path, monk
   whole = (tmp_path / "no_meta.npz").read_bytes()
   (tmp_path / "truncated.npz").write_bytes(whole[:len(whole) // 2])
   (tmp_path / "crc.npz").write_bytes(whole[:100] + bytes([whole[100] ^ 1]) + whole[101:])  # a bad checksum
+  np.save(tmp_path / "one.npy", np.zeros(3))
   made = sorted(p.name for p in tmp_path.iterdir())
   monkeypatch.chdir(tmp_path)
   monkeypatch.setattr(train.Trainer, "__init__", lambda *a: pytest.fail("it compiled before checking its input"))
@@ -1126,6 +1135,8 @@ BAD_GRAPHS = {
   "not json": ("hello", "not valid JSON"),
   "no nodes": (broken(lambda g: g.pop("nodes")), "'nodes'"),
   "no bias": (broken(lambda g: g["nodes"][3].pop("bias")), "missing key 'bias'"),
+  "verified text": (broken(lambda g: g["graph"].update(verified="yes")), "graph.verified must be an object"),
+  "long task": (broken(lambda g: g["graph"].update(task="x" * 1001)), "graph.task is 1001 characters long"),
   "dangling": (broken(lambda g: g["edges"].append(edge("c0_o7", "out0", 1.0))), "dangling"),
   "nan": (broken(lambda g: g["edges"][0].update(weight=float("nan"))), "bad weight"),
   "two into a state": (broken(lambda g: g["edges"].append(edge("c0_o0", "c0_s0", 1.0))), "two incoming"),
@@ -1467,6 +1478,15 @@ def test_prune_never_merges_a_neuron_into_one_that_reads_it(tmp_path):
   assert graph.size(p) == {"neurons": 2, "states": 1, "edges": 2} and p["graph"]["verified"]["every_length"]
   names = [name for name, _ in prune.merge_edits(g, tasks.test_sets(tasks.TASKS["delay1"], sequences=64))]
   assert "c0_o1=1*c0_o0+0" in names and not any(name.startswith("c0_o0=") and "c0_o1" in name for name in names)
+
+
+def test_prove_bounds_the_suite_of_a_task_that_declares_a_billion_states(tmp_path):
+  (tmp_path / "big.py").write_text("from tasks import Task, shift\n"
+                                   "T = Task(name='delay1', n_in=1, n_out=1, target=lambda x: shift(x, 1),\n"
+                                   "         states=10**9)\n")
+  proc = run_script(ROOT / "prove.py", ROOT / "examples" / "delay1.json", "--task", "big.py:T", cwd=tmp_path)
+  assert proc.returncode == 0 and b"the suite for 1000000000 states would take more than the" in proc.stderr
+  assert_clean_error(run_script("prune.py", ROOT / "examples" / "delay1.json", "--seed", "-1"), "--seed 0 or more")
 
 
 def test_prune_task_override_and_no_quantize(tmp_path):

@@ -43,6 +43,7 @@ import tasks
 from graph import (
   FROM,
   PERFECT,
+  ArgumentParser,
   GraphError,
   RunError,
   check_fits,
@@ -717,7 +718,7 @@ def refit_start(path: str, spec: str | None, flags: dict, masked: bool = True,
 
 def parse_args() -> argparse.Namespace:
   """The command line: the task, seed and files, and a flag for every setting of tasks.SETTINGS."""
-  ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  ap = ArgumentParser(description=__doc__.split("\n\n")[0])
   ap.add_argument("--task", help="task name (python tasks.py lists them) or path/file.py:NAME (default replace111; "
                   "with --resume, the run's own)")
   ap.add_argument("--seed", type=int, help="random seed: the same seed gives the same weights (default 0)")

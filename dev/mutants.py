@@ -308,7 +308,7 @@ MUTANTS = [
     "    if proof[\"failure\"] is None:",
     "    if True:",
     "right_for_60", "prune writes a graph its proof shows wrong"),
-  # ---- the fused cell (activation.cl's CELL_FORWARD/CELL_BACKWARD, kernel.cell) ----
+  # ---- the fused cell (activation.cl's CELL_FORWARD/CELL_BACKWARD, train.cell) ----
   M("cell-backward-drops-the-future", "activation.cl",
     "      for (int j = 0; j < NS; j++) d[NO + j] = dy[(b * T + t) * NN + NO + j] + ds[j];",
     "      for (int j = 0; j < NS; j++) d[NO + j] = dy[(b * T + t) * NN + NO + j];",
