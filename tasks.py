@@ -54,6 +54,10 @@ DEFAULTS = {k: v for k, (v, _) in SETTINGS.items()}
 
 
 MAX_WEIGHTS = 10_000_000  # a network above this would not fit in memory for a batch, let alone train on a CPU
+MAX_CELLS = 16  # stacked cells: each adds its kernels to every step's graph (200 cells of 1x1 took 822 s to compile)
+MAX_WIDTH = 1024  # a cell's outputs + states: the fused cell keeps a row of them per sequence in private memory
+MAX_WORK = 10 ** 10  # weights x batch x seq_len in one training step: 60 times the write-up's gated, which took
+                     # tens of ms a step here; past it a step runs for minutes, and tinygrad calls the CPU hung
 
 
 def parse_cells(spec: str) -> list[tuple[int, int]]:
@@ -74,11 +78,18 @@ def check_settings(cfg: dict, n_in: int = 1, n_out: int = 1) -> dict:
   size, width = 0, n_in
   for o, s in cells:
     size, width = size + (width + s) * (o + s), o
-  if size + width * n_out > MAX_WEIGHTS:
-    raise ValueError(f"--cells {cfg['cells']}: {size + width * n_out:,} weights, more than {MAX_WEIGHTS:,}")
+  size += width * n_out
+  if len(cells) > MAX_CELLS or max(o + s for o, s in cells) > MAX_WIDTH or size > MAX_WEIGHTS:
+    raise ValueError(f"--cells {cfg['cells'][:60]}: {len(cells)} cell(s), the widest of {max(o + s for o, s in cells)} "
+                     f"outputs + states, {size:,} weights; at most {MAX_CELLS} cells, {MAX_WIDTH} outputs + states a "
+                     f"cell and {MAX_WEIGHTS:,} weights")
   for key in ("steps", "batch", "seq_len", "windows"):
     if not isinstance(cfg[key], (int, np.integer)) or isinstance(cfg[key], bool) or cfg[key] < 1:
       raise ValueError(f"--{key.replace('_', '-')} must be a positive whole number, not {cfg[key]!r}")
+  work = size * cfg["batch"] * cfg["seq_len"]
+  if work > MAX_WORK:
+    raise ValueError(f"--cells {cfg['cells'][:60]} x --batch {cfg['batch']} x --seq-len {cfg['seq_len']}: {work:.2g} "
+                     f"weight-steps in one training step, more than {MAX_WORK:.0e}: it would not finish")
   ranges = {"lr": (0, None), "factor": (0, 1), "leak": (0, None), "state_noise": (0, None), "reg_intensity": (0, None),
             "reg_threshold": (0, None), "reg_steepness": (0, None), "reg_l1": (0, None), "reg_from": (0, 1)}
   for key, (low, high) in ranges.items():
