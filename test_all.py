@@ -663,6 +663,25 @@ def test_a_run_on_the_same_output_as_a_running_one_is_refused(tmp_path):
   assert not (tmp_path / "r.npz.lock").exists()
 
 
+def test_a_checkpoint_at_the_last_step_is_not_a_finished_run():
+  assert train.finished({"steps_done": 30}, 30) and not train.finished({"steps_done": 29}, 30)
+  # a checkpoint carries its last perfect weights, to fall back on: the run has not ended as a run ends
+  assert not train.finished({"steps_done": 30, "perfect_step": 20}, 30)
+
+
+def test_a_run_file_write_that_fails_leaves_the_file_there_whole(tmp_path, monkeypatch):
+  path = tmp_path / "r.npz"
+  random_run(path, n_in=1, n_out=1)
+  before = path.read_bytes()
+
+  def full_disk(target, data):
+    raise graph.GraphError(f"{target}: cannot write there (No space left on device)")
+  monkeypatch.setattr(graph, "write_atomic", full_disk)
+  with pytest.raises(graph.GraphError, match="No space left"):
+    graph.save_run(path, {"w": np.zeros(3, np.float32)}, {"task": "delay1"})
+  assert path.read_bytes() == before
+
+
 @pytest.mark.slow
 def test_two_runs_started_together_on_the_same_output_one_runs(tmp_path):
   cmd = [PY, "train.py", "--task", "delay1", "--steps", "300", "--cells", "2x1", "-o", str(tmp_path / "r.npz")]
@@ -1483,6 +1502,16 @@ def test_prune_never_merges_a_neuron_into_one_that_reads_it(tmp_path):
   assert "c0_o1=1*c0_o0+0" in names and not any(name.startswith("c0_o0=") and "c0_o1" in name for name in names)
 
 
+def test_prove_tests_for_the_tasks_states_when_it_has_more_than_the_graph():
+  # A graph of one state (always -1) against a task of 6 (+1 after five +1 in a row): they agree on every sequence
+  # of up to 4 steps, so a suite built for the graph's one state passes; the task's 6 states find the input.
+  five = tasks.Task(name="five", n_in=1, n_out=1, states=6, target=lambda x: tasks.pm1(
+    np.stack([np.convolve(r[:, 0] > 0, np.ones(5), "full")[:len(r)] >= 5 for r in x])[..., None]))
+  g = hand_graph([inp(0), out(0, bias=-1.0)], [], task="five")
+  proof = prove.prove(g, five)
+  assert not proof["every_length"] and proof["failure"] and "+ + + + +" in proof["failure"], proof["how"]
+
+
 def test_prove_bounds_the_suite_of_a_task_that_declares_a_billion_states(tmp_path):
   (tmp_path / "big.py").write_text("from tasks import Task, shift\n"
                                    "T = Task(name='delay1', n_in=1, n_out=1, target=lambda x: shift(x, 1),\n"
@@ -1943,6 +1972,21 @@ def test_render_colours_nodes_and_edges_by_value():
   default = render.graphviz_output(xor, None, ".dot", None, None).decode()
   assert re.search(rf'in0 -> c0_o0 \[[^]]*color="{blue}"', default)  # by weight sign
   assert re.search(rf'c0_o0 -> out0 \[[^]]*color="{red}"', default)
+
+
+def test_render_edge_labels_are_the_graphs_weights():
+  g = graph.load_graph(str(ROOT / "examples" / "cpu.json"))
+  source = render.draw(g).source
+  labels = dict(((a, b), w) for a, b, w in re.findall(r'^\s*(\w+) -> (\w+) \[.*?label="?([^" \]]+)', source, re.M))
+  want = {(e["source"], e["target"]): render.fmt(e["weight"]) for e in g["edges"] if not e.get("feedback")}
+  assert labels == want and any(w.startswith("-") for w in want.values())
+
+
+def test_the_program_claims_every_sequence_only_when_every_state_was_explored(tmp_path):
+  for name, complete in (("delay1", True), ("parens", False)):  # parens: its own sampler, so a sampled search
+    proc = run_script("render.py", ROOT / "examples" / f"{name}.json", "-o", tmp_path / f"{name}.py")
+    doc = ast.get_docstring(ast.parse((tmp_path / f"{name}.py").read_text()))
+    assert proc.returncode == 0 and ("on every input sequence" in doc) == complete, doc
 
 
 def test_render_formats_follow_the_suffix(tmp_path):
@@ -2496,7 +2540,8 @@ def companions(script: str) -> set[str]:
         [node.module] if isinstance(node, ast.ImportFrom) else \
         [node.value] if isinstance(node, ast.Constant) and node.value in modules else []
       files = [f"{n}.py" for n in names if n in modules]
-      if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "with_name":
+      if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "with_name" and \
+          isinstance(node.args[0], ast.Constant):  # a file named in the code, not one a run names (OUT.lock)
         files.append(node.args[0].value)
       for f in set(files) - need - {script}:
         need.add(f)
