@@ -2530,7 +2530,7 @@ def test_pipe_extract_prune_render(trained_delay1, tmp_path):
 
 def companions(script: str) -> set[str]:
   """The repo's files a script needs beside it, read from the code: the modules it imports (at the top or inside a
-  function, and a string naming a module, as `importlib.import_module(name)` takes), what those import in turn,
+  function, or by name: a call whose first argument names a module, as importlib.import_module's), what those import,
   and the files any of them opens with Path(__file__).with_name(NAME)."""
   modules = {f.stem for f in ROOT.glob("*.py")}
   need, todo = set(), [script]
@@ -2538,7 +2538,8 @@ def companions(script: str) -> set[str]:
     for node in ast.walk(ast.parse((ROOT / todo.pop()).read_text())):
       names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
         [node.module] if isinstance(node, ast.ImportFrom) else \
-        [node.value] if isinstance(node, ast.Constant) and node.value in modules else []
+        [node.args[0].value] if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+        and node.args[0].value in modules else []
       files = [f"{n}.py" for n in names if n in modules]
       if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "with_name" and \
           isinstance(node.args[0], ast.Constant):  # a file named in the code, not one a run names (OUT.lock)
