@@ -44,6 +44,8 @@ SIDES = (0.05, 0.02, 0.01, 0.005)  # cell_boxes' tries, when one box a machine s
 CELLS_MAX = 250_000  # (cell, machine state) pairs a try may reach
 CHUNK = 1 << 21  # cells enumerated together, at most (about 120 MB of rows for 6 states)
 SLICE = 16384  # (cell, machine state) pairs stepped together, at most
+INTERVALS = 1 << 21  # (node, box, input) intervals that interval_step computes at once: a big graph takes fewer boxes
+                     # at a time (16 MB an array, of the dozen it holds)
 
 
 def box_machine(graph: dict, exp: dict, depth: int, gap: float = 0.0, seed: int = 0) -> tuple[dict | None, str]:
@@ -137,7 +139,15 @@ def futures(graph: dict, exp: dict, points: np.ndarray, depth: int, gap: float =
 
 def interval_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols: np.ndarray):
   """One step of the graph (compile_steps' c) from every box on every input: ((next low, next high) (B, A, states),
-  (outputs low, outputs high) (B, A, outputs)); each interval holds every value the step can give."""
+  (outputs low, outputs high) (B, A, outputs)); each interval holds every value the step can give. A few boxes at
+  a time (INTERVALS): the memory it takes does not grow with the graph times the boxes."""
+  per = max(1, INTERVALS // (len(c["ids"]) * len(symbols)))
+  parts = [boxes_step(c, act, low[i:i + per], high[i:i + per], symbols) for i in range(0, max(len(low), 1), per)]
+  return tuple(tuple(np.concatenate([p[k][j] for p in parts]) for j in range(2)) for k in range(2))
+
+
+def boxes_step(c: dict, act: dict, low: np.ndarray, high: np.ndarray, symbols: np.ndarray):
+  """interval_step for one batch of boxes."""
   b, a = len(low), len(symbols)
   lo, hi = np.zeros((len(c["ids"]), b * a)), np.zeros((len(c["ids"]), b * a))
   lo[c["states"]], hi[c["states"]] = np.repeat(low.T, a, axis=1), np.repeat(high.T, a, axis=1)

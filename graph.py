@@ -507,10 +507,11 @@ def compile_steps(graph: dict) -> dict:
                                if n["kind"] == "output"], np.int64)}
 
 
-def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | None = None, steps: dict | None = None):
+def evaluate(graph: dict, x: np.ndarray, record=False, start: dict | None = None, steps: dict | None = None):
   """Run the graph on x (batch, length, n_in) -> outputs (batch, length, n_out), in float64.
   With record=True also returns values: node id -> (batch, length) array of what the node gave at each step
-  (inputs: the input; states: the value they hold during the step; neurons and outputs: their result).
+  (inputs: the input; states: the value they hold during the step; neurons and outputs: their result); record=a
+  collection of node ids: the values of those only (a big graph's trace of every node may not fit in memory).
   start: state id -> (batch,) values to begin each sequence from instead of the state's init (one call then runs
   many starting points at once); states left out start from their init. steps: compile_steps(graph), for a caller
   that runs the same graph many times."""
@@ -522,6 +523,8 @@ def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | Non
   if x.shape[2] < need:
     raise ValueError(f"the graph reads input {need - 1} but the inputs have only {x.shape[2]} per step")
   pos = {nid: i for i, nid in enumerate(c["ids"])}
+  kept = c["ids"] if record is True else [nid for nid in c["ids"] if nid in set(record)] if record else []
+  keep = np.array([pos[nid] for nid in kept], np.int64)
   start = start or {}
   rows = np.array([pos[s] for s in start], np.int64)
   first = np.array([np.broadcast_to(np.asarray(v, np.float64), len(x)) for v in start.values()]).reshape(-1, len(x))
@@ -529,23 +532,25 @@ def evaluate(graph: dict, x: np.ndarray, record: bool = False, start: dict | Non
   # a few thousand sequences at a time (fewer for a big graph): the working set stays in the CPU cache, which
   # measured ~3x faster for big batches, and a graph of thousands of neurons does not fill the memory
   n = max(64, min(CHUNK, VALUES // len(c["ids"])))
-  parts = [run_steps(c, x[i:i + n], act["factor"], act["leak"], record, rows, first[:, i:i + n])
+  parts = [run_steps(c, x[i:i + n], act["factor"], act["leak"], keep if record else None, rows, first[:, i:i + n])
            for i in range(0, max(len(x), 1), n)]
   y = np.concatenate([p[0] for p in parts])
   if not record:
     return y
-  return y, {nid: np.concatenate([p[1][:, i] for p in parts]) for i, nid in enumerate(c["ids"])}
+  return y, {nid: np.concatenate([p[1][:, i] for p in parts]) for i, nid in enumerate(kept)}
 
 
-def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool, start_rows: np.ndarray,
+def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, keep: np.ndarray | None, start_rows: np.ndarray,
               start: np.ndarray):
-  """The time loop of evaluate for one chunk of sequences: (outputs, trace (batch, nodes, length) or None)."""
+  """The time loop of evaluate for one chunk of sequences: (outputs, trace (batch, kept nodes, length) or None);
+  keep: the rows of the nodes to trace, None for no trace."""
   batch, length, _ = x.shape
   v = np.zeros((len(c["ids"]), batch))  # the value of every node during the current step
   v[c["states"]] = c["init"]
   v[start_rows] = start
   y = np.empty((batch, length, len(c["outputs"])))
-  trace = np.empty((batch, len(c["ids"]), length)) if record else None
+  record = keep is not None
+  trace = np.empty((batch, len(keep), length)) if record else None
   for t in range(length):
     for row, col in c["inputs"]:
       v[row] = x[:, t, col]
@@ -554,7 +559,7 @@ def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, record: bool, 
       v[s["rows"]] = np.where(s["act"], activation(z, factor, leak), z)
     y[:, t] = v[c["outputs"]].T
     if record:
-      trace[:, :, t] = v.T
+      trace[:, :, t] = v[keep].T
     v[c["feedback_to"]] = v[c["feedback_from"]]  # the step advances: states take their recurrent neuron's value
   return y, trace
 

@@ -75,17 +75,20 @@ MACHINE_MAX = 1024  # states of the graph's machine: telling every pair apart ta
 
 # ---- the states a graph reaches: every (state, input) pair, and the value of every node there ----
 
-def explore(graph: dict, task, max_states: int = MAX_STATES, seed: int = 0) -> dict:
-  """values[node] (n,) for every live node at each visited (state, input) pair; state, symbol, next (n,) indices
+def explore(graph: dict, task, max_states: int = MAX_STATES, seed: int = 0, outputs_only: bool = False) -> dict:
+  """values[node] (n,) for every live node at each visited (state, input) pair (outputs_only: for the outputs only,
+  all the proof reads: a big graph's values of every node may not fit in memory); state, symbol, next (n,) indices
   into states and symbols (next -1: not seen to take a step); complete: every reachable pair was visited; how: in
   words; n_in; task: its name. task: a tasks.Task, or None for free ±1 inputs (graph.input_count of them)."""
   n_in, live = input_count(graph, task), live_nodes(graph)
   state_ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state" and n["id"] in live]
   init = np.array([n["init"] for n in graph["nodes"] if n["id"] in state_ids], np.float64) + 0.0
+  record = live if not outputs_only else {n["id"] for n in graph["nodes"] if n["kind"] == "output"} | \
+    set(state_ids) | {e["source"] for e in graph["edges"] if e.get("feedback")}  # what the search itself reads
   free = (task is None or task.inputs is None) and n_in <= 8  # every input sequence is possible: search them all
-  exp = breadth_first(graph, n_in, state_ids, init, max_states) if free else None
+  exp = breadth_first(graph, n_in, state_ids, init, max_states, record) if free else None
   if exp is None:
-    exp = sampled(graph, task, n_in, state_ids, init, np.random.default_rng(seed), max_states if free else 0)
+    exp = sampled(graph, task, n_in, state_ids, init, np.random.default_rng(seed), max_states if free else 0, record)
   return {**exp, "values": {k: v for k, v in exp["values"].items() if k in live}, "state_ids": state_ids,
           "n_in": n_in, "task": graph["graph"]["task"] if task is None else task.name,
           "task_states": None if task is None else task.states,
@@ -100,7 +103,7 @@ def state_vectors(values: dict, ids: list, steps) -> np.ndarray:
   return np.stack(columns, 1) if columns else np.zeros((values[next(iter(values))][:, steps].size, 0))
 
 
-def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
+def breadth_first(graph, n_in, state_ids, init, max_states, record) -> dict | None:
   """Every input at every reachable state vector, breadth first; None when new vectors keep coming (an analog
   state). One graph.evaluate runs the vectors not yet run on every input sequence of a few steps (AHEAD sequences
   in all, or one step), and the search takes its steps from that run, in the order one step at a time would."""
@@ -116,7 +119,8 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
       depth += 1
     paths = np.array(list(itertools.product(range(len(symbols)), repeat=depth)))  # lexicographic: row p is path p
     start = {s: np.repeat([r[j] for r in roots], len(paths)) for j, s in enumerate(state_ids)}
-    _, vals = evaluate(graph, np.tile(symbols[paths], (len(roots), 1, 1)), record=True, start=start, steps=compiled)
+    _, vals = evaluate(graph, np.tile(symbols[paths], (len(roots), 1, 1)), record=record, start=start,
+                       steps=compiled)
     after = state_vectors(vals, [rec.get(s, s) for s in state_ids], slice(None)).reshape(
       len(roots) * len(paths), depth, len(init))  # explicit sizes: a graph may have no state at all
     at, rows, steps = {done + j: (j * len(paths), 0) for j in range(len(roots))}, [], []  # vector -> its first path
@@ -142,16 +146,16 @@ def breadth_first(graph, n_in, state_ids, init, max_states) -> dict | None:
           "next": np.array(pairs), "initial": 0, "complete": True, "how": f"all {n} reachable (state, input) pairs"}
 
 
-def sampled(graph, task, n_in, state_ids, init, rng, gave_up: int) -> dict:
+def sampled(graph, task, n_in, state_ids, init, rng, gave_up: int, record) -> dict:
   """The (state, input) pairs seen on many sampled sequences: the task's own sampler, else uniform ±1 (gave_up: the
-  number of state vectors after which breadth_first stopped, 0 if it did not run)."""
+  number of state vectors after which breadth_first stopped, 0 if it did not run); record: the nodes to trace."""
   batch, length = SAMPLES
   if task is not None:
     x = checked_sample(task, rng, batch, length)[0].astype(np.float64)
   else:
     x = rng.choice([-1.0, 1.0], size=(batch, length, n_in))
   x = np.concatenate([x, x[:, -1:]], axis=1)  # one step more shows the state after the last real step
-  _, vals = evaluate(graph, x, record=True)
+  _, vals = evaluate(graph, x, record=record)
   # every state vector at every step as one integer that sorts like the vector, the same for equal vectors
   vectors = state_vectors(vals, state_ids, slice(None))
   code = unique_rows(vectors)[1].reshape(batch, length + 1)
@@ -449,7 +453,7 @@ def prove(graph: dict, task) -> dict:
   if task.inputs is not None:
     return {**out, "how": f"not proven: task {task.name} draws its own inputs, and its {k} states are on those "
                           "(Task(..., machine=) would give the inputs it can draw)"}
-  exp = explore(graph, task)
+  exp = explore(graph, task, outputs_only=True)
   fsm, found = graph_machine(graph, exp, k)
   if fsm is None:
     return {**out, "how": f"not proven: {found}"}

@@ -1512,6 +1512,24 @@ def test_prove_tests_for_the_tasks_states_when_it_has_more_than_the_graph():
   assert not proof["every_length"] and proof["failure"] and "+ + + + +" in proof["failure"], proof["how"]
 
 
+def test_the_proof_traces_only_what_it_reads_and_steps_boxes_a_few_at_a_time(monkeypatch):
+  # memory that grows with the graph times what the proof visits: outputs only, and interval steps in batches
+  g = graph.load_graph(str(ROOT / "examples" / "replace111.json"))
+  task = tasks.TASKS["replace111"]
+  whole, lean = prove.explore(g, task), prove.explore(g, task, outputs_only=True)
+  assert set(lean["values"]) == {"out0"} | set(lean["state_ids"]) | {"c0_r0"} < set(whole["values"])
+  for key in ("states", "state", "symbol", "next"):
+    np.testing.assert_array_equal(lean[key], whole[key])
+  np.testing.assert_array_equal(lean["values"]["out0"], whole["values"]["out0"])
+  c, act, symbols = graph.compile_steps(g), g["graph"]["activation"], graph.all_symbols(1)
+  low = np.random.default_rng(0).uniform(-1, 1, (50, 1))
+  at_once = boxes.interval_step(c, act, low, low + 0.1, symbols)
+  monkeypatch.setattr(boxes, "INTERVALS", 7)  # a box or two at a time
+  for once, batched in zip(at_once, boxes.interval_step(c, act, low, low + 0.1, symbols), strict=True):
+    for a, b in zip(once, batched, strict=True):
+      np.testing.assert_array_equal(a, b)
+
+
 def test_prove_bounds_the_suite_of_a_task_that_declares_a_billion_states(tmp_path):
   (tmp_path / "big.py").write_text("from tasks import Task, shift\n"
                                    "T = Task(name='delay1', n_in=1, n_out=1, target=lambda x: shift(x, 1),\n"
