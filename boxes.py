@@ -112,8 +112,8 @@ def successors(graph: dict, exp: dict, points: np.ndarray) -> np.ndarray:
   symbols, ids = exp["symbols"], exp["state_ids"]
   start = {s: np.repeat(points[:, j], len(symbols)) for j, s in enumerate(ids)}
   x = np.tile(symbols, (len(points), 1))[:, None, :]
-  _, vals = evaluate(graph, x, record=True, start=start)
   rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
+  _, vals = evaluate(graph, x, record=[rec.get(s, s) for s in ids], start=start)
   after = np.stack([vals[rec.get(s, s)][:, 0] for s in ids], 1) if ids else np.zeros((len(x), 0))
   return after.reshape(len(points), len(symbols), len(ids))
 
@@ -401,7 +401,7 @@ def seeded(graph: dict, task, table: dict, seed: int) -> tuple[np.ndarray, np.nd
   n_q = 1 + max(machine_states(table))
   ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state"]
   x = checked_sample(task, np.random.default_rng(seed), *SEEN)[0]
-  _, vals = evaluate(graph, x, record=True)
+  _, vals = evaluate(graph, x, record=ids)
   vectors = np.stack([vals[s] for s in ids], 2) if ids else np.zeros(x.shape[:2] + (0,))  # during each step
   index = ((x > 0) * (1 << np.arange(task.n_in)[::-1])).sum(axis=2)  # each step's input as its symbol's index
   at = np.zeros(x.shape[:2], np.int64)  # the machine's state during each step

@@ -523,7 +523,8 @@ def evaluate(graph: dict, x: np.ndarray, record=False, start: dict | None = None
   if x.shape[2] < need:
     raise ValueError(f"the graph reads input {need - 1} but the inputs have only {x.shape[2]} per step")
   pos = {nid: i for i, nid in enumerate(c["ids"])}
-  kept = c["ids"] if record is True else [nid for nid in c["ids"] if nid in set(record)] if record else []
+  tracing = record is not False and record is not None  # an empty collection traces nothing, and says so
+  kept = c["ids"] if record is True else [nid for nid in c["ids"] if nid in set(record)] if tracing else []
   keep = np.array([pos[nid] for nid in kept], np.int64)
   start = start or {}
   rows = np.array([pos[s] for s in start], np.int64)
@@ -532,10 +533,10 @@ def evaluate(graph: dict, x: np.ndarray, record=False, start: dict | None = None
   # a few thousand sequences at a time (fewer for a big graph): the working set stays in the CPU cache, which
   # measured ~3x faster for big batches, and a graph of thousands of neurons does not fill the memory
   n = max(64, min(CHUNK, VALUES // len(c["ids"])))
-  parts = [run_steps(c, x[i:i + n], act["factor"], act["leak"], keep if record else None, rows, first[:, i:i + n])
+  parts = [run_steps(c, x[i:i + n], act["factor"], act["leak"], keep if tracing else None, rows, first[:, i:i + n])
            for i in range(0, max(len(x), 1), n)]
   y = np.concatenate([p[0] for p in parts])
-  if not record:
+  if not tracing:
     return y
   return y, {nid: np.concatenate([p[1][:, i] for p in parts]) for i, nid in enumerate(kept)}
 

@@ -508,7 +508,7 @@ def beside_task_machine(graph: dict, task, out: dict) -> dict:
       break
     starts = {sid: np.array([v[j] for v, _, _ in moves]) for j, sid in enumerate(ids)}
     x = symbols[[path[-1] for _, _, path in moves]][:, None, :]
-    y, vals = evaluate(graph, x, record=True, start=starts, steps=compiled)
+    y, vals = evaluate(graph, x, record=[rec.get(s, s) for s in ids], start=starts, steps=compiled)
     wrong = np.flatnonzero(~np.all(y[:, 0] * np.array([want for _, (_, want), _ in moves]) > 0, axis=1))
     if len(wrong):
       return failed(graph, task, symbols, moves[wrong[0]][2], out)
