@@ -13,7 +13,8 @@ import sys
 
 import numpy as np
 
-from graph import ArgumentParser, GraphError, check_graph, is_number, json_safe, read_input, save_graph
+from graph import GraphError, check_graph, is_number, json_safe, read_input, save_graph
+from tasks import ArgumentParser
 
 
 def load_npz(path: str) -> tuple[dict[str, np.ndarray], dict]:

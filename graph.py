@@ -27,7 +27,6 @@ One timestep: every state gives its current value (at step 0 its "init", or star
 A(bias + sum of weight * source) in dependency order, every output computes bias + sum of weight * source
 (no activation), and then every state with a feedback edge takes the value of its recurrent neuron.
 """
-import argparse
 import io
 import itertools
 import json
@@ -667,15 +666,6 @@ def check_fits(graph: dict, task, name: str = "graph") -> None:
 
 
 # ---- small helpers the stages share ----
-
-class ArgumentParser(argparse.ArgumentParser):
-  """argparse's parser, answering a bad flag as every other bad input is answered: one line, exit 2 (argparse's
-  own answer is its whole usage, then the error)."""
-
-  def error(self, message: str):
-    print(f"{self.prog}: {message} (--help lists the flags)", file=sys.stderr)
-    sys.exit(2)
-
 
 def size(graph: dict) -> dict:
   """neurons (cell neurons), states, edges (weighted edges into cell neurons; feedback and dense edges not counted)."""

@@ -34,7 +34,6 @@ import prune
 import train
 from graph import (
   FROM,
-  ArgumentParser,
   GraphError,
   RunError,
   evaluate,
@@ -44,7 +43,7 @@ from graph import (
   save_graph,
   size,
 )
-from tasks import TaskError, check_settings, checked_sample, get_task
+from tasks import ArgumentParser, TaskError, check_settings, checked_sample, get_task
 
 REFIT_STEPS = 0.5  # a re-fit runs this fraction of the task's steps (it starts from a correct network)
 # When round 0 is not correct: train again with this much noise on the states (train.py --state-noise), on

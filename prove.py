@@ -43,7 +43,6 @@ import numpy as np
 
 from boxes import EPS, GAPS, SEEN, box_machine, machine_states, task_boxes
 from graph import (
-  ArgumentParser,
   GraphError,
   all_symbols,
   check,
@@ -59,7 +58,7 @@ from graph import (
   save_graph,
   task_of,
 )
-from tasks import TaskError, checked_sample, checked_target, get_task, one_line
+from tasks import ArgumentParser, TaskError, checked_sample, checked_target, get_task, one_line
 
 MARGIN = 0.1           # |value| >= MARGIN: a clear true (+) or false (-)
 MAX_STATES = 4096      # distinct state vectors the search visits before it calls the graph analog

@@ -40,7 +40,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 
 from graph import (
-  ArgumentParser,
   GraphError,
   activation,
   check,
@@ -56,7 +55,7 @@ from graph import (
   size,
   task_of,
 )
-from tasks import TEST_LENGTH, TEST_SEQUENCES, TaskError, get_task, test_sets
+from tasks import TEST_LENGTH, TEST_SEQUENCES, ArgumentParser, TaskError, get_task, test_sets
 
 try:  # the proof, prune's last step, needs prove.py and boxes.py beside this file; without them prune still
   import prove  # verifies on the test sets, and says it proved nothing

@@ -38,7 +38,6 @@ import numpy as np
 
 from graph import (
   COLOUR_STOPS,
-  ArgumentParser,
   GraphError,
   check_fits,
   colour,
@@ -51,7 +50,7 @@ from graph import (
   task_of,
   write_output,
 )
-from tasks import TaskError, checked_sample, checked_target, get_task
+from tasks import ArgumentParser, TaskError, checked_sample, checked_target, get_task
 
 GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
 TITLE_CHARS = 100  # of a task name or --inputs in a drawing's title: dot refuses a string over 16384 characters

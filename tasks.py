@@ -19,6 +19,7 @@ Your own task lives in any .py file next to your work and is named as `path/to/f
 
 Run `python tasks.py` to list the tasks, `python tasks.py NAME` to see a sample.
 """
+import argparse
 import hashlib
 import importlib.util
 import sys
@@ -439,12 +440,20 @@ def task_named_by(spec, where: str, trust: bool = False, digest: str | None = No
   return get_task(trusted_spec(spec, where, trust, digest, places))
 
 
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse's parser, answering a bad flag as every other bad input is answered: one line, exit 2 (argparse's
+  own answer is its whole usage, then the error)."""
+
+  def error(self, message: str):
+    print(f"{self.prog}: {message} (--help lists the flags)", file=sys.stderr)
+    sys.exit(2)
+
+
 def fmt(seq: np.ndarray) -> str:
   return " ".join("+" if v > 0 else "-" for v in seq)
 
 
 def main():
-  from graph import ArgumentParser  # its one-line answer to a bad flag; graph.py lies beside this file
   ap = ArgumentParser(description="List the target programs, or show a sample of one.")
   ap.add_argument("task", nargs="?", help="a task name or path/to/file.py:NAME; omit to list all tasks")
   ap.add_argument("--length", type=int, default=16, help="timesteps to show (default 16)")

@@ -43,7 +43,6 @@ import tasks
 from graph import (
   FROM,
   PERFECT,
-  ArgumentParser,
   GraphError,
   RunError,
   check_fits,
@@ -55,7 +54,7 @@ from graph import (
   weight_shapes,
 )
 from graph import activation as graph_activation
-from tasks import DEFAULTS, SETTINGS, Task, TaskError, get_task, parse_cells
+from tasks import DEFAULTS, SETTINGS, ArgumentParser, Task, TaskError, get_task, parse_cells
 
 LAUNCHED = time.time()  # meta["first_step_s"]: from here (imports of tinygrad and all) to the first step's end
 LIVE = 0.01  # a weight with |w| above this counts as "live" in the progress line
