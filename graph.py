@@ -524,7 +524,7 @@ def evaluate(graph: dict, x: np.ndarray, record=False, start: dict | None = None
   pos = {nid: i for i, nid in enumerate(c["ids"])}
   tracing = record is not False and record is not None  # an empty collection traces nothing, and says so
   kept = c["ids"] if record is True else [nid for nid in c["ids"] if nid in set(record)] if tracing else []
-  keep = np.array([pos[nid] for nid in kept], np.int64)
+  keep = slice(None) if record is True else np.array([pos[nid] for nid in kept], np.int64)  # all: a view, no copy
   start = start or {}
   rows = np.array([pos[s] for s in start], np.int64)
   first = np.array([np.broadcast_to(np.asarray(v, np.float64), len(x)) for v in start.values()]).reshape(-1, len(x))
@@ -540,17 +540,17 @@ def evaluate(graph: dict, x: np.ndarray, record=False, start: dict | None = None
   return y, {nid: np.concatenate([p[1][:, i] for p in parts]) for i, nid in enumerate(kept)}
 
 
-def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, keep: np.ndarray | None, start_rows: np.ndarray,
+def run_steps(c: dict, x: np.ndarray, factor: float, leak: float, keep, start_rows: np.ndarray,
               start: np.ndarray):
   """The time loop of evaluate for one chunk of sequences: (outputs, trace (batch, kept nodes, length) or None);
-  keep: the rows of the nodes to trace, None for no trace."""
+  keep: the rows of the nodes to trace (an index array, or slice(None) for all), None for no trace."""
   batch, length, _ = x.shape
   v = np.zeros((len(c["ids"]), batch))  # the value of every node during the current step
   v[c["states"]] = c["init"]
   v[start_rows] = start
   y = np.empty((batch, length, len(c["outputs"])))
   record = keep is not None
-  trace = np.empty((batch, len(keep), length)) if record else None
+  trace = np.empty((batch, len(v[keep]), length)) if record else None
   for t in range(length):
     for row, col in c["inputs"]:
       v[row] = x[:, t, col]
