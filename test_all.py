@@ -2812,6 +2812,20 @@ def test_each_stage_runs_copied_with_only_the_files_its_imports_name(tmp_path):
 TIMES = {"train_s", "prune_s", "total_s", "steps_per_s", "seqs_per_s"}
 
 
+@pytest.mark.parametrize("args, words", [
+  (["--prune", ""], ["--prune ''", "1000,3000"]),
+  (["--prune", "abc"], ["--prune 'abc'"]),
+  (["--out", "a-file"], ["--out a-file", "cannot write there"]),
+  (["--out", "a-file/below"], ["--out a-file/below", "cannot write there"]),
+  (["--out", "/proc/bench-results"], ["--out /proc/bench-results", "cannot write there"]),
+])
+def test_bench_bad_input_is_one_clear_line_and_leaves_nothing(tmp_path, args, words):
+  (tmp_path / "a-file").write_text("mine")
+  proc = run_script(ROOT / "dev" / "bench.py", "--quick", *args, cwd=tmp_path)
+  assert_clean_error(proc, *words)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"] and (tmp_path / "a-file").read_text() == "mine"
+
+
 @pytest.mark.slow
 def test_bench_on_ray_gives_the_table_of_the_local_pool(tmp_path):
   # bench.py --ray auto starts a local Ray instance (none runs here), ships this checkout to its workers and runs

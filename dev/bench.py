@@ -301,13 +301,17 @@ def main():
     print(f"bench.py: {e}", file=sys.stderr)
     sys.exit(2)
 
+  if args.prune is not None and not all(n.isdigit() for n in args.prune.split(",")):  # before anything is made
+    print(f"bench.py: --prune {args.prune!r} is not a list of sizes like 1000,3000", file=sys.stderr)
+    sys.exit(2)
   out = Path(args.out).resolve()  # absolute: runs elsewhere (Ray's workers) write there too
-  out.mkdir(parents=True, exist_ok=True)
-  work = Path(tempfile.mkdtemp(prefix="bench-", dir=out))
-  if args.prune:
-    if not all(n.isdigit() for n in args.prune.split(",")):
-      print(f"bench.py: --prune {args.prune!r} is not a list of sizes like 1000,3000", file=sys.stderr)
-      sys.exit(2)
+  try:
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=out))
+  except OSError as e:  # a file there, a path under a file, a folder it may not write in
+    print(f"bench.py: --out {args.out}: cannot write there ({e.strerror or e})", file=sys.stderr)
+    sys.exit(2)
+  if args.prune is not None:
     rows = prune_scaling([int(n) for n in args.prune.split(",")], work)
     print(markdown(rows, ["neurons", "edges", "prune_s", "after"]))
     return
