@@ -1878,6 +1878,108 @@ def test_grow_never_trades_a_proven_round_for_a_smaller_unproven_refit(tmp_path,
   assert best is big and best_file.name == "round0.json"
 
 
+def test_the_w_method_suite_finds_every_machine_of_up_to_m_states_that_differs():
+  # The W-method's promise, against brute force: for a machine of n states and any other machine of at most m
+  # states that differs from it on some input sequence (found exactly, by a walk over the pairs of states the two
+  # reach together), some sequence of the suite gives different outputs. The others: the machine with one move
+  # sent into one extra state, a copy of a state with one of its moves changed (the hard case: it behaves the same
+  # for a while). Machines: a counter whose states differ only after several steps, and random ones.
+  def run(nxt, out, seq):
+    q, got = 0, []
+    for a in seq:
+      got.append(int(out[q, a]))
+      q = int(nxt[q, a])
+    return got
+  def differ(n1, o1, n2, o2):
+    seen, todo = {(0, 0)}, [(0, 0)]
+    while todo:
+      p, q = todo.pop()
+      for a in range(n1.shape[1]):
+        if o1[p, a] != o2[q, a]:
+          return True
+        if (int(n1[p, a]), int(n2[q, a])) not in seen:
+          seen.add((int(n1[p, a]), int(n2[q, a])))
+          todo.append((int(n1[p, a]), int(n2[q, a])))
+    return False
+  counter = (np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 4]]), np.array([[0, 0]] * 4 + [[1, 1]]))
+  rng = np.random.default_rng(1)
+  machines = [counter]
+  while len(machines) < 8:  # random machines, kept when minimal (every two states differ) and all reachable
+    n = int(rng.integers(3, 6))
+    nxt, out = rng.integers(0, n, (n, 2)), rng.integers(0, 2, (n, 2))
+    block = prove.minimize({(q, a): ((bool(out[q, a]),), int(nxt[q, a])) for q in range(n) for a in range(2)},
+                           np.arange(n), {"symbols": range(2), "initial": 0})[0]
+    if len(set(block)) == n and len(prove.access(nxt)) == n:
+      machines.append((nxt, out))
+  checked = 0
+  for nxt, out in machines:
+    n = len(nxt)
+    suite = prove.w_method(nxt, n + 1, prove.characterizing(nxt, out))
+    for q, a, j, b, o in itertools.product(range(n), range(2), range(n), range(2), range(2)):
+      n2, o2 = np.vstack([nxt, nxt[j]]), np.vstack([out, out[j]])  # state n: a copy of state j ...
+      n2[n, b], o2[n, b] = int(rng.integers(0, n + 1)), o  # ... with one move changed
+      n2[q, a] = n  # and one move of the machine into it
+      if differ(nxt, out, n2, o2):
+        checked += 1
+        assert any(run(nxt, out, s) != run(n2, o2, s) for s in suite), (nxt.tolist(), n2.tolist(), o2.tolist())
+  assert checked > 500
+
+
+def test_the_machine_read_out_of_each_example_agrees_with_the_evaluator():
+  # each example's machine (the states' signs, their values, or boxes: whatever machine() found) run on random
+  # input sequences gives the signs the graph gives, step for step
+  for name in ("delay2", "parens", "replace111", "gated", "cpu"):
+    g, task = graph.load_graph(str(ROOT / "examples" / f"{name}.json")), tasks.TASKS[name]
+    exp = prove.explore(g, task)
+    fsm = prove.machine(g, exp, boxes=True, task=task)
+    move = {(q, a): (o, q2) for q, a, o, q2 in fsm["edges"]}
+    x = task.sample_inputs(np.random.default_rng(2), 50, 40)
+    y = graph.evaluate(g, x) > 0
+    index = {tuple(s): i for i, s in enumerate(np.asarray(fsm["symbols"]).tolist())}
+    for b in range(len(x)):
+      q = 0
+      for t in range(x.shape[1]):
+        o, q = move[q, index[tuple(x[b, t].astype(float).tolist())]]
+        assert tuple(o) == tuple(y[b, t]), (name, b, t)
+
+
+def test_a_task_without_its_states_is_never_proven():
+  # the graph is delay1's machine of 2 states; a task that does not say how many states it has could have more
+  task = tasks.Task(name="delay1", n_in=1, n_out=1, target=tasks.TASKS["delay1"].target)
+  proof = prove.prove(delay1_graph(), task)
+  assert not proof["every_length"] and "does not declare the states" in proof["how"], proof
+  assert prove.prove(delay1_graph(), tasks.TASKS["delay1"])["every_length"]
+
+
+def test_beside_the_tasks_machine_every_output_must_be_right():
+  # two outputs, delay1 and its negation; the graph gives delay1 twice: the second output is wrong at step 0
+  def step(last, x):
+    return x[0], (last, -last)
+  task = tasks.Task(name="two", n_in=1, n_out=2, states=2, inputs=uniform_inputs, machine=(-1.0, step),
+                    target=lambda x: np.concatenate([tasks.shift(x, 1), -tasks.shift(x, 1)], axis=2))
+  g = delay1_graph([out(1)], [edge("c0_o0", "out1", 1.0)])
+  assert "out1 should be +1" in prove.prove(g, task)["failure"]
+  g["edges"][-1]["weight"] = -1.0
+  assert prove.prove(g, task)["every_length"]
+
+
+def test_task_boxes_close_only_when_their_highs_stop_growing_too():
+  # the box_machine test's graph (it starts at its lowest point, its highs climb toward 0.2) against a task's
+  # machine: the boxes task_boxes gives hold every point of theirs stepped by the evaluator
+  one = tasks.Task(name="one", n_in=1, n_out=1, target=lambda x: np.ones(x.shape[:2] + (1,)), states=1,
+                   inputs=uniform_inputs, machine=(0, lambda m, x: (0, 1.0)))
+  g = hand_graph([inp(0), state(0, -0.2), neuron("r0", 2.0), out(0, 1.0)],
+                 [edge("c0_s0", "c0_r0", 0.5), edge("in0", "c0_r0", 0.1), edge("c0_r0", "c0_s0", 1.0),
+                  edge("c0_s0", "out0", 0.1)], task="one", factor=1.0, leak=0.0)
+  found, why = boxes.task_boxes(g, one, prove.machine_table(one))
+  assert found is not None and "low" in found, why
+  lo, hi = found["low"][0], found["high"][0]
+  points = np.concatenate([[lo, hi], lo + (hi - lo) * np.random.default_rng(0).random((200, 1))])
+  for symbol in (-1.0, 1.0):
+    _, vals = graph.evaluate(g, np.full((len(points), 1, 1), symbol), record=["c0_r0"], start={"c0_s0": points[:, 0]})
+    assert np.all((lo[0] <= vals["c0_r0"][:, 0]) & (vals["c0_r0"][:, 0] <= hi[0])), (symbol, vals["c0_r0"].max())
+
+
 def test_cells_prove_an_analog_graph_one_box_a_state_cannot_and_hold_every_state_it_reaches(monkeypatch):
   # the gated example's 4 states are analog: one box around the vectors of a machine state holds points where the
   # output has both signs: not proven, and never called right or wrong. A grid of small cells, each going to every
