@@ -1927,11 +1927,18 @@ def test_the_w_method_suite_finds_every_machine_of_up_to_m_states_that_differs()
 
 def test_the_machine_read_out_of_each_example_agrees_with_the_evaluator():
   # each example's machine (the states' signs, their values, or boxes: whatever machine() found) run on random
-  # input sequences gives the signs the graph gives, step for step
-  for name in ("delay2", "parens", "replace111", "gated", "cpu"):
-    g, task = graph.load_graph(str(ROOT / "examples" / f"{name}.json")), tasks.TASKS[name]
+  # input sequences gives the signs the graph gives, step for step; and every move goes to one of its states. Also
+  # a graph whose state is +0.5 after a -1 and +1 after a +1, its output + only at 1: one sign, two states.
+  # parens is read on its own sampler's runs, where the deepest values seen come at the end of a run only.
+  halves = hand_graph([inp(0), state(0, 1.0), neuron("r0", 2.75), out(0, -1.5)],
+                      [edge("in0", "c0_r0", 0.25), edge("c0_r0", "c0_s0", 1.0), edge("c0_s0", "out0", 2.0)],
+                      factor=1.0, leak=0.0)
+  for name in ("halves", "delay2", "parens", "replace111", "gated", "cpu"):
+    g = halves if name == "halves" else graph.load_graph(str(ROOT / "examples" / f"{name}.json"))
+    task = tasks.TASKS["delay1" if name == "halves" else name]
     exp = prove.explore(g, task)
     fsm = prove.machine(g, exp, boxes=True, task=task)
+    assert fsm["states"] and all(0 <= q2 < fsm["states"] for *_, q2 in fsm["edges"]), (name, fsm["note"])
     move = {(q, a): (o, q2) for q, a, o, q2 in fsm["edges"]}
     x = task.sample_inputs(np.random.default_rng(2), 50, 40)
     y = graph.evaluate(g, x) > 0
