@@ -2274,11 +2274,13 @@ def test_render_svg_has_one_shape_per_node_and_edge(trained_delay1, tmp_path):
   g = extract.extract(str(trained_delay1[0]))
   svg = render.graphviz_output(g, None, ".svg", None, None).decode()
   titles = re.findall(r'<g id="(node|edge)\d+" class="\w+">\s*<title>([^<]*)</title>', svg)
-  assert sorted(t for k, t in titles if k == "node") == sorted(n["id"] for n in g["nodes"])
-  assert sorted(t.replace("&#45;&gt;", "->") for k, t in titles if k == "edge") == \
-    sorted(f"{e['source']}->{e['target']}" for e in g["edges"])
-  assert svg.count('class="node"') == len(g["nodes"]) and svg.count('class="edge"') == len(g["edges"])
-  assert svg.count("stroke-dasharray") >= sum(bool(e.get("feedback")) for e in g["edges"])  # feedback is dashed
+  stubs = [f"{e['target']}'" for e in g["edges"] if e.get("feedback")]  # where a neuron writes a state
+  nodes = sorted([n["id"] for n in g["nodes"]] + stubs)
+  assert sorted(t.replace("&#39;", "'") for k, t in titles if k == "node") == nodes
+  assert sorted(t.replace("&#45;&gt;", "->").replace("&#39;", "'") for k, t in titles if k == "edge") == \
+    sorted(f"{e['source']}->{e['target']}" + ("'" if e.get("feedback") else "") for e in g["edges"])
+  assert svg.count('class="edge"') == len(g["edges"])
+  assert svg.count("stroke-dasharray") >= len(stubs)  # feedback is dashed
 
 
 def test_render_colours_nodes_and_edges_by_value():
@@ -2296,11 +2298,15 @@ def test_render_colours_nodes_and_edges_by_value():
 
 
 def test_render_edge_labels_are_the_graphs_weights():
+  # --weights: every weight; by default the weights into the outputs only (colour and thickness show the rest)
   g = graph.load_graph(str(ROOT / "examples" / "cpu.json"))
-  source = render.draw(g).source
-  labels = dict(((a, b), w) for a, b, w in re.findall(r'^\s*(\w+) -> (\w+) \[.*?label="?([^" \]]+)', source, re.M))
-  want = {(e["source"], e["target"]): render.fmt(e["weight"]) for e in g["edges"] if not e.get("feedback")}
-  assert labels == want and any(w.startswith("-") for w in want.values())
+  for weights, into in ((True, ("neuron", "output")), (False, ("output",))):
+    source = render.draw(g, weights=weights).source
+    labels = dict(((a, b), w) for a, b, w in re.findall(r'^\s*(\w+) -> (\w+) \[.*?label="?([^" \]]+)', source, re.M))
+    kind = {n["id"]: n["kind"] for n in g["nodes"]}
+    want = {(e["source"], e["target"]): render.fmt(e["weight"]) for e in g["edges"]
+            if not e.get("feedback") and kind[e["target"]] in into}
+    assert labels == want and any(w.startswith("-") for w in want.values())
 
 
 def test_the_program_claims_every_sequence_only_when_every_state_was_explored(tmp_path):
