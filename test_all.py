@@ -2283,6 +2283,35 @@ def test_render_svg_has_one_shape_per_node_and_edge(trained_delay1, tmp_path):
   assert svg.count("stroke-dasharray") >= len(stubs)  # feedback is dashed
 
 
+def test_the_drawing_runs_left_to_right_and_its_crossings_are_counted_as_dot_lays_it_out():
+  # in dot's own layout of render.py's .dot: every node and edge of the graph, each state once; every edge that is
+  # not feedback goes from left to right; the feedback goes to the state's stub. The crossing count against
+  # hand-made layouts: an X crosses once, two edges from one node never; the small examples cross at most once
+  # and the big ones are no taller than 1.5 times their width.
+  import bench
+  def line(tail, head, p, q):  # a straight edge as the one cubic piece dot would give it
+    p, q = np.array(p, float), np.array(q, float)
+    return {"tail": tail, "head": head, "_draw_": [{"op": "b", "points": [p, p + (q - p) / 3, p + 2 * (q - p) / 3, q]}]}
+  hand = {"objects": [{"_gvid": i, "name": n} for i, n in enumerate("abcdef")],
+          "edges": [line(0, 3, (0, 0), (10, 10)), line(1, 2, (0, 10), (10, 3)), line(0, 2, (0, 0), (10, 3)),
+                    line(4, 5, (20, 0), (30, 10))]}
+  assert bench.edge_crossings(hand) == 1  # a->d and b->c; a->c shares a node with each
+  assert bench.edge_crossings(bench.dot_layout("digraph { rankdir=LR; a -> b; a -> c; d -> e }")) == 0
+  for name in ("delay1", "delay2", "parens", "replace111", "gated", "cpu"):
+    g = graph.load_graph(str(ROOT / "examples" / f"{name}.json"))
+    layout = bench.dot_layout(render.draw(g).source)
+    at = {o["name"]: float(o["pos"].split(",")[0]) for o in layout["objects"] if "pos" in o}
+    stubs = {f"{e['target']}'" for e in g["edges"] if e.get("feedback")}
+    assert set(at) == {n["id"] for n in g["nodes"]} | stubs, name
+    for e in g["edges"]:
+      target = f"{e['target']}'" if e.get("feedback") else e["target"]
+      assert at[e["source"]] < at[target], (name, e)
+    x0, y0, x1, y1 = map(float, layout["bb"].split(","))
+    assert (y1 - y0) <= 1.5 * (x1 - x0), name
+    if name not in ("gated", "cpu"):
+      assert bench.edge_crossings(layout) <= 1, name
+
+
 def test_render_colours_nodes_and_edges_by_value():
   xor = hand_graph([inp(0), inp(1), neuron("o0", -1.0), out(0, 0.5)],
                    [edge("in0", "c0_o0", -1.0), edge("in1", "c0_o0", -1.0), edge("c0_o0", "out0", 1.0)])

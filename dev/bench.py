@@ -152,6 +152,59 @@ def prune_scaling(sizes: list[int], work: Path) -> list[dict]:
   return rows
 
 
+def drawing_figures() -> list[dict]:
+  """Every graph in examples/ as render.py draws it (.dot), laid out by Graphviz's dot: the edges, the pairs of
+  edges that do not share a node and whose splines cross (edge_crossings), and the drawing's height over its width."""
+  import render
+  rows = []
+  for path in sorted((HERE / "examples").glob("*.json")):
+    g = graph.load_graph(str(path))
+    layout = dot_layout(render.draw(g).source)
+    x0, y0, x1, y1 = map(float, layout["bb"].split(","))
+    rows.append({"graph": path.name, "edges": len(layout.get("edges", [])), "crossings": edge_crossings(layout),
+                 "height_over_width": f"{(y1 - y0) / (x1 - x0):.2f}"})
+  return rows
+
+
+def dot_layout(source: str) -> dict:
+  """Graphviz's own layout of a DOT source: `dot -Tjson`."""
+  return json.loads(subprocess.run(["dot", "-Tjson"], input=source.encode(), capture_output=True, check=True).stdout)
+
+
+def edge_crossings(layout: dict, samples: int = 16) -> int:
+  """How many pairs of edges that share no node cross, in a `dot -Tjson` layout: each edge's spline (its cubic
+  Bezier pieces, `samples` points a piece) as a polyline, two polylines crossing where a segment of one properly
+  crosses a segment of the other."""
+  names = {o["_gvid"]: o["name"] for o in layout.get("objects", [])}
+  lines = []
+  for e in layout.get("edges", []):
+    points = next((op["points"] for op in e.get("_draw_", []) if op["op"] in ("b", "B")), None)
+    if points:
+      lines.append(({names[e["tail"]], names[e["head"]]}, bezier_polyline(np.array(points, float), samples)))
+  return sum(not (ends & other_ends) and polylines_cross(p, q)
+             for i, (ends, p) in enumerate(lines) for other_ends, q in lines[i + 1:])
+
+
+def bezier_polyline(points: np.ndarray, samples: int) -> np.ndarray:
+  """Points along a spline of cubic Bezier pieces (points: 1 + 3k control points)."""
+  t = np.linspace(0, 1, samples + 1)[1:, None]
+  out = [points[:1]]
+  for i in range(0, len(points) - 3, 3):
+    p0, p1, p2, p3 = points[i:i + 4]
+    out.append((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t ** 2 * p2 + t ** 3 * p3)
+  return np.concatenate(out)
+
+
+def polylines_cross(p: np.ndarray, q: np.ndarray) -> bool:
+  """Whether a segment of polyline p properly crosses one of q (each pair of segments at once, in numpy)."""
+  a, b, c, d = p[:-1, None], p[1:, None], q[None, :-1], q[None, 1:]
+
+  def side(u, v, w):  # the sign of the turn u -> v -> w
+    turn = (v[..., 0] - u[..., 0]) * (w[..., 1] - u[..., 1]) - (v[..., 1] - u[..., 1]) * (w[..., 0] - u[..., 0])
+    return np.sign(turn)
+  return bool(np.any((side(a, b, c) * side(a, b, d) < 0) & (side(c, d, a) * side(c, d, b) < 0)))
+
+
 def readout_times(repeats: int = 20) -> list[dict]:
   """The readout of every graph in examples/ (what render.py does for -o x.txt and -o x.py: explore, the machine,
   the gates, the program), best of `repeats` in ms, each from cold caches as in a fresh render.py; and the time
@@ -284,6 +337,8 @@ def main():
                   "prune again while it shrinks (extra flags after -- go to grow.py)")
   ap.add_argument("--readout", action="store_true", help="instead: time the readout (render.py -o x.txt, -o x.py) "
                   "and the proof (prove.py) of every graph in examples/")
+  ap.add_argument("--drawings", action="store_true", help="instead: how each graph in examples/ draws (render.py's "
+                  ".dot in Graphviz's layout): its edges, the pairs of them that cross, its height over its width")
   ap.add_argument("--speed", action="store_true", help="instead: train.py's speed at a small setting and at the "
                   "write-up's gated scale (start-up on a cold and a warm compile cache, ms per step), beside PyTorch "
                   "eager when torch is installed")
@@ -318,6 +373,9 @@ def main():
   if args.speed:
     print(markdown(train_speed(work), ["setting", "task", "cells", "batch", "seq_len", "cold_start_s", "warm_start_s",
                                        "ms_per_step", "torch_ms", "ratio", "error"]))
+    return
+  if args.drawings:
+    print(markdown(drawing_figures(), ["graph", "edges", "crossings", "height_over_width"]))
     return
   if args.readout:
     print(markdown(readout_times(), ["graph", "readout_ms", "machine", "prove_s", "proven", "how"]))
