@@ -8,11 +8,13 @@ Out: a drawing, its format chosen by the suffix of -o: .dot (Graphviz source), .
      -o NAME.txt each neuron's truth table and boolean expression; --fsm the graph's minimized state machine
      (prove.py finds it; drawn, .dot .svg .png .pdf).
 
-Neurons are squares, states circles, inputs and outputs IN/OUT boxes; every edge is labelled with its weight,
-the feedback edge from a recurrent neuron into its state is dashed (it acts when the timestep advances), and
-each cell is a cluster. Colours run from blue (-1) through white to red (+1). By default edges are coloured by
-the sign of their weight; with --inputs every node is coloured by its value at --step and every edge by
-source value x weight, as the graph computes them (graph.evaluate).
+One step of the graph, left to right: the inputs and states (what a step reads) in the first column, each neuron in
+a column of its own after what it reads, the outputs last. Neurons are squares, states circles, inputs and outputs
+IN/OUT boxes; a recurrent neuron ends in a dashed stub "→ s0" naming the state it writes (it acts when the timestep
+advances). Colours run from blue (-1) through white to red (+1); an edge is thicker for a larger |weight|, and the
+weights into the outputs are written out (--weights: every weight). By default edges are coloured by the sign of
+their weight; with --inputs every node is coloured by its value at --step and every edge by source value x weight,
+as the graph computes them (graph.evaluate).
 
   python render.py bonsai.json -o bonsai.svg
   python render.py bonsai.json --inputs=-1,1,1,-1 --step 2 -o step2.png  # one input per step ('=': it starts with -)
