@@ -52,7 +52,7 @@ from graph import (
   task_of,
   write_output,
 )
-from tasks import ArgumentParser, TaskError, checked_sample, checked_target, get_task
+from tasks import ArgumentParser, TaskError, checked_sample, checked_target, get_task, io_names
 
 GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
 TITLE_CHARS = 100  # of a task name or --inputs in a drawing's title: dot refuses a string over 16384 characters
@@ -114,18 +114,18 @@ def values_at(graph: dict, task, text: str, step: int | None) -> tuple[dict[str,
   return {nid: float(v[0, t]) for nid, v in record.items()}, t, steps
 
 
-def short_name(node: dict, cells: bool = False) -> str:
-  """A node's name in a drawing: IN0, OUT0, and a cell's states and neurons without their cell (unless there are
-  several cells: then "c1 s0")."""
+def short_name(node: dict, cells: bool = False, named: dict | None = None) -> str:
+  """A node's name in a drawing: the task's name for an input or output (named: id -> name), else IN0, OUT0; a
+  cell's states and neurons without their cell (unless there are several cells: then "c1 s0")."""
   nid = node["id"]
   if node["kind"] in ("input", "output"):
-    return nid.upper()
+    return (named or {}).get(nid, nid.upper())
   return nid.replace("_", " ", 1) if cells else nid.split("_", 1)[-1]
 
 
-def node_label(node: dict, value: float | None, cells: bool = False) -> str:
+def node_label(node: dict, value: float | None, cells: bool = False, named: dict | None = None) -> str:
   kind = node["kind"]
-  lines = [short_name(node, cells)]
+  lines = [short_name(node, cells, named)]
   if kind in ("neuron", "output") and node["bias"] != 0:
     lines.append(f"b {fmt(node['bias'])}")
   if kind == "state":
@@ -135,13 +135,13 @@ def node_label(node: dict, value: float | None, cells: bool = False) -> str:
   return dot_text("\n".join(lines))
 
 
-def node_attrs(node: dict, value: float | None, cells: bool = False) -> dict:
+def node_attrs(node: dict, value: float | None, cells: bool = False, named: dict | None = None) -> dict:
   shape = {"input": "box", "output": "box", "state": "circle", "neuron": "square"}[node["kind"]]
   fill = colour(value) if value is not None else "white"
   dark = value is not None and abs(value) > 0.6
   style = "filled,rounded,bold" if node["kind"] in ("input", "output") else "filled"
   return {"shape": shape, "style": style, "fillcolor": fill, "fontcolor": "white" if dark else "black",
-          "label": node_label(node, value, cells)}
+          "label": node_label(node, value, cells, named)}
 
 
 def edge_attrs(edge: dict, values: dict | None, label: bool) -> dict:
@@ -180,11 +180,13 @@ def columns(graph: dict) -> dict[str, int]:
   return col
 
 
-def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool = False) -> graphviz.Digraph:
+def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool = False,
+         names: tuple[list, list] | None = None) -> graphviz.Digraph:
   """The graph as a graphviz.Digraph, one step of it laid out left to right in columns (see columns()): each state
   drawn once, where it is read; the neuron that writes its next value ends in a small stub that names the state
   (a dashed edge to a node named after the state, with a prime). Edge labels: the weights into the outputs, or
-  every weight with weights=True; colour and thickness show the others."""
+  every weight with weights=True; colour and thickness show the others. names: the task's names for the inputs and
+  the outputs (tasks.io_names)."""
   dot = graphviz.Digraph("bonsai", graph_attr={"rankdir": "LR", "label": dot_text(title), "labelloc": "t",
                                                 "fontsize": "16", "fontname": "Helvetica", "nodesep": "0.25",
                                                 "ranksep": "0.55", "newrank": "true"},
@@ -192,6 +194,8 @@ def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool
                          edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"})
   col, node = columns(graph), {n["id"]: n for n in graph["nodes"]}
   cells = len({n.get("cell") for n in graph["nodes"] if n["kind"] in ("state", "neuron")}) > 1
+  ins, outs = names or ([], [])
+  named = {**{f"in{i}": n for i, n in enumerate(ins)}, **{f"out{i}": n for i, n in enumerate(outs)}}
   by_column = {}
   for nid, c in col.items():
     by_column.setdefault(c, []).append(nid)
@@ -199,7 +203,7 @@ def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool
     with dot.subgraph() as same:
       same.attr(rank="same")
       for nid in nids:
-        same.node(nid, **node_attrs(node[nid], None if values is None else values[nid], cells))
+        same.node(nid, **node_attrs(node[nid], None if values is None else values[nid], cells, named))
   for edge in graph["edges"]:
     source, target = edge["source"], edge["target"]
     if edge.get("feedback"):  # the stub: right after the neuron, not a loop back across the picture
@@ -220,7 +224,7 @@ def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: in
   if inputs:
     values, t, steps = values_at(graph, task, inputs, step)
     title += f"\nstep {t} of {steps}, inputs {shorten(inputs)}"
-  dot = draw(graph, values, title, weights)
+  dot = draw(graph, values, title, weights, io_names(task))
   return dot_output(dot, suffix, name)
 
 
@@ -248,8 +252,9 @@ def state_label(rows: np.ndarray, clear: np.ndarray, ids: list, boxed: bool = Fa
   def one(key):
     parts = [("+" if v > 0 else "-" if v < 0 else "0") if c else f"{v:.3g}" for v, c in zip(key, clear, strict=True)]
     return "".join(parts) if clear.all() else " ".join(parts)
-  if boxed:
-    return [f"{i} {lo:.3g}..{hi:.3g}" for i, lo, hi in zip(ids, *rows, strict=True)]
+  if boxed:  # a sign where the whole range has one
+    return [f"{i} {'+' if lo > 0 else '-' if hi < 0 else f'{lo:.3g}..{hi:.3g}'}" for i, lo, hi in zip(ids, *rows,
+                                                                                                       strict=True)]
   if len(rows) <= 4:
     return [one(r) for r in rows]
   spans = ["±" if c and col.min() < 0 < col.max() else "+" if c and col.min() > 0 else "-" if c else
@@ -259,14 +264,32 @@ def state_label(rows: np.ndarray, clear: np.ndarray, ids: list, boxed: bool = Fa
   return [f"{i} {span}" for i, span in zip(ids, spans, strict=True)] + [f"({len(rows)} vectors)"]
 
 
-def machine_dot(fsm: dict, title: str, patterns) -> graphviz.Digraph:
+def condition(found: list[str], names: list[str]) -> str:
+  """Patterns of + - * (readout.patterns': the fewest that cover an arrow's inputs) as a formula over the named
+  inputs: a ∧ ¬b for +-*, the patterns joined by ∨; "any" when one pattern takes every input."""
+  terms = [" ∧ ".join(n if c == "+" else f"¬{n}" for c, n in zip(p, names, strict=True) if c != "*") or "any"
+           for p in found]
+  return " ∨ ".join(f"({t})" if " ∧ " in t and len(terms) > 1 else t for t in terms)
+
+
+def arrow_label(found: list[str], outputs: tuple, names: tuple[list, list] | None) -> list[str]:
+  """An arrow's label: `inputs / outputs`, as patterns and signs, or in the task's names (one line)."""
+  if not names or not names[0]:
+    return [f"{p} / {''.join('+' if v else '-' for v in outputs)}" for p in found]
+  outs = ", ".join(f"{n}={'+' if v else '-'}" for n, v in zip(names[1], outputs, strict=True))
+  return [f"{condition(found, names[0])} / {outs}"]
+
+
+def machine_dot(fsm: dict, title: str, patterns, names: tuple[list, list] | None = None) -> graphviz.Digraph:
   """The machine for Graphviz: a circle per state (labelled with the state vectors it stands for), an arrow per
-  move labelled `inputs / outputs`, its inputs merged into few patterns by patterns(symbols, chosen) (readout's)."""
+  move labelled `inputs / outputs`, its inputs merged into few patterns by patterns(symbols, chosen) (readout's);
+  with names (the task's inputs' and outputs', tasks.io_names), each arrow says it with them: `a ∧ ¬b / y=+`."""
   text = [title, fsm["summary"], fsm["detail"]]
   if fsm["states"]:
     what = "signs" if fsm["clear"].all() else "ranges" if fsm.get("boxes") else "values"
-    text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}; "
-                "an arrow: inputs / outputs (+ true, - false, * either)")
+    arrow = "a condition on the inputs / the outputs (+ true, - false)" if names and names[0] else \
+      "inputs / outputs (+ true, - false, * either)"
+    text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}; an arrow: {arrow}")
   dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
                                             "label": dot_text("\n".join(t for t in text if t))},
                          node_attr={"shape": "circle", "fontname": "Helvetica"},
@@ -284,9 +307,9 @@ def machine_dot(fsm: dict, title: str, patterns) -> graphviz.Digraph:
   for q, a, o, nx in fsm["edges"]:
     moves.setdefault((q, nx), {}).setdefault(o, []).append(a)
   for (q, nx), by_out in moves.items():
-    text = [f"{p} / {''.join('+' if v else '-' for v in o)}" for o, syms in sorted(by_out.items())
-            for p in patterns(fsm["symbols"], syms)]
-    dot.edge(f"q{q}", f"q{nx}" if nx >= 0 else "unseen", "\n".join(text))
+    text = [line for o, syms in sorted(by_out.items())
+            for line in arrow_label(patterns(fsm["symbols"], syms), o, names)]
+    dot.edge(f"q{q}", f"q{nx}" if nx >= 0 else "unseen", dot_text("\n".join(text)))
   if any(nx < 0 for *_, nx in fsm["edges"]):
     dot.node("unseen", "not seen", shape="plaintext")
   return dot
@@ -375,7 +398,8 @@ def readout_output(graph: dict, task, suffix: str, out: str | None, source: str)
     return readout.report(graph, exp).encode(), ""
   machine = prove.machine(graph, exp, boxes=True, task=task)
   title = f"{shorten(graph['graph']['task'])}: {format_size(size(graph))}"
-  return dot_output(machine_dot(machine, title, readout.patterns), suffix, name), f"{title}; {machine['note']}"
+  dot = machine_dot(machine, title, readout.patterns, io_names(task))
+  return dot_output(dot, suffix, name), f"{title}; {machine['note']}"
 
 
 def page_output(graph: dict, task, inputs: str | None, step: int | None, note: str, name: str = "graph") -> bytes:

@@ -22,6 +22,7 @@ Run `python tasks.py` to list the tasks, `python tasks.py NAME` to see a sample.
 import argparse
 import hashlib
 import importlib.util
+import keyword
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,9 @@ class Task:
   # (start, step): the task as a machine, for a proof on a task with its own sampler (prove.py). step(state,
   # inputs as a tuple of ±1) -> (next state, outputs), or None for an input the sampler never draws there
   machine: tuple | None = None
+  # names for the inputs and the outputs (Python identifiers), which the drawings and the machine use; None: in0..
+  input_names: tuple[str, ...] | None = None
+  output_names: tuple[str, ...] | None = None
 
   def sample_inputs(self, rng: np.random.Generator, batch: int, length: int) -> np.ndarray:
     if self.inputs is not None:
@@ -134,6 +138,14 @@ class Task:
     if unknown:
       raise TaskError(f"task {self.name}: unknown config keys {sorted(unknown)} (known: {sorted(DEFAULTS)})")
     return {**DEFAULTS, "cells": generic_cells(self.n_in), **(self.config or {})}
+
+
+def io_names(task) -> tuple[list[str], list[str]]:
+  """The task's names for its inputs and outputs, in0.. and out0.. where it names none (task None: no names)."""
+  if task is None:
+    return [], []
+  return [list(getattr(task, key, None) or [f"{prefix}{i}" for i in range(n)])
+          for key, prefix, n in (("input_names", "in", task.n_in), ("output_names", "out", task.n_out))]
 
 
 def generic_cells(n_in: int) -> str:
@@ -252,27 +264,31 @@ def cpu_step(regs: tuple, x: tuple):
 
 TASKS = {t.name: t for t in [
   Task(name="delay1", states=2, n_in=1, n_out=1, target=lambda x: shift(x, 1),
-       config={"steps": 1000, "seq_len": 10}, about="y[n] = x[n-1], -1 at first"),
+       config={"steps": 1000, "seq_len": 10}, about="y[n] = x[n-1], -1 at first", input_names=("x",),
+       output_names=("y",)),
   Task(name="delay2", states=4, n_in=1, n_out=1, target=lambda x: shift(x, 2),
        config={"steps": 2000, "seq_len": 10},
-       about="y[n] = x[n-2], -1 for the first two steps"),
+       about="y[n] = x[n-2], -1 for the first two steps", input_names=("x",), output_names=("y",)),
   Task(name="loop3", states=3, n_in=1, n_out=1, target=loop3,
        config={"steps": 2000, "seq_len": 10, "lr": 0.03},
-       about="-1, -1, +1 repeating; the input is ignored"),
+       about="-1, -1, +1 repeating; the input is ignored", input_names=("x",), output_names=("y",)),
   Task(name="parens", states=9, n_in=1, n_out=1, target=parens, inputs=parens_inputs, machine=(0, parens_step),
        config={"steps": 5000, "seq_len": 40, "factor": 1.0, "reg_from": 0.3, "reg_intensity": 0.15},
-       about="( is -1, ) is +1, valid prefixes up to depth 8; +1 when balanced"),
+       about="( is -1, ) is +1, valid prefixes up to depth 8; +1 when balanced", input_names=("close",),
+       output_names=("balanced",)),
   Task(name="replace111", states=3, n_in=1, n_out=1, target=replace111,
        config={"steps": 2000, "seq_len": 10},
-       about="each +1 input makes the output +1 for 3 steps"),
+       about="each +1 input makes the output +1 for 3 steps", input_names=("x",), output_names=("y",)),
   Task(name="gated", states=4, n_in=3, n_out=1, target=gated, inputs=gated_inputs, machine=(0, gated_step),
        config={"steps": 24000, "seq_len": 8, "windows": 10, "lr": 0.01, "leak": 0.01, "factor": 0.0,
                "state_noise": 0.1, "reg_from": 0.5, "reg_intensity": 0.15},
-       about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)"),
+       about="inputs change_mode, a, b; mode cycles XOR AND NOR NAND; y = mode(a, b)",
+       input_names=("change_mode", "a", "b"), output_names=("y",)),
   Task(name="cpu", states=4, n_in=3, n_out=1, target=cpu, machine=((-1.0, -1.0), cpu_step),
        config={"steps": 24000, "seq_len": 16, "windows": 10, "lr": 0.01, "reg_from": 0.5,
                "reg_intensity": 0.15, "state_noise": 0.1},
-       about="mini CPU: [opcode, rx, operand] on two registers; y = value written"),
+       about="mini CPU: [opcode, rx, operand] on two registers; y = value written",
+       input_names=("copy", "rx", "operand"), output_names=("written",)),
 ]}
 
 
@@ -309,6 +325,11 @@ def check_task(task: Task, where: str) -> Task:
     raise TaskError(f"{where}: states must be a positive whole number (its smallest machine's), not {states!r}")
   if machine is not None and not (isinstance(machine, tuple) and len(machine) == 2 and callable(machine[1])):
     raise TaskError(f"{where}: machine must be (start state, step function), not {str(machine)[:80]}")
+  for key, n in (("input_names", task.n_in), ("output_names", task.n_out)):
+    names = getattr(task, key, None)
+    if names is not None and not (isinstance(names, tuple | list) and len(names) == n and len(set(names)) == n and all(
+        isinstance(v, str) and v.isidentifier() and not keyword.iskeyword(v) and len(v) <= 40 for v in names)):
+      raise TaskError(f"{where}: {key} must be {n} different Python names (a tuple of str), not {str(names)[:80]}")
   checked_sample(task, np.random.default_rng(0), 16, 24, where)
   return task
 

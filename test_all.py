@@ -2312,6 +2312,46 @@ def test_the_drawing_runs_left_to_right_and_its_crossings_are_counted_as_dot_lay
       assert bench.edge_crossings(layout) <= 1, name
 
 
+def test_machines_and_drawings_speak_in_the_tasks_names():
+  # gated's and cpu's machines: each arrow's condition, read back by a small parser of its own, holds on exactly the
+  # inputs that take that arrow with those outputs (the machine's table), and it has the fewest terms any cover by
+  # patterns of + - * has (brute force over every set of patterns); the drawing names the inputs and outputs
+  def holds(text, names, symbol):
+    value = dict(zip(names, (v > 0 for v in symbol), strict=True))
+    def term(t):
+      return all(not value[f[1:]] if f.startswith("¬") else value[f] for f in t.strip("()").split(" ∧ "))
+    return text == "any" or any(term(t) for t in text.split(" ∨ "))
+  def fewest(chosen, k):
+    cubes = [c for c in itertools.product("+-*", repeat=k)]
+    inside = {c: {a for a, s in enumerate(itertools.product([-1, 1], repeat=k))
+                  if all(p == "*" or (p == "+") == (v > 0) for p, v in zip(c, s, strict=True))} for c in cubes}
+    useful = [c for c in cubes if inside[c] <= chosen]
+    for n in range(1, len(chosen) + 1):
+      if any(set().union(*(inside[c] for c in pick)) == chosen for pick in itertools.combinations(useful, n)):
+        return n
+  for name in ("gated", "cpu"):
+    g, task = graph.load_graph(str(ROOT / "examples" / f"{name}.json")), tasks.TASKS[name]
+    ins, outs = tasks.io_names(task)
+    fsm = prove.machine(g, prove.explore(g, task), boxes=True, task=task)
+    source = render.machine_dot(fsm, name, readout.patterns, (ins, outs)).source
+    symbols = [tuple(s) for s in np.asarray(fsm["symbols"]).tolist()]
+    moves = {}
+    for q, a, o, q2 in fsm["edges"]:
+      moves.setdefault((q, q2, o), set()).add(a)
+    for (q, q2, o), chosen in moves.items():
+      want = ", ".join(f"{n}={'+' if v else '-'}" for n, v in zip(outs, o, strict=True))
+      lines = re.findall(rf'q{q} -> q{q2} \[label="([^"]*)"', source)[0].split("\n")
+      text = next(line.rsplit(" / ", 1)[0] for line in lines if line.endswith(" / " + want))
+      assert {a for a, s in enumerate(symbols) if holds(text, ins, s)} == chosen, (name, text)
+      assert len(text.split(" ∨ ")) == fewest(chosen, len(ins)), (name, text)
+    assert f"label={ins[0]}" in render.draw(g, names=(ins, outs)).source.replace('"', "")
+  bad = tasks.Task(name="b", n_in=2, n_out=1, target=lambda x: x[..., :1], input_names=("a", "a"))
+  with pytest.raises(tasks.TaskError, match="input_names must be 2 different Python names"):
+    tasks.check_task(bad, "task b")
+  with pytest.raises(tasks.TaskError, match="output_names"):
+    tasks.check_task(tasks.Task(name="b", n_in=1, n_out=1, target=lambda x: x, output_names=("not a name",)), "b")
+
+
 def test_render_colours_nodes_and_edges_by_value():
   xor = hand_graph([inp(0), inp(1), neuron("o0", -1.0), out(0, 0.5)],
                    [edge("in0", "c0_o0", -1.0), edge("in1", "c0_o0", -1.0), edge("c0_o0", "out0", 1.0)])
