@@ -18,6 +18,7 @@ become arithmetic with the exact weights.
 import functools
 import itertools
 import linecache
+import textwrap
 
 import numpy as np
 
@@ -305,13 +306,15 @@ def variables(t: tuple) -> set:
 
 # ---- the equivalent program ----
 
-def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "") -> str:
+def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "",
+            names: tuple[list, list] | None = None) -> str:
   """A runnable Python program with the graph's outputs: a boolean expression per output and state update where the
   graph acts boolean (gates that feed one gate are folded into it), arithmetic with the exact weights elsewhere.
-  filename: the program's own name, for its usage line; source: the graph file it was read out of, if any."""
+  filename: the program's own name, for its usage line; source: the graph file it was read out of, if any; names:
+  the task's names for its inputs and outputs (tasks.io_names), said in the docstring."""
   code, act = body(plan(graph, exp), exp), graph["graph"]["activation"]
   act_text = "\n\n" + activation_source(act["factor"], act["leak"]) if "act(" in code else ""
-  return header(exp, filename, source) + act_text + "\n\ndef run(xs):\n" + code + "\n" + MAIN
+  return header(exp, filename, source, names) + act_text + "\n\ndef run(xs):\n" + code + "\n" + MAIN
 
 
 def plan(graph: dict, exp: dict) -> dict:
@@ -432,20 +435,25 @@ def body(w: dict, exp: dict) -> str:
   return "\n".join(ln if len(ln) <= 120 else ln + "  # noqa: E501" for ln in code)
 
 
-def header(exp: dict, filename: str, source: str) -> str:
+def header(exp: dict, filename: str, source: str, names: tuple[list, list] | None = None) -> str:
   """The program's docstring (what it computes, how to run it, what it was checked on), imports and N_IN."""
   n_in = exp["n_in"]
   example = "1 -1 -1" if n_in == 1 else " ".join(",".join("1" if (i + t) % 2 else "-1" for i in range(n_in))
                                                   for t in range(2))
   where = f"  {source}\n" if source else ""  # on a line of its own: a long path is then no lint error
   everywhere = ",\nso run(xs) gives the graph's outputs on every input sequence" if exp["complete"] else ""
+  ins, outs = names or ([], [])
+  pairs = [f"{kind}{i} = {n}" for kind, given in (("in", ins), ("out", outs)) for i, n in enumerate(given)
+           if n != f"{kind}{i}"]
+  named = "\n" + textwrap.fill(f"The task's names: {', '.join(pairs)}.", 110) if pairs else ""
   doc = f"""{exp["task"]}: what the graph {"below " if source else ""}computes, as a program read out of it by \
 render.py.
 {where}
 run(xs): xs is a list of timesteps, each a tuple of {n_in} input{"s" if n_in > 1 else ""} (1 or -1); it returns the \
 outputs of every step.
 As a script: `python {filename} {example}` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1. Each line agrees with the graph on
+Names are the graph's node ids; True stands for +1, False for -1.{named}
+Each line agrees with the graph on
 {exp["how"]}{everywhere}.
 """
   return f'''"""{docstring_text(doc)}"""

@@ -393,7 +393,7 @@ def readout_output(graph: dict, task, suffix: str, out: str | None, source: str)
   prove, readout = companion("prove", output), companion("readout", output)
   exp, name = prove.explore(graph, task), "<stdin>" if source == "-" else source
   if suffix == ".py":
-    return readout.program(graph, exp, Path(out).name, name).encode(), ""
+    return readout.program(graph, exp, Path(out).name, name, io_names(task)).encode(), ""
   if suffix == ".txt":
     return readout.report(graph, exp).encode(), ""
   machine = prove.machine(graph, exp, boxes=True, task=task)
