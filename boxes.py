@@ -207,19 +207,19 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
                      "on every allowed input into the next state's box, and every output there has the machine's sign")
   whys = [f"with a box for each of the machine's states, {why}"]
   for side in SIDES:
-    found, why = cell_boxes(graph, task, table, side)
+    found, why, budget = cell_boxes(graph, task, table, side)
     if found:
       return found, (f"the cells of side {side:g} of the state space: {len(found['cells'])} pairs of (cell, machine "
                      "state) reached from the initial state's cell, each cell on every input the machine allows "
                      "going to every cell its image touches (interval arithmetic), and every output there has the "
                      "machine's sign")
     whys.append(f"with cells of side {side:g}, {why}")
-    if "more than" in why:  # finer cells only reach more
+    if budget:  # finer cells only reach more
       break
   return None, "; ".join(whys)
 
 
-def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None, str]:
+def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None, str, bool]:
   """The state space cut into cells (boxes of side `side` on a grid), as a machine that may go to several cells:
   from (the initial state vector's cell, the machine's start), every (cell, machine state) pair that one step
   reaches on an input the machine allows, where a cell goes to every cell that its image (interval_step of its
@@ -227,9 +227,11 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
   state vector is always in a cell reached with the machine's state (by induction over the steps): proven. Unlike
   the boxes grown from sampled runs, nothing here is seeded by samples or merged into a hull. The search goes
   breadth first, SLICE pairs at a time in numpy (pairs are rows of ints: cell index..., machine state).
-  Returns ({"side", "cells": the pairs reached, as tuples}, "") or (None, why not)."""
+  Returns ({"side", "cells": the pairs reached, as tuples}, "", False) or (None, why not, whether it ran out of its
+  budget of cells: then finer cells would only reach more; else an output was undecided, which finer cells may
+  decide)."""
   if why := unshaped(graph["graph"]["activation"]):
-    return None, why
+    return None, why, True
   compiled, symbols = compile_steps(graph), all_symbols(task.n_in)
   machine = table_arrays(table, len(symbols), task.n_out)
   init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
@@ -237,22 +239,22 @@ def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None
   while len(frontier):
     found = []
     for pairs in np.array_split(frontier, -(-len(frontier) // SLICE)):
-      images, why = cell_images(graph, compiled, symbols, machine, pairs, side)
+      images, why, budget = cell_images(graph, compiled, symbols, machine, pairs, side)
       if images is None:
-        return None, f"{why} ({len(seen)} pairs reached before this step)"
+        return None, f"{why} ({len(seen)} pairs reached before this step)", budget
       known = np.concatenate([seen, *found])
       found.append(new_pairs(*images, known, most=CELLS_MAX - len(known)))
       if len(known) + len(found[-1]) > CELLS_MAX:
-        return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached"
+        return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached", True
     frontier = np.concatenate(found)
     seen = np.concatenate([seen, frontier])
-  return {"side": side, "cells": set(map(tuple, seen.tolist()))}, ""
+  return {"side": side, "cells": set(map(tuple, seen.tolist()))}, "", False
 
 
 def cell_images(graph: dict, compiled: dict, symbols: np.ndarray, machine: tuple, pairs: np.ndarray, side: float):
   """One step of cell_boxes from some (cell, machine state) pairs on every input the machine allows: ((low, high)
-  cell indices of each image's box of cells, the machine's next state), "") or (None, why not: an output
-  undecided or of the wrong sign, or an image too wide or not finite)."""
+  cell indices of each image's box of cells, the machine's next state), "", False) or (None, why not: an output
+  undecided or of the wrong sign, or an image too wide or not finite, and whether that is the budget's limit)."""
   allowed, goes, want = machine
   cells, q = pairs[:, :-1], pairs[:, -1]
   slack = EPS * (1 + np.abs(cells) * side)  # a vector's cell comes from a rounded division: take its edges too
@@ -262,16 +264,16 @@ def cell_images(graph: dict, compiled: dict, symbols: np.ndarray, machine: tuple
   if undecided.any():
     i, a, o = map(int, np.argwhere(undecided)[0])
     return None, (f"in state {q[i]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
-                  f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[q[i], a, o]:+.0f}")
+                  f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[q[i], a, o]:+.0f}"), False
   reach_low, reach_high = np.floor(low / side), np.floor(high / side)  # the cells each image touches, as floats
   spans = np.prod(reach_high - reach_low + 1, axis=2)
   wide = allowed[q] & ~((spans <= CELLS_MAX) & np.all((np.abs(reach_low) < 2 ** 62) & (np.abs(reach_high) < 2 ** 62),
                                                         axis=2))  # (NaN fails too)
   if wide.any():
     i, a = map(int, np.argwhere(wide)[0])
-    return None, f"in state {q[i]} on input {a}, a cell's image spans more than {CELLS_MAX} cells"
+    return None, f"in state {q[i]} on input {a}, a cell's image spans more than {CELLS_MAX} cells", True
   i, a = np.nonzero(allowed[q])
-  return (reach_low[i, a].astype(np.int64), reach_high[i, a].astype(np.int64), goes[q[i], a]), ""
+  return (reach_low[i, a].astype(np.int64), reach_high[i, a].astype(np.int64), goes[q[i], a]), "", False
 
 
 def table_arrays(table: dict, n_symbols: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1680,8 +1680,8 @@ def test_cell_search_enumerates_each_touched_pair_once_and_keys_rows_exactly(mon
   g = hand_graph([inp(0), state(0, 0.5), neuron("r0", 0.0), out(0, 1.0)],
                  [edge("c0_s0", "c0_r0", 1e308), edge("c0_r0", "c0_s0", 1.0)], task="one")
   with np.errstate(over="ignore", invalid="ignore"):  # the state's next value overflows: that is the point
-    found, why = boxes.cell_boxes(g, always, prove.machine_table(always), 0.05)
-  assert found is None and "spans more than" in why, why
+    found, why, budget = boxes.cell_boxes(g, always, prove.machine_table(always), 0.05)
+  assert found is None and budget and "spans more than" in why, why
 
 
 @pytest.mark.parametrize("start, cell", [(1.7, 34), (-0.45, -9)])
@@ -1700,7 +1700,7 @@ def test_cells_hold_every_float_a_cell_holds_even_at_its_edge_in_floating_point(
   g = hand_graph([inp(0), state(0, start), neuron("r0", 1.5 - k * (cell * side)), out(0, 1.0)],
                  [edge("c0_s0", "c0_r0", k), edge("c0_r0", "c0_s0", 1.0)], task="one", factor=1.0, leak=0.0)
   table = prove.machine_table(always)
-  found, why = boxes.cell_boxes(g, always, table, side)
+  found, why, _ = boxes.cell_boxes(g, always, table, side)
   assert found is not None, why
   cells = np.array(sorted(found["cells"]))
   assert (cell, 0) in found["cells"] and len(cells) < 100
@@ -2004,7 +2004,7 @@ def test_cells_prove_an_analog_graph_one_box_a_state_cannot_and_hold_every_state
   # the abstraction, step by step)
   g, table = graph.remove_dead(gated), prove.machine_table(task)
   side = float(re.search(r"cells of side ([\d.]+)", proof["how"])[1])
-  found, _ = boxes.cell_boxes(g, task, table, side)
+  found, _, _ = boxes.cell_boxes(g, task, table, side)
   x = task.sample_inputs(np.random.default_rng(6), 200, 300)
   _, vals = graph.evaluate(g, x, record=True)
   cells = np.floor(np.stack([vals[n["id"]] for n in g["nodes"] if n["kind"] == "state"], 2) / side).astype(int)
