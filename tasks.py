@@ -262,6 +262,66 @@ def cpu_step(regs: tuple, x: tuple):
   return tuple(value if i == dest else r for i, r in enumerate(regs)), value
 
 
+CPU_OPS = {  # the instructions of cpu_task: (r[dst], r[src], imm) -> the new r[dst]
+  "load": lambda d, s, imm: imm,
+  "mov": lambda d, s, imm: s,
+  "xor": lambda d, s, imm: d ^ s,
+  "and": lambda d, s, imm: d & s,
+}
+
+
+def field_bits(n: int) -> int:
+  """Bits that number n choices (at least one)."""
+  return max(1, (n - 1).bit_length())
+
+
+def cpu_fields(x, registers: int, ops: tuple) -> tuple:
+  """An instruction's fields from its ±1 inputs (..., n_in), each number most significant bit first: (op, dst, src,
+  imm); a number past the last op or register wraps around."""
+  b, k, r = np.asarray(x) > 0, field_bits(len(ops)), field_bits(registers)
+
+  def number(start, n):
+    return sum(b[..., start + i].astype(np.int64) << (n - 1 - i) for i in range(n))
+  return number(0, k) % len(ops), number(k, r) % registers, number(k + r, r) % registers, b[..., -1]
+
+
+def cpu_task(registers: int, ops: tuple = tuple(CPU_OPS), name: str | None = None) -> Task:
+  """A CPU of one-bit registers r0.. (all false at first). Each step's inputs are one instruction: an opcode (ops,
+  numbered in order), dst and src (register numbers) and imm, each number's bits most significant first; r[dst]
+  becomes CPU_OPS[op](r[dst], r[src], imm). The outputs: every register after the step. With load among the ops,
+  every one of the 2^registers contents can be reached and told apart: its smallest machine has that many states."""
+  if set(ops) - set(CPU_OPS) or not ops or registers < 1:
+    raise TaskError(f"cpu_task: registers >= 1 and ops from {sorted(CPU_OPS)}, not {registers} and {ops}")
+  k, r = field_bits(len(ops)), field_bits(registers)
+
+  def bits(prefix, n):
+    return (prefix,) if n == 1 else tuple(f"{prefix}{n - 1 - i}" for i in range(n))
+
+  def target(x):
+    op, dst, src, imm = cpu_fields(x, registers, ops)
+    regs, rows = np.zeros((x.shape[0], registers), bool), np.arange(x.shape[0])
+    y = np.empty(x.shape[:2] + (registers,), np.float32)
+    for t in range(x.shape[1]):
+      d, s = regs[rows, dst[:, t]], regs[rows, src[:, t]]
+      new = np.select([op[:, t] == i for i in range(len(ops))], [CPU_OPS[o](d, s, imm[:, t]) for o in ops])
+      regs[rows, dst[:, t]] = new
+      y[:, t] = pm1(regs)
+    return y
+
+  def step(regs: tuple, x: tuple):
+    op, dst, src, imm = (int(v) if i < 3 else bool(v) for i, v in enumerate(cpu_fields(np.array(x), registers, ops)))
+    regs = tuple(CPU_OPS[ops[op]](regs[dst], regs[src], imm) if i == dst else v for i, v in enumerate(regs))
+    return regs, tuple(1.0 if v else -1.0 for v in regs)
+  return Task(name=name or f"cpu{registers}", n_in=k + 2 * r + 1, n_out=registers, target=target,
+              machine=((False,) * registers, step), states=2 ** registers if "load" in ops else None,
+              input_names=bits("op", k) + bits("dst", r) + bits("src", r) + ("imm",),
+              output_names=tuple(f"r{i}" for i in range(registers)),
+              config={"steps": 24000, "seq_len": 16, "windows": 10, "lr": 0.01, "reg_from": 0.5,
+                      "reg_intensity": 0.15, "state_noise": 0.1},
+              about=f"{registers} one-bit registers; an instruction a step ({' '.join(ops)} r[dst] with r[src] or "
+                    "imm); outputs every register")
+
+
 TASKS = {t.name: t for t in [
   Task(name="delay1", states=2, n_in=1, n_out=1, target=lambda x: shift(x, 1),
        config={"steps": 1000, "seq_len": 10}, about="y[n] = x[n-1], -1 at first", input_names=("x",),
@@ -289,6 +349,7 @@ TASKS = {t.name: t for t in [
                "reg_intensity": 0.15, "state_noise": 0.1},
        about="mini CPU: [opcode, rx, operand] on two registers; y = value written",
        input_names=("copy", "rx", "operand"), output_names=("written",)),
+  *(cpu_task(r) for r in (2, 3, 4)),  # the CPU the write-up could not grow, a register more a rung
 ]}
 
 
