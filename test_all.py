@@ -3043,6 +3043,7 @@ TIMES = {"train_s", "prune_s", "total_s", "steps_per_s", "seqs_per_s"}
   (["--out", "a-file"], ["--out a-file", "cannot write there"]),
   (["--out", "a-file/below"], ["--out a-file/below", "cannot write there"]),
   (["--out", "/proc/bench-results"], ["--out /proc/bench-results", "cannot write there"]),
+  (["--seeds", "x"], ["--seeds", "invalid int value: 'x'"]),
 ])
 def test_bench_bad_input_is_one_clear_line_and_leaves_nothing(tmp_path, args, words):
   (tmp_path / "a-file").write_text("mine")

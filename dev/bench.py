@@ -9,7 +9,6 @@ Out: a table on stdout, and the same as markdown and JSON (bench-results/bench.m
 Each run is the same command a user types (train.py, then extract.py | prune.py), in its own process, so
 --jobs runs several at once. Example: python dev/bench.py --tasks replace111,delay2 --seeds 10 --jobs 2
 """
-import argparse
 import json
 import math
 import os
@@ -27,7 +26,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent.parent  # the repo: the stages run from there, as a user runs them
 sys.path.insert(0, str(HERE))  # a developer tool in dev/ imports the stages it measures
 import graph  # noqa: E402
-from tasks import DEFAULTS, TaskError, get_task, parse_cells  # noqa: E402
+from tasks import DEFAULTS, ArgumentParser, TaskError, get_task, parse_cells  # noqa: E402
 
 PY = sys.executable
 SIMPLE = ["delay1", "delay2", "loop3", "replace111", "parens"]
@@ -321,7 +320,7 @@ SUITE = HERE / "examples" / "suite.py"
 
 
 def main():
-  ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  ap = ArgumentParser(description=__doc__.split("\n\n")[0])
   ap.add_argument("--tasks", default=",".join(SIMPLE + ["gated"]), help="comma separated: task names, "
                   "path/file.py:NAME, or suite (every task of examples/suite.py)")
   ap.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per task (default 5)")
