@@ -385,7 +385,8 @@ def check_nodes(nodes: list, bad) -> dict[str, str]:
       bad(f"node {i} has no string id")
     nid = node["id"]
     if not NODE_ID.fullmatch(nid):  # ids become names in the drawings and in the programs render.py writes
-      bad(f"node id {nid!r} is not a name like in0, out0, c0_s1, c0_r1 or c0_o3")
+      shown = repr(nid[:40]) + (f" ({len(nid)} characters)" if len(nid) > 40 else "")
+      bad(f"node id {shown} is not a name like in0, out0, c0_s1, c0_r1 or c0_o3")
     if nid in kind_of:
       bad(f"node id {nid!r} appears twice")
     if node.get("kind") not in KINDS:

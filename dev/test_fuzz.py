@@ -1236,7 +1236,7 @@ def test_huge_strings_are_drawn_or_one_line(case, out, tmp_path):
   a = call_main(render, [tmp_path / "g.json", "-o", target] + (["--fsm"] if out.startswith("fsm") else []))
   assert_answer(a)
   assert_nothing_lost(a, tmp_path, before, target, "new", suffix)
-  assert a.rc == 0 or str(tmp_path / "g.json") in a.err[0], str(a)
+  assert a.rc == 0 or (str(tmp_path / "g.json") in a.err[0] and len(a.err[0]) < 400), str(a)[:1000]
 
 
 # ---- the tests can fail: the generators make what they claim, the checks catch a broken stage ----
