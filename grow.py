@@ -68,6 +68,14 @@ def proven(g: dict) -> bool:
   return bool(g["graph"]["verified"].get("every_length"))
 
 
+def proof_note(g: dict) -> str:
+  """Whether a round's graph is proven for every length, and if not, why (prove.py's words, first clause)."""
+  if proven(g):
+    return "proven for every length"
+  how = g["graph"]["verified"].get("proof", {}).get("how", "not proven")
+  return how.split(";")[0][:200]
+
+
 def better(g: dict, best: dict) -> bool:
   """Smaller, and not a proof traded for size: a graph proven for every length gives way only to a proven one."""
   return weight(g) < weight(best) and (proven(g) or not proven(best))
@@ -135,7 +143,7 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
     train_round(run)
     best_file = folder / "round0-noise.json"
     best = pruned(run.out, task, best_file)
-  note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}")
+  note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}, {proof_note(best)}")
   r = 0
   while r < rounds:
     means = state_means(best, task)
@@ -146,7 +154,8 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
       r += 1
       start = best if state is None else remove_dead(prune.as_constant(best, state, means[state]))
       g = refit(start, spec, seed, folder, r, task, masked, {k: cfg[k] for k in ("state_noise", "seq_len")})
-      note(f"round {r}: re-fit {what}: " + (f"pruned to {format_size(size(g))}" if g else "not correct"))
+      note(f"round {r}: re-fit {what}: " + (f"pruned to {format_size(size(g))}, {proof_note(g)}" if g else
+                                                "not correct"))
       if g is not None and better(g, best):
         best, best_file = g, folder / f"round{r}.json"
         break
@@ -224,7 +233,7 @@ def main():
     train.leave(130)
   except SystemExit as e:  # a round being trained has checkpointed already; running grow.py again resumes it
     train.leave(e.code if isinstance(e.code, int) else 1)
-  note(f"the bonsai: {format_size(size(best))} ({best_file.name})")
+  note(f"the bonsai: {format_size(size(best))} ({best_file.name}), {proof_note(best)}")
   print(out)
 
 

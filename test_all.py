@@ -1901,13 +1901,14 @@ def test_folding_a_state_fed_by_a_constant_other_than_its_init_keeps_what_the_gr
   assert np.array_equal(graph.evaluate(folded, x), graph.evaluate(g, x))
 
 
-def test_grow_never_trades_a_proven_round_for_a_smaller_unproven_refit(tmp_path, monkeypatch):
+def test_grow_never_trades_a_proven_round_for_a_smaller_unproven_refit(tmp_path, monkeypatch, capsys):
   # round 0 prunes to a proven graph; the re-fit prunes to a smaller one that is not proven: the proven one stays
   big, small = delay1_graph(), delay1_graph()
   big["nodes"].append(neuron("o1", 0.0))
   big["edges"] += [edge("c0_s0", "c0_o1", -1.0), edge("c0_o1", "out0", 0.5)]
   big["graph"]["verified"] = {"correct": True, "every_length": True}
-  small["graph"]["verified"] = {"correct": True, "every_length": False}
+  small["graph"]["verified"] = {"correct": True, "every_length": False,
+                                "proof": {"how": "not proven: boxes kept growing; and more"}}
   assert grow.weight(small) < grow.weight(big)
   monkeypatch.setattr(grow, "train_round", lambda run: None)
   monkeypatch.setattr(grow, "pruned", lambda run_file, task, out: big)
@@ -1915,6 +1916,9 @@ def test_grow_never_trades_a_proven_round_for_a_smaller_unproven_refit(tmp_path,
   monkeypatch.setattr(grow, "refit", lambda start, spec, seed, folder, r, task, masked, kept: small)
   best, best_file = grow.grow("delay1", 0, tmp_path, None, 2, False)
   assert best is big and best_file.name == "round0.json"
+  err = capsys.readouterr().err  # each round says whether it is proven, and why not
+  assert "round 0: trained 8x4, pruned to 3 neurons, 1 state, 3 edges, proven for every length" in err, err
+  assert "round 1: re-fit as it is: pruned to 2 neurons, 1 state, 2 edges, not proven: boxes kept growing\n" in err
 
 
 def test_the_w_method_suite_finds_every_machine_of_up_to_m_states_that_differs():
