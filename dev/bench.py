@@ -319,7 +319,7 @@ SUMMARY_COLUMNS = ["task", "verified", "proven", "neurons", "states", "edges", "
 SUITE = HERE / "examples" / "suite.py"
 
 
-def main():
+def arguments():
   ap = ArgumentParser(description=__doc__.split("\n\n")[0])
   ap.add_argument("--tasks", default=",".join(SIMPLE + ["gated"]), help="comma separated: task names, "
                   "path/file.py:NAME, or suite (every task of examples/suite.py)")
@@ -342,7 +342,11 @@ def main():
                   "write-up's gated scale (start-up on a cold and a warm compile cache, ms per step), beside PyTorch "
                   "eager when torch is installed")
   ap.add_argument("train_args", nargs="*", help="extra train.py flags after --, e.g. -- --steps 1000")
-  args = ap.parse_args()
+  return ap.parse_args()
+
+
+def main():
+  args = arguments()
   names = ["delay1", "replace111"] if args.quick else args.tasks.split(",")
   suite = re.findall(r"^([A-Z_0-9]+) = Task\(", SUITE.read_text(), re.M)
   names = [m for n in names for m in ([f"{SUITE}:{s}" for s in suite] if n == "suite" else [n])]
