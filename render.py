@@ -52,7 +52,7 @@ from graph import (
   task_of,
   write_output,
 )
-from tasks import ArgumentParser, TaskError, checked_sample, checked_target, get_task, io_names
+from tasks import TASKS, ArgumentParser, TaskError, checked_sample, checked_target, get_task, io_names
 
 GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
 TITLE_CHARS = 100  # of a task name or --inputs in a drawing's title: dot refuses a string over 16384 characters
@@ -467,6 +467,8 @@ def main():
     if args.task or args.inputs or reads_out or suffix == ".html":  # a plain drawing needs no task
       task, note = resolve_task(graph, args.task, name, args.trust_task)
       told = [f"{name}: {note}"] if note and (reads_out or suffix == ".html") else []
+    elif graph["graph"]["task"] in TASKS:  # ... but a built-in's names label its inputs and outputs
+      task = TASKS[graph["graph"]["task"]]
     if args.task:
       graph = {**graph, "graph": {**graph["graph"], "task": args.task}}
     if reads_out:

@@ -2390,6 +2390,8 @@ def test_machines_and_drawings_speak_in_the_tasks_names():
     assert f"label={ins[0]}" in render.draw(g, names=(ins, outs)).source.replace('"', "")
     doc = ast.get_docstring(ast.parse(readout.program(g, prove.explore(g, task), names=(ins, outs))))
     assert f"in0 = {ins[0]}" in doc and f"out0 = {outs[0]}" in doc
+  proc = run_script("render.py", ROOT / "examples" / "gated.json")  # a plain drawing of a built-in: its names too
+  assert proc.returncode == 0 and "label=change_mode" in proc.stdout.decode().replace('"', "")
   bad = tasks.Task(name="b", n_in=2, n_out=1, target=lambda x: x[..., :1], input_names=("a", "a"))
   with pytest.raises(tasks.TaskError, match="input_names must be 2 different Python names"):
     tasks.check_task(bad, "task b")

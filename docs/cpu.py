@@ -3,7 +3,9 @@
 
 run(xs): xs is a list of timesteps, each a tuple of 3 inputs (1 or -1); it returns the outputs of every step.
 As a script: `python cpu.py -1,1,-1 1,-1,1` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1. Each line agrees with the graph on
+Names are the graph's node ids; True stands for +1, False for -1.
+The task's names: in0 = copy, in1 = rx, in2 = operand, out0 = written.
+Each line agrees with the graph on
 more than 4096 reachable state vectors; 248648 (state, input) pairs seen in 4096 sampled sequences of 64 steps.
 """
 import sys

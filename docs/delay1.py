@@ -3,7 +3,9 @@
 
 run(xs): xs is a list of timesteps, each a tuple of 1 input (1 or -1); it returns the outputs of every step.
 As a script: `python delay1.py 1 -1 -1` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1. Each line agrees with the graph on
+Names are the graph's node ids; True stands for +1, False for -1.
+The task's names: in0 = x, out0 = y.
+Each line agrees with the graph on
 all 4 reachable (state, input) pairs,
 so run(xs) gives the graph's outputs on every input sequence.
 """
