@@ -17,12 +17,14 @@ become arithmetic with the exact weights.
 """
 import functools
 import itertools
+import keyword
 import linecache
+import re
 import textwrap
 
 import numpy as np
 
-from graph import levels, live_nodes, reachable
+from graph import NODE_ID, levels, live_nodes, reachable
 from prove import is_clear, machine, ranks, unique_rows
 
 MAX_VARS = 6  # inputs of one expression in the program; wider ones keep their neurons as variables
@@ -314,7 +316,18 @@ def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "
   the task's names for its inputs and outputs (tasks.io_names), said in the docstring."""
   code, act = body(plan(graph, exp), exp), graph["graph"]["activation"]
   act_text = "\n\n" + activation_source(act["factor"], act["leak"]) if "act(" in code else ""
-  return header(exp, filename, source, names) + act_text + "\n\ndef run(xs):\n" + code + "\n" + MAIN
+  rename = program_names(names)
+  code = re.sub(r"\b(in|out)[0-9]+\b", lambda m: rename.get(m[0], m[0]), code)
+  return header(exp, filename, source, names, bool(rename)) + act_text + "\n\ndef run(xs):\n" + code + "\n" + MAIN
+
+
+def program_names(names: tuple[list, list] | None) -> dict[str, str]:
+  """in0.. and out0.. -> the task's names, for the program's variables; a name run() uses already (xs, ys, inputs,
+  act), a keyword, or one shaped like a node id keeps its node id."""
+  ins, outs = names or ([], [])
+  taken = {"xs", "ys", "inputs", "act"}
+  return {f"{kind}{i}": n for kind, given in (("in", ins), ("out", outs)) for i, n in enumerate(given)
+          if n not in taken and not keyword.iskeyword(n) and not NODE_ID.fullmatch(n)}
 
 
 def plan(graph: dict, exp: dict) -> dict:
@@ -423,8 +436,8 @@ def body(w: dict, exp: dict) -> str:
   inputs = sorted((i for i in need if kind[i] == "input"), key=lambda i: node[i]["index"])
   code = [f"  {s} = {node[s]['init'] > 0}  # initial value {node[s]['init']!r}" if boolean[s] else
           f"  {s} = {node[s]['init']!r}" for s in states]
-  code += ["  ys = []", f"  for {'x' if inputs else '_'} in xs:"]
-  code += [f"    {i} = x[{node[i]['index']}] > 0" for i in inputs]
+  code += ["  ys = []", f"  for {'inputs' if inputs else '_'} in xs:"]
+  code += [f"    {i} = inputs[{node[i]['index']}] > 0" for i in inputs]
   code += [f"    {i} = {lines[i][0]}" for i in ranked if i in lines and i in need]
   pm = ", ".join(f"1 if {o}{'' if boolean[o] else ' > 0'} else -1" for o in w["outputs"])
   code.append(f"    ys.append(({pm},))")
@@ -435,7 +448,8 @@ def body(w: dict, exp: dict) -> str:
   return "\n".join(ln if len(ln) <= 120 else ln + "  # noqa: E501" for ln in code)
 
 
-def header(exp: dict, filename: str, source: str, names: tuple[list, list] | None = None) -> str:
+def header(exp: dict, filename: str, source: str, names: tuple[list, list] | None = None,
+           renamed: bool = False) -> str:
   """The program's docstring (what it computes, how to run it, what it was checked on), imports and N_IN."""
   n_in = exp["n_in"]
   example = "1 -1 -1" if n_in == 1 else " ".join(",".join("1" if (i + t) % 2 else "-1" for i in range(n_in))
@@ -445,14 +459,15 @@ def header(exp: dict, filename: str, source: str, names: tuple[list, list] | Non
   ins, outs = names or ([], [])
   pairs = [f"{kind}{i} = {n}" for kind, given in (("in", ins), ("out", outs)) for i, n in enumerate(given)
            if n != f"{kind}{i}"]
-  named = "\n" + textwrap.fill(f"The task's names: {', '.join(pairs)}.", 110) if pairs else ""
+  named = "\n" + textwrap.fill(f"The task's names{' (the variables below)' if renamed else ''}: {', '.join(pairs)}.",
+                               110) if pairs else ""
   doc = f"""{exp["task"]}: what the graph {"below " if source else ""}computes, as a program read out of it by \
 render.py.
 {where}
 run(xs): xs is a list of timesteps, each a tuple of {n_in} input{"s" if n_in > 1 else ""} (1 or -1); it returns the \
 outputs of every step.
 As a script: `python {filename} {example}` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1.{named}
+{"Other names" if renamed else "Names"} are the graph's node ids; True stands for +1, False for -1.{named}
 Each line agrees with the graph on
 {exp["how"]}{everywhere}.
 """

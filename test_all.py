@@ -2388,8 +2388,16 @@ def test_machines_and_drawings_speak_in_the_tasks_names():
       assert {a for a, s in enumerate(symbols) if holds(text, ins, s)} == chosen, (name, text)
       assert len(text.split(" ∨ ")) == fewest(chosen, len(ins)), (name, text)
     assert f"label={ins[0]}" in render.draw(g, names=(ins, outs)).source.replace('"', "")
-    doc = ast.get_docstring(ast.parse(readout.program(g, prove.explore(g, task), names=(ins, outs))))
-    assert f"in0 = {ins[0]}" in doc and f"out0 = {outs[0]}" in doc
+    text = readout.program(g, prove.explore(g, task), names=(ins, outs))
+    doc = ast.get_docstring(ast.parse(text))
+    assert f"in0 = {ins[0]}" in doc and f"out0 = {outs[0]}" in doc and f"    {ins[0]} = inputs[0] > 0" in text
+    scope = {}
+    exec(compile(text, f"{name}.py", "exec"), scope)  # the program in the task's names, against the evaluator
+    x = task.sample_inputs(np.random.default_rng(4), 20, 30)
+    got = np.array([scope["run"]([tuple(int(v) for v in step) for step in seq]) for seq in x])
+    assert np.array_equal(got > 0, graph.evaluate(g, x) > 0)
+  # a name run() uses itself, or one shaped like a node id, keeps the node id
+  assert readout.program_names((["xs", "out1", "ok"], ["inputs"])) == {"in2": "ok"}
   proc = run_script("render.py", ROOT / "examples" / "gated.json")  # a plain drawing of a built-in: its names too
   assert proc.returncode == 0 and "label=change_mode" in proc.stdout.decode().replace('"', "")
   bad = tasks.Task(name="b", n_in=2, n_out=1, target=lambda x: x[..., :1], input_names=("a", "a"))

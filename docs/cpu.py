@@ -3,8 +3,8 @@
 
 run(xs): xs is a list of timesteps, each a tuple of 3 inputs (1 or -1); it returns the outputs of every step.
 As a script: `python cpu.py -1,1,-1 1,-1,1` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1.
-The task's names: in0 = copy, in1 = rx, in2 = operand, out0 = written.
+Other names are the graph's node ids; True stands for +1, False for -1.
+The task's names (the variables below): in0 = copy, in1 = rx, in2 = operand, out0 = written.
 Each line agrees with the graph on
 more than 4096 reachable state vectors; 248648 (state, input) pairs seen in 4096 sampled sequences of 64 steps.
 """
@@ -48,13 +48,13 @@ def run(xs):
   c0_s4 = 0.0
   c0_s5 = 0.0
   ys = []
-  for x in xs:
-    in0 = x[0] > 0
-    in1 = x[1] > 0
-    in2 = x[2] > 0
-    out0 = -3.935 * act((-0.57 if in0 else 0.57) - 0.045 * c0_s2 + 0.055 * c0_s3 + 0.06 * c0_s4 + 0.65) + 2.835 * act((-0.92 if in0 else 0.92) + (-1.015 if in1 else 1.015) + 0.03 * c0_s3 + 0.02) - 2.515 * act((-0.955 if in1 else 0.955) - 0.035 * c0_s3 - 0.935) - 1.41 * act((0.68 if in0 else -0.68) + (0.48 if in2 else -0.48) + 0.325) - 2.635 * act((0.48 if in0 else -0.48) + (-0.07 if in1 else 0.07) + 0.075 * c0_s2 - 0.085 * c0_s3 - 0.455) - 0.805 * act((-0.47 if in0 else 0.47) + 0.23 * c0_s0 + 0.245 * c0_s1 + 0.22 * c0_s5 + 0.475) - 1.945  # noqa: E501
-    ys.append((1 if out0 > 0 else -1,))
-    c0_s0, c0_s1, c0_s2, c0_s3, c0_s4, c0_s5 = act((0.52 if in0 else -0.52) + (0.54 if in1 else -0.54) - 0.3 * c0_s0 - 0.255 * c0_s1 - 0.35 * c0_s2 + 0.41 * c0_s3 - 0.4 * c0_s4 - 0.19 * c0_s5), act(-0.21 * c0_s0 - 0.395 * c0_s1 - 0.345 * c0_s2 - 0.52 * c0_s3 - 0.445 * c0_s4 - 0.415 * c0_s5), act((-0.505 if in0 else 0.505) + (-0.46 if in1 else 0.46) - 0.3 * c0_s0 - 0.225 * c0_s1 - 0.34 * c0_s2 + 0.4 * c0_s3 - 0.37 * c0_s4 - 0.145 * c0_s5), act((-0.495 if in0 else 0.495) + (1.0 if in1 else -1.0) + (0.98 if in2 else -0.98) + 0.49), act((-0.51 if in0 else 0.51) + (-1.115 if in2 else 1.115) - 0.495), act((0.945 if in0 else -0.945) + (1.095 if in1 else -1.095) + 0.245 * c0_s0 + 0.34 * c0_s1 + 0.265 * c0_s2 + 0.465 * c0_s3 + 0.47 * c0_s4 + 0.325 * c0_s5)  # noqa: E501
+  for inputs in xs:
+    copy = inputs[0] > 0
+    rx = inputs[1] > 0
+    operand = inputs[2] > 0
+    written = -3.935 * act((-0.57 if copy else 0.57) - 0.045 * c0_s2 + 0.055 * c0_s3 + 0.06 * c0_s4 + 0.65) + 2.835 * act((-0.92 if copy else 0.92) + (-1.015 if rx else 1.015) + 0.03 * c0_s3 + 0.02) - 2.515 * act((-0.955 if rx else 0.955) - 0.035 * c0_s3 - 0.935) - 1.41 * act((0.68 if copy else -0.68) + (0.48 if operand else -0.48) + 0.325) - 2.635 * act((0.48 if copy else -0.48) + (-0.07 if rx else 0.07) + 0.075 * c0_s2 - 0.085 * c0_s3 - 0.455) - 0.805 * act((-0.47 if copy else 0.47) + 0.23 * c0_s0 + 0.245 * c0_s1 + 0.22 * c0_s5 + 0.475) - 1.945  # noqa: E501
+    ys.append((1 if written > 0 else -1,))
+    c0_s0, c0_s1, c0_s2, c0_s3, c0_s4, c0_s5 = act((0.52 if copy else -0.52) + (0.54 if rx else -0.54) - 0.3 * c0_s0 - 0.255 * c0_s1 - 0.35 * c0_s2 + 0.41 * c0_s3 - 0.4 * c0_s4 - 0.19 * c0_s5), act(-0.21 * c0_s0 - 0.395 * c0_s1 - 0.345 * c0_s2 - 0.52 * c0_s3 - 0.445 * c0_s4 - 0.415 * c0_s5), act((-0.505 if copy else 0.505) + (-0.46 if rx else 0.46) - 0.3 * c0_s0 - 0.225 * c0_s1 - 0.34 * c0_s2 + 0.4 * c0_s3 - 0.37 * c0_s4 - 0.145 * c0_s5), act((-0.495 if copy else 0.495) + (1.0 if rx else -1.0) + (0.98 if operand else -0.98) + 0.49), act((-0.51 if copy else 0.51) + (-1.115 if operand else 1.115) - 0.495), act((0.945 if copy else -0.945) + (1.095 if rx else -1.095) + 0.245 * c0_s0 + 0.34 * c0_s1 + 0.265 * c0_s2 + 0.465 * c0_s3 + 0.47 * c0_s4 + 0.325 * c0_s5)  # noqa: E501
   return ys
 
 

@@ -3,8 +3,8 @@
 
 run(xs): xs is a list of timesteps, each a tuple of 1 input (1 or -1); it returns the outputs of every step.
 As a script: `python delay2.py 1 -1 -1` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1.
-The task's names: in0 = x, out0 = y.
+Other names are the graph's node ids; True stands for +1, False for -1.
+The task's names (the variables below): in0 = x, out0 = y.
 Each line agrees with the graph on
 all 14 reachable (state, input) pairs,
 so run(xs) gives the graph's outputs on every input sequence.
@@ -45,12 +45,12 @@ def run(xs):
   c0_s0 = 0.0
   c0_s1 = 0.5
   ys = []
-  for x in xs:
-    in0 = x[0] > 0
+  for inputs in xs:
+    x = inputs[0] > 0
     c0_o0 = act(0.75 * c0_s0 + c0_s1)
-    out0 = c0_o0 > 0
-    ys.append((1 if out0 else -1,))
-    c0_s0, c0_s1 = act(-1.75 * c0_s1), act((1.75 if in0 else -1.75))
+    y = c0_o0 > 0
+    ys.append((1 if y else -1,))
+    c0_s0, c0_s1 = act(-1.75 * c0_s1), act((1.75 if x else -1.75))
   return ys
 
 

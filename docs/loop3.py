@@ -3,8 +3,8 @@
 
 run(xs): xs is a list of timesteps, each a tuple of 1 input (1 or -1); it returns the outputs of every step.
 As a script: `python loop3.py 1 -1 -1` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1.
-The task's names: in0 = x, out0 = y.
+Other names are the graph's node ids; True stands for +1, False for -1.
+The task's names (the variables below): in0 = x, out0 = y.
 Each line agrees with the graph on
 all 696 reachable (state, input) pairs,
 so run(xs) gives the graph's outputs on every input sequence.
@@ -19,8 +19,8 @@ def run(xs):
   c0_s1 = False  # initial value -0.7
   ys = []
   for _ in xs:
-    out0 = c0_s1
-    ys.append((1 if out0 else -1,))
+    y = c0_s1
+    ys.append((1 if y else -1,))
     c0_s0, c0_s1 = c0_s0 == c0_s1, not c0_s0
   return ys
 

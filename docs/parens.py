@@ -3,8 +3,8 @@
 
 run(xs): xs is a list of timesteps, each a tuple of 1 input (1 or -1); it returns the outputs of every step.
 As a script: `python parens.py 1 -1 -1` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1.
-The task's names: in0 = close, out0 = balanced.
+Other names are the graph's node ids; True stands for +1, False for -1.
+The task's names (the variables below): in0 = close, out0 = balanced.
 Each line agrees with the graph on
 16 (state, input) pairs seen in 4096 sampled sequences of 64 steps.
 """
@@ -43,12 +43,12 @@ def act(x, factor=1.0, leak=0.1):
 def run(xs):
   c0_s0 = 0.4
   ys = []
-  for x in xs:
-    in0 = x[0] > 0
-    c0_o2 = not in0
-    out0 = -act(2.6 * c0_s0) - 0.8 * (0.8999999999999999 if c0_o2 else -0.29999999999999993) - 1.0
-    ys.append((1 if out0 > 0 else -1,))
-    c0_s0 = act((-0.1 if in0 else 0.1) - c0_s0)
+  for inputs in xs:
+    close = inputs[0] > 0
+    c0_o2 = not close
+    balanced = -act(2.6 * c0_s0) - 0.8 * (0.8999999999999999 if c0_o2 else -0.29999999999999993) - 1.0
+    ys.append((1 if balanced > 0 else -1,))
+    c0_s0 = act((-0.1 if close else 0.1) - c0_s0)
   return ys
 
 

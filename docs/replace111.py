@@ -3,8 +3,8 @@
 
 run(xs): xs is a list of timesteps, each a tuple of 1 input (1 or -1); it returns the outputs of every step.
 As a script: `python replace111.py 1 -1 -1` (an argument per step) prints one output per line.
-Names are the graph's node ids; True stands for +1, False for -1.
-The task's names: in0 = x, out0 = y.
+Other names are the graph's node ids; True stands for +1, False for -1.
+The task's names (the variables below): in0 = x, out0 = y.
 Each line agrees with the graph on
 more than 4096 reachable state vectors; 217565 (state, input) pairs seen in 4096 sampled sequences of 64 steps.
 """
@@ -43,11 +43,11 @@ def act(x, factor=0.5, leak=0.1):
 def run(xs):
   c0_s0 = -0.8
   ys = []
-  for x in xs:
-    in0 = x[0] > 0
-    out0 = 1.5 * act((-0.4 if in0 else 0.4) - 0.6 * c0_s0 - 0.6)
-    ys.append((1 if out0 > 0 else -1,))
-    c0_s0 = act((-0.7 if in0 else 0.7) - 0.6 * c0_s0 - 0.3)
+  for inputs in xs:
+    x = inputs[0] > 0
+    y = 1.5 * act((-0.4 if x else 0.4) - 0.6 * c0_s0 - 0.6)
+    ys.append((1 if y > 0 else -1,))
+    c0_s0 = act((-0.7 if x else 0.7) - 0.6 * c0_s0 - 0.3)
   return ys
 
 
