@@ -26,6 +26,7 @@ import numpy as np
 
 from graph import NODE_ID, levels, live_nodes, reachable
 from prove import is_clear, machine, ranks, unique_rows
+from tasks import named_ids
 
 MAX_VARS = 6  # inputs of one expression in the program; wider ones keep their neurons as variables
 
@@ -324,9 +325,8 @@ def program(graph: dict, exp: dict, filename: str = "bonsai.py", source: str = "
 def program_names(names: tuple[list, list] | None) -> dict[str, str]:
   """in0.. and out0.. -> the task's names, for the program's variables; a name run() uses already (xs, ys, inputs,
   act), a keyword, or one shaped like a node id keeps its node id."""
-  ins, outs = names or ([], [])
   taken = {"xs", "ys", "inputs", "act"}
-  return {f"{kind}{i}": n for kind, given in (("in", ins), ("out", outs)) for i, n in enumerate(given)
+  return {nid: n for nid, n in named_ids(names).items()
           if n not in taken and not keyword.iskeyword(n) and not NODE_ID.fullmatch(n)}
 
 
@@ -456,9 +456,7 @@ def header(exp: dict, filename: str, source: str, names: tuple[list, list] | Non
                                                   for t in range(2))
   where = f"  {source}\n" if source else ""  # on a line of its own: a long path is then no lint error
   everywhere = ",\nso run(xs) gives the graph's outputs on every input sequence" if exp["complete"] else ""
-  ins, outs = names or ([], [])
-  pairs = [f"{kind}{i} = {n}" for kind, given in (("in", ins), ("out", outs)) for i, n in enumerate(given)
-           if n != f"{kind}{i}"]
+  pairs = [f"{nid} = {n}" for nid, n in named_ids(names).items()]
   named = "\n" + textwrap.fill(f"The task's names{' (the variables below)' if renamed else ''}: {', '.join(pairs)}.",
                                110) if pairs else ""
   doc = f"""{exp["task"]}: what the graph {"below " if source else ""}computes, as a program read out of it by \

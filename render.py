@@ -52,11 +52,21 @@ from graph import (
   task_of,
   write_output,
 )
-from tasks import TASKS, ArgumentParser, TaskError, checked_sample, checked_target, get_task, io_names
+from tasks import (
+  TASKS,
+  ArgumentParser,
+  TaskError,
+  checked_sample,
+  checked_target,
+  get_task,
+  io_names,
+  named_ids,
+)
 
 GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
 TITLE_CHARS = 100  # of a task name or --inputs in a drawing's title: dot refuses a string over 16384 characters
 TEMPLATE = Path(__file__).with_name("page.html")
+STAIRS = 24  # neurons, at most, that the drawing gives a column each (gated has 9, cpu 12)
 MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
 # JSON inside <script>: with no < > & left, no string from the graph can end the script (</script>) or make the
 # HTML parser read on past it (<!--<script>); U+2028 and U+2029 are line ends to old JavaScript. JSON.parse reads
@@ -160,7 +170,10 @@ def columns(graph: dict) -> dict[str, int]:
   """Each node's column, left to right: the inputs and the states (what a step reads) in column 0, then every neuron
   in a column of its own, after each neuron it reads (recurrent neurons first, then output neurons, by cell and
   index), then the outputs. A neuron alone in its column lets dot route the edges that pass it on either side:
-  gated's drawing crosses 36 pairs of edges so, where one column of all its neurons crossed 77."""
+  without labels or stubs, gated's drawing crossed 36 pairs of edges so, 77 with all its neurons in one column
+  (docs/benchmarks.md). Past STAIRS
+  neurons, a column holds every neuron of one depth instead: the edges that span many columns cost dot time that
+  grows steeply (40 neurons 5.5 s, 60 neurons a minute)."""
   node = {n["id"]: n for n in graph["nodes"]}
   reads = {}
   for e in graph["edges"]:
@@ -169,11 +182,13 @@ def columns(graph: dict) -> dict[str, int]:
   col = {nid: 0 for nid, n in node.items() if n["kind"] in ("input", "state")}
   neurons = sorted((n for n in graph["nodes"] if n["kind"] == "neuron"),
                    key=lambda n: (n.get("role") != "recurrent", n.get("cell", 0), n.get("index", 0)))
+  stairs = len(neurons) <= STAIRS
   todo, last = [n["id"] for n in neurons], 0
   while todo:  # the first neuron in that order whose neuron inputs all have their columns (a DAG within a step)
     nid = next((t for t in todo if all(s in col for s in reads.get(t, []))), todo[0])
     todo.remove(nid)
-    last = col[nid] = max([last] + [col.get(s, 0) for s in reads.get(nid, [])]) + 1
+    col[nid] = max([last if stairs else 0] + [col.get(s, 0) for s in reads.get(nid, [])]) + 1
+    last = max(last, col[nid])
   for nid, n in node.items():
     if n["kind"] == "output":
       col[nid] = last + 1
@@ -194,8 +209,7 @@ def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool
                          edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"})
   col, node = columns(graph), {n["id"]: n for n in graph["nodes"]}
   cells = len({n.get("cell") for n in graph["nodes"] if n["kind"] in ("state", "neuron")}) > 1
-  ins, outs = names or ([], [])
-  named = {**{f"in{i}": n for i, n in enumerate(ins)}, **{f"out{i}": n for i, n in enumerate(outs)}}
+  named = named_ids(names)
   by_column = {}
   for nid, c in col.items():
     by_column.setdefault(c, []).append(nid)
@@ -207,13 +221,13 @@ def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool
   for edge in graph["edges"]:
     source, target = edge["source"], edge["target"]
     if edge.get("feedback"):  # the stub: right after the neuron, not a loop back across the picture
-      target = f"{target}'"
+      place, target = {}, f"{target}'"
       dot.node(target, dot_text(f"→ {short_name(node[edge['target']], cells)}"), shape="plaintext",
                fontcolor="gray30", width="0.3", height="0.3")
-    else:
-      minlen = str(max(1, col[target] - col[source]))
+    else:  # as many ranks to the right as columns
+      place = {"minlen": str(max(1, col[target] - col[source]))}
     label = weights or node[edge["target"]]["kind"] == "output"
-    dot.edge(source, target, **edge_attrs(edge, values, label), **({} if edge.get("feedback") else {"minlen": minlen}))
+    dot.edge(source, target, **edge_attrs(edge, values, label), **place)
   return dot
 
 

@@ -148,6 +148,13 @@ def io_names(task) -> tuple[list[str], list[str]]:
           for key, prefix, n in (("input_names", "in", task.n_in), ("output_names", "out", task.n_out))]
 
 
+def named_ids(names: tuple[list, list] | None) -> dict[str, str]:
+  """io_names as node id -> name (in0 -> the first input's name, ...), leaving out the ids named as themselves."""
+  ins, outs = names or ([], [])
+  return {f"{kind}{i}": n for kind, given in (("in", ins), ("out", outs)) for i, n in enumerate(given)
+          if n != f"{kind}{i}"}
+
+
 def generic_cells(n_in: int) -> str:
   """The start every task trains from unless its config says otherwise: one cell of 8 outputs and 4 states, with
   two states per input once there are more than two inputs (a mode and two operands to hold: from 8x4, gated

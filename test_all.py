@@ -2353,6 +2353,13 @@ def test_the_drawing_runs_left_to_right_and_its_crossings_are_counted_as_dot_lay
     assert (y1 - y0) <= 1.5 * (x1 - x0), name
     if name not in ("gated", "cpu"):
       assert bench.edge_crossings(layout) <= 1, name
+  # a column a neuron up to render.STAIRS neurons; past that, a column a depth (dot's time grows steeply with the
+  # edges that span many columns)
+  gated = graph.load_graph(str(ROOT / "examples" / "gated.json"))
+  col = render.columns(gated)
+  assert sorted(c for nid, c in col.items() if "_r" in nid or "_o" in nid) == list(range(1, 10))
+  big = bench.padded_graph(render.STAIRS + 1)
+  assert set(render.columns(big).values()) == {0, 1, 2}
 
 
 def test_machines_and_drawings_speak_in_the_tasks_names():
