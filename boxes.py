@@ -18,13 +18,16 @@ How:
    the initial state is in its box, and a state in a box goes to a state in the box the machine says, with the
    outputs the machine says. So every run of the graph, of any length, is a run of the machine.
 
-For a task that gives its own machine, task_boxes tries one box a machine state, then cell_boxes: a grid of small
-cells that may each go to several cells, reached from the initial one.
+For a task that gives its own machine, task_boxes tries one box a machine state, then cell_boxes: cells of the state
+space that may each go to several cells, reached from the initial one, cut in two where an output is undecided
+(counterexample-guided refinement). Failures come as Unproven: a Reason that callers test, and words.
 
 Every bound gets a slack of EPS relative to the size of the terms it sums, more than the float rounding of the
 evaluator. The activation has that shape for a factor in [0, 1] and a leak >= 0; another gets no boxes.
 """
+import enum
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,9 +43,12 @@ GROW = 1e-9  # a box that has to grow grows this much more (relative), so that a
 SEEN = (512, 64)  # sampled runs (sequences, steps) whose state vectors seed task_boxes
 SPLITS = (1, 2, 4, 8, 16)  # task_boxes' tries: each box cut into m pieces along every state for the step
 PIECES = 1 << 15  # pieces in all (boxes x pieces a box), at most
-SIDES = (0.05, 0.02, 0.01, 0.005)  # cell_boxes' tries, when one box a machine state fails: the side of its cells
-CELLS_MAX = 250_000  # (cell, machine state) pairs a try may reach
-CHUNK = 1 << 21  # cells enumerated together, at most (about 120 MB of rows for 6 states)
+SIDES = (0.05, 0.02, 0.01, 0.005)  # the grids cell_boxes starts from, when one box a machine state fails: cut from
+                                   # there where an output is undecided, while CELLS_TOTAL allows
+CELLS_MAX = 250_000  # (cell, machine state) pairs one search of the cells may reach
+CELLS_TOTAL = 500_000  # ... and all its searches together, as it cuts cells (a proof that fails costs this much)
+WRONGS = 64  # cells reached with an output wholly wrong that one search replays on the graph, at most
+LEVELS = 16  # times a cell may be cut in two, at most (side 0.05 / 2^16: under 1e-6)
 SLICE = 16384  # (cell, machine state) pairs stepped together, at most
 INTERVALS = 1 << 21  # (node, box, input) intervals that interval_step computes at once: a big graph takes fewer boxes
                      # at a time (16 MB an array, of the dozen it holds)
@@ -183,18 +189,18 @@ def unshaped(act: dict) -> str:
   return f"the activation (factor {act['factor']}, leak {act['leak']}) does not rise, fall and rise again"
 
 
-def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | None, str]:
+def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | None, "str | Unproven"]:
   """Boxes for a task that gives its own machine (prove.py's table {(state, input): (next state, outputs)}): the
   box of machine state q holds every state vector the graph can have while the machine is in q. Seeded with the
   vectors seen on the task's sampled runs, grown until every step the machine allows maps each box into the box of
   its next state; proven when that closes and every output's interval has the sign the machine gives there. When
   an output stays undecided, it tries again with each box cut into m pieces along every state for the step (the
   hull of the pieces' images: interval arithmetic loses less on small boxes), m = 2, 4, ... while PIECES allow.
-  When no box a machine state closes, it tries cell_boxes with the cells of side SIDES[0], SIDES[1], ...
-  Returns ({"low", "high", "pieces"} or cell_boxes' {"side", "cells"}, how) or (None, why not). graph: dead parts
-  removed."""
+  When no box a machine state closes, it tries cell_boxes: cells of side CELL_SIDE, split where it matters.
+  Returns ({"low", "high", "pieces"} or cell_boxes' {"side", "leaves", ...}, how) or (None, Unproven: why not).
+  graph: dead parts removed."""
   if why := unshaped(graph["graph"]["activation"]):
-    return None, why
+    return None, Unproven(Reason.UNSHAPED, why)
   low, high, filled = seeded(graph, task, table, seed)
   (machine_states, states), why = low.shape, ""
   for m in SPLITS:
@@ -205,75 +211,265 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
       return found, (f"a box of state vectors for each of the machine's {machine_states} states, grown from "
                      f"{SEEN[0]} sampled runs until interval arithmetic ({m ** states} pieces a box) maps each box "
                      "on every allowed input into the next state's box, and every output there has the machine's sign")
-  whys = [f"with a box for each of the machine's states, {why}"]
-  for side in SIDES:
-    found, why, budget = cell_boxes(graph, task, table, side)
+  whys, spent = [f"with a box for each of the machine's states, {why}"], 0
+  unproven = Unproven(Reason.UNDECIDED, why)  # (when no grid is tried)
+  tries = [(side, False) for side in SIDES] + [(side, True) for side in SIDES]
+  for n, (side, refine) in enumerate(tries):  # each grid alone (cheap: it stops at the first outputs undecided),
+    # then each grid cut where outputs are undecided, the budget left shared among the grids left to try
+    share = CELLS_MAX if not refine else (CELLS_TOTAL - spent) // (len(tries) - n)
+    found, unproven = cell_boxes(graph, task, table, side, refine, budget=share)
     if found:
-      return found, (f"the cells of side {side:g} of the state space: {len(found['cells'])} pairs of (cell, machine "
-                     "state) reached from the initial state's cell, each cell on every input the machine allows "
-                     "going to every cell its image touches (interval arithmetic), and every output there has the "
-                     "machine's sign")
-    whys.append(f"with cells of side {side:g}, {why}")
-    if budget:  # finer cells only reach more
+      finest = side / 2 ** int(found["leaves"][:, 0].max())
+      return found, (f"cells of the state space: {len(found['leaves'])} pairs of (cell, machine state) reached from "
+                     f"the initial state's cell, each cell on every input the machine allows going to every cell "
+                     f"its image touches (interval arithmetic), and every output there has the machine's sign; "
+                     f"cells of side {side:g}" + (f", cut where an output was undecided, in {found['rounds']} rounds, "
+                                                  f"down to side {finest:g}" if found["rounds"] else ""))
+    whys.append(f"with cells of side {side:g}{' cut where it matters' if refine else ''}, {unproven.text}")
+    spent += unproven.reached
+    if unproven.reason is Reason.WRONG or spent >= CELLS_TOTAL:
       break
-  return None, "; ".join(whys)
+  return None, Unproven(unproven.reason, "; ".join(whys), unproven.path)
 
 
-def cell_boxes(graph: dict, task, table: dict, side: float) -> tuple[dict | None, str, bool]:
-  """The state space cut into cells (boxes of side `side` on a grid), as a machine that may go to several cells:
-  from (the initial state vector's cell, the machine's start), every (cell, machine state) pair that one step
-  reaches on an input the machine allows, where a cell goes to every cell that its image (interval_step of its
-  box) touches. When no new pair comes, and every output interval on the way has the machine's sign, the graph's
-  state vector is always in a cell reached with the machine's state (by induction over the steps): proven. Unlike
-  the boxes grown from sampled runs, nothing here is seeded by samples or merged into a hull. The search goes
-  breadth first, SLICE pairs at a time in numpy (pairs are rows of ints: cell index..., machine state).
-  Returns ({"side", "cells": the pairs reached, as tuples}, "", False) or (None, why not, whether it ran out of its
-  budget of cells: then finer cells would only reach more; else an output was undecided, which finer cells may
-  decide)."""
+# ---- cells, split where an output is undecided (counterexample-guided abstraction refinement) ----
+
+class Reason(enum.Enum):
+  """Why an abstraction did not prove a graph; callers test this, never a message's text."""
+  UNDECIDED = "an output's sign undecided where the cells reach, even on the finest cells"
+  WRONG = "an output of the wrong sign on a run of the graph"
+  BUDGET = "more cells than the budget"
+  UNSHAPED = "an activation of another shape"
+
+
+@dataclass(frozen=True)
+class Unproven:
+  """Why not, for the caller (reason) and for a person (text). path: for WRONG, the inputs (symbol indices) of a
+  run from the initial state that the graph gets wrong at its last step (replayed on the graph itself)."""
+  reason: Reason
+  text: str
+  path: tuple = ()
+  reached: int = 0  # (cell, machine state) pairs the search reached
+
+  def __str__(self) -> str:
+    return self.text
+
+
+def cell_boxes(graph: dict, task, table: dict, side: float, refine: bool = True, budget: int = CELLS_TOTAL
+               ) -> tuple[dict | None, Unproven]:
+  """The state space cut into cells, as a machine that may go to several cells: from (the initial state vector's
+  cell, the machine's start), every (cell, machine state) pair that one step reaches on an input the machine
+  allows, where a cell goes to every cell that its image (interval_step of its box) touches. When no new pair
+  comes, and every output interval on the way has the machine's sign, the graph's state vector is always in a cell
+  reached with the machine's state (by induction over the steps): proven. Nothing here is seeded by samples.
+
+  The cells start on a grid of side `side`. Where an output is undecided, that cell and the one whose image reached
+  it are cut in two along every state, and the search starts again (refine=False: it stops instead); where an
+  output has the wrong sign, the inputs that reached the cell are run on the graph: wrong there, that is the
+  answer, else the cells on that way are cut (the abstraction was too coarse). A cell is a leaf of that tree: a row
+  (level, index...), the box from index * side / 2^level to the next index. Budget: CELLS_MAX pairs a search,
+  `budget` over all (why.reached: how many it spent), LEVELS cuts deep.
+  Returns ({"side", "leaves": the pairs reached, rows (level, index..., machine state), "splits": the cells cut
+  (level -> row_keys, for leaf_of), "rounds"}, None) or (None, Unproven)."""
   if why := unshaped(graph["graph"]["activation"]):
-    return None, why, True
-  compiled, symbols = compile_steps(graph), all_symbols(task.n_in)
-  machine = table_arrays(table, len(symbols), task.n_out)
-  init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
-  seen = frontier = np.array([np.floor(init / side).tolist() + [0]], np.int64)
+    return None, Unproven(Reason.UNSHAPED, why)
+  space = {"compiled": compile_steps(graph), "act": graph["graph"]["activation"], "symbols": all_symbols(task.n_in),
+           "machine": table_arrays(table, 2 ** task.n_in, task.n_out), "side": side, "splits": {}, "graph": graph,
+           "init": np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0}
+  spent = 0
+  for rounds in itertools.count():
+    found, unproven, cut = reach_cells(space, min(CELLS_MAX, budget - spent))
+    if found is not None:
+      return {**found, "rounds": rounds}, None
+    spent += unproven.reached
+    cut = cut[cut[:, 0] < LEVELS] if cut is not None else None
+    if not refine or cut is None or not len(cut) or spent >= budget:
+      reason = Reason.BUDGET if spent >= budget else unproven.reason
+      return None, Unproven(reason, unproven.text + (f" (after {rounds} rounds of cutting cells)" if refine else ""),
+                            unproven.path, spent)
+    for level in np.unique(cut[:, 0]):
+      new = row_keys(cut[cut[:, 0] == level, 1:])
+      space["splits"][level] = np.union1d(space["splits"].get(level, new[:0]), new)
+
+
+def reach_cells(space: dict, most: int) -> tuple[dict | None, Unproven | None, np.ndarray | None]:
+  """One breadth-first search of cell_boxes over the leaves of space["splits"]: ({"side", "leaves"}, None, None)
+  when it closes with every output decided, else (None, why, the leaves to cut: rows (level, index...)); for
+  UNDECIDED, why.reached is the pairs it reached."""
+  allowed, goes, want = space["machine"]
+  leaf = locate(space["init"][None], space["init"][None], space["side"], space["splits"])[0]
+  rows = np.column_stack([leaf, [0]])  # (level, index..., machine state)
+  parent, via, known = [-1], [-1], np.sort(row_keys(rows))
+  frontier, cut, pairs, wrongs, example = np.arange(1), [], [rows], [], ""
   while len(frontier):
-    found = []
-    for pairs in np.array_split(frontier, -(-len(frontier) // SLICE)):
-      images, why, budget = cell_images(graph, compiled, symbols, machine, pairs, side)
-      if images is None:
-        return None, f"{why} ({len(seen)} pairs reached before this step)", budget
-      known = np.concatenate([seen, *found])
-      found.append(new_pairs(*images, known, most=CELLS_MAX - len(known)))
-      if len(known) + len(found[-1]) > CELLS_MAX:
-        return None, f"more than {CELLS_MAX} (cell, machine state) pairs reached", True
-    frontier = np.concatenate(found)
-    seen = np.concatenate([seen, frontier])
-  return {"side": side, "cells": set(map(tuple, seen.tolist()))}, "", False
+    rows = np.concatenate(pairs) if len(pairs) > 1 else pairs[0]
+    pairs, found = [rows], []
+    for part in np.array_split(frontier, -(-len(frontier) // SLICE)):
+      step, why = cell_step(space, rows[part])
+      if why is not None:
+        return None, why, None
+      (low, high), (out_low, out_high) = step
+      q = rows[part, -1]
+      ok = np.where(want[q] > 0, out_low > 0, out_high < 0)
+      bad = np.where(want[q] > 0, out_high < 0, out_low > 0)  # wholly on the wrong side
+      for i, a, o in np.argwhere(allowed[q][:, :, None] & bad)[:WRONGS - len(wrongs)]:
+        wrongs.append((int(part[i]), int(a), int(o), (out_low[i, a, o], out_high[i, a, o])))
+      undecided = np.argwhere(allowed[q][:, :, None] & ~ok)
+      if len(undecided) and not example:
+        i, a, o = undecided[0]
+        example = (f"in state {q[i]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
+                 f"{out_high[i, a, o]:.3g}] in a cell of side {space['side'] / 2 ** rows[part[i], 0]:.3g} reached, "
+                 f"not only {want[q[i], a, o]:+.0f}")
+      for i in np.unique(undecided[:, 0]):  # cut that cell, and the one whose image reached it
+        cut += [rows[part[i], :-1]] + ([rows[parent[part[i]], :-1]] if parent[part[i]] >= 0 else [])
+      if len(wrongs) + len(cut) >= WRONGS:  # enough to cut for one round: the rest may go once these are cut
+        break
+      i, a = np.nonzero(allowed[q])
+      if (too := wide(low[i, a], high[i, a], space["side"])) is not None:
+        return None, Unproven(Reason.BUDGET, f"in state {q[i[too]]} on input {a[too]}, a cell's image spans more "
+                                             f"than {CELLS_MAX} cells"), None
+      i, a, low, high = merged(i, a, goes[q[i], a], low[i, a], high[i, a], space["side"] / 2.0 ** rows[part[i], 0])
+      leaves, image = locate(low, high, space["side"], space["splits"])
+      new = np.column_stack([leaves, goes[q[i], a][image]])
+      new_keys, first = np.unique(row_keys(new), return_index=True)
+      fresh = ~np.isin(new_keys, known, assume_unique=True)
+      known = np.union1d(known, new_keys[fresh])
+      found.append(new[first[fresh]])
+      parent += (part[i][image][first[fresh]]).tolist()
+      via += a[image][first[fresh]].tolist()
+      if len(known) > most:
+        break
+    stop = len(known) > most or len(wrongs) + len(cut) >= WRONGS
+    frontier = frontier[:0] if stop else len(rows) + np.arange(sum(map(len, found)))
+    pairs += found
+  rows = np.concatenate(pairs)
+  for at, a, o, bounds in wrongs:  # a run of the graph wrong there is the answer; else cut where the way parts
+    _, why, more = wrong_or_cut(space, rows, parent, via, at, a, o, bounds)
+    if why.reason is Reason.WRONG:
+      return None, why, None
+    example, cut = example or why.text, cut + list(more)
+  if len(known) > most:
+    return None, Unproven(Reason.BUDGET, f"more than {most} (cell, machine state) pairs reached",
+                          reached=len(known)), None
+  if cut:
+    cut = np.unique(np.array(cut), axis=0)
+    return None, Unproven(Reason.UNDECIDED, f"{example} ({len(cut)} cells to cut)", reached=len(rows)), cut
+  return {"side": space["side"], "leaves": rows, "splits": space["splits"]}, None, None
 
 
-def cell_images(graph: dict, compiled: dict, symbols: np.ndarray, machine: tuple, pairs: np.ndarray, side: float):
-  """One step of cell_boxes from some (cell, machine state) pairs on every input the machine allows: ((low, high)
-  cell indices of each image's box of cells, the machine's next state), "", False) or (None, why not: an output
-  undecided or of the wrong sign, or an image too wide or not finite, and whether that is the budget's limit)."""
-  allowed, goes, want = machine
-  cells, q = pairs[:, :-1], pairs[:, -1]
-  slack = EPS * (1 + np.abs(cells) * side)  # a vector's cell comes from a rounded division: take its edges too
-  (low, high), (out_low, out_high) = interval_step(compiled, graph["graph"]["activation"], cells * side - slack,
-                                                   (cells + 1) * side + slack, symbols)
-  undecided = allowed[q][:, :, None] & ~np.where(want[q] > 0, out_low > 0, out_high < 0)  # NaN: undecided too
-  if undecided.any():
-    i, a, o = map(int, np.argwhere(undecided)[0])
-    return None, (f"in state {q[i]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
-                  f"{out_high[i, a, o]:.3g}] in a cell reached, not only {want[q[i], a, o]:+.0f}"), False
-  reach_low, reach_high = np.floor(low / side), np.floor(high / side)  # the cells each image touches, as floats
-  spans = np.prod(reach_high - reach_low + 1, axis=2)
-  wide = allowed[q] & ~((spans <= CELLS_MAX) & np.all((np.abs(reach_low) < 2 ** 62) & (np.abs(reach_high) < 2 ** 62),
-                                                        axis=2))  # (NaN fails too)
-  if wide.any():
-    i, a = map(int, np.argwhere(wide)[0])
-    return None, f"in state {q[i]} on input {a}, a cell's image spans more than {CELLS_MAX} cells", True
-  i, a = np.nonzero(allowed[q])
-  return (reach_low[i, a].astype(np.int64), reach_high[i, a].astype(np.int64), goes[q[i], a]), "", False
+def merged(i: np.ndarray, a: np.ndarray, q2: np.ndarray, low: np.ndarray, high: np.ndarray, side: np.ndarray):
+  """Images that touch the same cells of the grid of their cell's side, going to the same machine state, as one:
+  the box around them (neighbouring cells often have one image; a box around images holds every point they hold,
+  so it stays sound). (i, a of one image each, low, high)."""
+  bounds = np.column_stack([np.floor(low / side[:, None]), np.floor(high / side[:, None]), q2, side])
+  _, first, group = np.unique(bounds, axis=0, return_index=True, return_inverse=True)
+  group = group.ravel()
+  union_low, union_high = np.full((len(first), low.shape[1]), np.inf), np.full((len(first), low.shape[1]), -np.inf)
+  np.minimum.at(union_low, group, low)
+  np.maximum.at(union_high, group, high)
+  return i[first], a[first], union_low, union_high
+
+
+def cell_step(space: dict, rows: np.ndarray):
+  """interval_step from the leaves of some (leaf, machine state) rows: (((low, high), (out_low, out_high)), None),
+  or (None, Unproven) when an image is not finite."""
+  low, high = leaf_bounds(rows[:, :-1], space["side"])
+  step = interval_step(space["compiled"], space["act"], low, high, space["symbols"])
+  if not all(np.isfinite(v).all() for v in step[0]):
+    return None, Unproven(Reason.BUDGET, "a cell's image is not finite")
+  return step, None
+
+
+def leaf_bounds(leaves: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]:
+  """The boxes of leaves (rows: level, index...), with a slack at their edges: a vector's leaf comes from a rounded
+  division floor(v / side_of_level), so a float just outside the exact edges may belong to it."""
+  size = (side / 2.0 ** leaves[:, 0])[:, None]
+  cells = leaves[:, 1:]
+  slack = EPS * (1 + np.abs(cells) * size)
+  return cells * size - slack, (cells + 1) * size + slack
+
+
+def wrong_or_cut(space: dict, rows, parent: list, via: list, at: int, a: int, o: int, bounds) -> tuple:
+  """A leaf reached where output o on input a is wholly on the wrong side: run the inputs that reached it on the
+  graph. If the graph is wrong on them, (None, WRONG with those inputs, None); else the run leaves the cells' way
+  somewhere, and the cell before, whose image was too wide, is cut: (None, UNDECIDED, that leaf)."""
+  path, way, i = [a], [rows[at, :-1]], at
+  while parent[i] >= 0:
+    path.append(via[i])
+    i = parent[i]
+    way.append(rows[i, :-1])
+  path, way = tuple(path[::-1]), np.array(way[::-1])
+  allowed, goes, want = space["machine"]
+  wants, q = [], 0
+  for s in path:
+    wants.append(want[q, s])
+    q = goes[q, s]
+  graph = space["graph"]
+  ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state"]
+  rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
+  y, vals = evaluate(graph, space["symbols"][np.array(path)][None].astype(np.float32),
+                     record=[rec.get(s, s) for s in ids])
+  right = np.all(y[0] * np.array(wants) > 0, axis=1)
+  if not right.all():
+    t = int(np.argmin(right))
+    return None, Unproven(Reason.WRONG, f"the graph is wrong at step {t + 1} of {t + 1} inputs that the cells lead "
+                                        "to", path[:t + 1]), None
+  text = (f"output {o} in [{bounds[0]:.3g}, {bounds[1]:.3g}] in a cell {len(path)} steps in, that no run of the "
+          "graph on those inputs reaches")
+  return None, Unproven(Reason.UNDECIDED, text, reached=len(rows)), way[[spurious_step(space, path, way)]]
+
+
+def spurious_step(space: dict, path: tuple, way: np.ndarray) -> int:
+  """Where a way of leaves that the graph's runs do not follow parts from them: the box of states that can be in
+  way[0] (the initial vector), stepped on path[j] and cut down to way[j + 1], until it is empty: way[j]'s image was
+  too wide (it reached way[j + 1] from states no run has there), so way[j] is cut. When it never empties, the last."""
+  low = high = space["init"][None]
+  for j, a in enumerate(path[:-1]):
+    (new_low, new_high), _ = interval_step(space["compiled"], space["act"], low, high, space["symbols"][[a]])
+    leaf_low, leaf_high = leaf_bounds(way[j + 1][None], space["side"])
+    low, high = np.maximum(new_low[:, 0], leaf_low), np.minimum(new_high[:, 0], leaf_high)
+    if np.any(low > high):
+      return j
+  return len(way) - 1
+
+
+def locate(low: np.ndarray, high: np.ndarray, side: float, splits: dict) -> tuple[np.ndarray, np.ndarray]:
+  """The leaves that boxes [low, high] touch: (rows (level, index...), the box each is for). From the grid of side
+  `side` down through the cells that splits (level -> row_keys of the cut cells) holds, into the halves each box
+  touches. A float v lies in cell floor(v / s) at every level: dividing by s / 2 is dividing by s times 2, exactly."""
+  rows = touched(np.floor(low / side).astype(np.int64), np.floor(high / side).astype(np.int64), np.arange(len(low)))
+  found, level = [], 0
+  while len(rows):
+    cells, box = rows[:, :-1], rows[:, -1]
+    inner = np.isin(row_keys(cells), splits[level]) if level in splits else np.zeros(len(rows), bool)
+    found.append(np.column_stack([np.full(np.count_nonzero(~inner), level), cells[~inner], box[~inner]]))
+    cells, box, level = cells[inner], box[inner], level + 1
+    size = side / 2.0 ** level
+    lo = np.clip(np.floor(low[box] / size), 2 * cells, 2 * cells + 1).astype(np.int64)
+    hi = np.maximum(np.clip(np.floor(high[box] / size), 2 * cells, 2 * cells + 1).astype(np.int64), lo)
+    rows = touched(lo, hi, box)
+  found = np.concatenate(found)
+  return found[:, :-1], found[:, -1]
+
+
+def leaf_of(points: np.ndarray, side: float, splits: dict) -> np.ndarray:
+  """The leaf (level, index...) that holds each point."""
+  leaves, point = locate(points, points, side, splits)
+  return leaves[np.argsort(point, kind="stable")]
+
+
+def wide(low: np.ndarray, high: np.ndarray, side: float) -> int | None:
+  """The first image whose box spans more than CELLS_MAX cells of the grid (or is not finite), or None."""
+  reach_low, reach_high = np.floor(low / side), np.floor(high / side)
+  spans = np.prod(reach_high - reach_low + 1, axis=1)
+  fits = (spans <= CELLS_MAX) & np.all((np.abs(reach_low) < 2 ** 62) & (np.abs(reach_high) < 2 ** 62), axis=1)
+  return int(np.argmin(fits)) if not fits.all() else None
+
+
+def row_keys(rows: np.ndarray) -> np.ndarray:
+  """Each row of ints as one value, equal exactly when the rows are (its bytes): for sorting, unique and isin."""
+  rows = np.ascontiguousarray(rows, np.int64)
+  return rows.view(np.dtype((np.void, 8 * rows.shape[1]))).ravel()
 
 
 def table_arrays(table: dict, n_symbols: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -284,42 +480,6 @@ def table_arrays(table: dict, n_symbols: int, n_out: int) -> tuple[np.ndarray, n
   for (q, a), (q2, outs) in table.items():
     allowed[q, a], goes[q, a], want[q, a] = True, q2, outs
   return allowed, goes, want
-
-
-def new_pairs(low: np.ndarray, high: np.ndarray, state: np.ndarray, seen: np.ndarray, most: float = np.inf
-              ) -> np.ndarray:
-  """The (cell, machine state) rows not in seen that the images touch (all cells from low to high, inclusive, with
-  the image's machine state), each once; a few million cells at a time, stopping once more than `most` came."""
-  if not len(low):
-    return seen[:0]
-  bounds = distinct(np.column_stack([low, high, state]))  # neighbouring cells often have one image
-  low, high, state = bounds[:, :low.shape[1]], bounds[:, low.shape[1]:-1], bounds[:, -1]
-  first = np.append(np.minimum(low.min(axis=0), seen[:, :-1].min(axis=0)), 0)  # the corner of every row, and 0
-  radix = np.append(np.maximum(high.max(axis=0), seen[:, :-1].max(axis=0)), max(state.max(), seen[:, -1].max())) \
-    - first + 1
-  old = np.sort(keys(seen, first, radix))  # seen holds each row once
-  ends = np.cumsum(np.prod(high - low + 1, axis=1))
-  parts = [seen[:0]]
-  for part in np.split(np.arange(len(low)), np.searchsorted(ends, np.arange(CHUNK, ends[-1], CHUNK))):
-    rows = touched(low[part], high[part], state[part])
-    found, at = np.unique(keys(rows, first, radix), return_index=True)
-    fresh = ~np.isin(found, old, assume_unique=True)
-    parts.append(rows[at[fresh]])
-    old = np.union1d(old, found[fresh])
-    if sum(map(len, parts)) > most:
-      break
-  return np.concatenate(parts)
-
-
-def distinct(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-  """The distinct rows of an int array, in some order: grouped by a 64-bit hash of each row (a sort of numbers, not
-  of rows), and if two different rows share a hash, by np.unique's sort of rows after all. weights: the hash's
-  (random odd numbers; a test makes them collide)."""
-  if weights is None:
-    weights = np.random.default_rng(0).integers(1, 2 ** 63, rows.shape[1], dtype=np.uint64) | np.uint64(1)
-  hashed = rows.astype(np.uint64) @ weights  # wraps around modulo 2^64
-  _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
-  return rows[first] if np.array_equal(rows[first][inverse.ravel()], rows) else np.unique(rows, axis=0)
 
 
 def touched(low: np.ndarray, high: np.ndarray, state: np.ndarray) -> np.ndarray:
@@ -335,15 +495,6 @@ def touched(low: np.ndarray, high: np.ndarray, state: np.ndarray) -> np.ndarray:
     rest //= spans[image, d]
   rows[:, -1] = state[image]
   return rows
-
-
-def keys(rows: np.ndarray, first: np.ndarray, radix: np.ndarray) -> np.ndarray:
-  """Each row of ints (all between first and first + radix - 1) as one value that is equal exactly when the rows
-  are: its number in mixed radix when that fits in an int64, else its bytes."""
-  if np.prod(radix.astype(np.float64)) < 2 ** 62:
-    return (rows - first) @ np.cumprod(np.append(1, radix[:0:-1]))[::-1]
-  rows = np.ascontiguousarray(rows)
-  return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
 
 
 def machine_states(table: dict) -> set:

@@ -572,16 +572,22 @@ def signs(v: np.ndarray) -> str:
 
 
 def inputs_text(x: np.ndarray) -> str:
-  """A sequence of input steps as signs, '+ - -'; a run of 8 or more equal steps as '-*12' (a long sequence stays
-  one line, and still says exactly what went in)."""
+  """A sequence of input steps as signs, '+ - -'; 8 or more steps that repeat one step, or a few, as '-*12' or
+  '(- +)*40' (a long sequence stays one line, and still says exactly what went in)."""
   steps = [signs(step) for step in x]
   words, i = [], 0
   while i < len(steps):
-    j = i
-    while j < len(steps) and steps[j] == steps[i]:
-      j += 1
-    words += [f"{steps[i]}*{j - i}"] if j - i >= 8 else steps[i:j]
-    i = j
+    best = (1, 1)  # (unit length, repeats)
+    for u in range(1, 5):
+      r = 1
+      while steps[i + r * u:i + (r + 1) * u] == steps[i:i + u]:
+        r += 1
+      if r * u > best[0] * best[1] and r * u >= 8 and r >= 2:
+        best = (u, r)
+    u, r = best
+    unit = " ".join(steps[i:i + u])
+    words.append(unit if r == 1 else f"{unit}*{r}" if u == 1 else f"({unit})*{r}")
+    i += u * r
   return " ".join(words)
 
 

@@ -27,8 +27,11 @@ As a script: `python prove.py g.json` says whether the graph is proven (exit 0),
 neither (exit 0, with why); `-o g.json` also writes the graph with the proof in graph.verified, as prune.py does.
 
 A graph wrong anywhere is wrong on the suite (when the machine was found), so a failure there is a proof that the
-graph is wrong: prune.py refuses it with that input. Without a machine, or without k, the proof stays open and
-says why. The proof trusts task.states: a task with more states than it declares may differ from the graph later.
+graph is wrong: prune.py refuses it with that input. When the graph is no finite machine, it runs beside the task's
+machine instead: the one the task gives, else the one read off its target (target_table): exactly, then by boxes
+or cells (boxes.py), and when those do not close, a beam search for a wrong output deeper than breadth first goes
+(drift). Without k, the proof stays open and says why. The proof trusts task.states: a task with more states than
+it declares may differ from the graph later.
 
 Sections: the states a graph reaches (explore: breadth first from the initial state until no new state vector
 appears; a task with its own input sampler, such as parens, is run on sampled sequences instead); the graph's
@@ -41,7 +44,7 @@ import sys
 
 import numpy as np
 
-from boxes import EPS, GAPS, SEEN, box_machine, machine_states, task_boxes
+from boxes import GAPS, SEEN, Reason, box_machine, leaf_bounds, machine_states, task_boxes
 from graph import (
   GraphError,
   all_symbols,
@@ -69,6 +72,9 @@ SUITE_STEPS = 1 << 22  # input steps (sequences x their lengths) the suite may t
 CHECKED = {}  # id -> task: the tasks whose machine check_task_machine has checked
 PRODUCT_MAX = 100_000  # pairs of (state vector, task machine state) a search beside the task's machine may visit
 PRODUCT_DEPTH = 10_000  # and steps deep (a state that drifts alone adds one pair a step: one evaluate each)
+NERODE_MAX = 1 << 14  # continuations target_table may ask the target for, per prefix
+BEAM = 64  # runs drift() keeps, the closest to a wrong output
+DRIFT_STEPS = 2000  # and steps it runs them (the long test sets run 1000)
 MACHINE_MAX = 1024  # states of the graph's machine: telling every pair apart takes n^2 memory, n times
 
 
@@ -319,11 +325,10 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
     return None, how
   n = 1 + max(machine_states(table))
   low, high = np.full((n, len(exp["state_ids"])), np.inf), np.full((n, len(exp["state_ids"])), -np.inf)
-  if "cells" in found:  # with the slack cell_boxes gives each cell's edges
-    cells = np.array(sorted(found["cells"]), np.float64)
-    edges, slack = cells[:, :-1] * found["side"], EPS * (1 + np.abs(cells[:, :-1]) * found["side"])
-    np.minimum.at(low, cells[:, -1].astype(np.int64), edges - slack)
-    np.maximum.at(high, cells[:, -1].astype(np.int64), edges + found["side"] + slack)
+  if "leaves" in found:  # with the slack cell_boxes gives each cell's edges
+    edge_low, edge_high = leaf_bounds(found["leaves"][:, :-1], found["side"])
+    np.minimum.at(low, found["leaves"][:, -1], edge_low)
+    np.maximum.at(high, found["leaves"][:, -1], edge_high)
   else:
     low, high = found["low"], found["high"]
   trans = {(q, a): (tuple(bool(v > 0) for v in outs), q2) for (q, a), (q2, outs) in table.items()}
@@ -411,6 +416,38 @@ def machine_table(task) -> dict | None:
   return table
 
 
+def target_table(task) -> dict | None:
+  """The smallest machine of a task that declares its states (k) and gives no machine, read off its target
+  (Myhill-Nerode): two input prefixes are one state when the target gives the same outputs after them on every
+  continuation of k - 1 steps, which tells apart any two states of a machine of k states (Moore). In
+  machine_table's form. None when the task draws its own inputs or that takes more than NERODE_MAX sequences a
+  prefix; TaskError when more than k states come (the declaration is wrong). Like the W-method's suite, it trusts
+  that the target has no more than k states."""
+  k, symbols = task.states, all_symbols(task.n_in)
+  if task.inputs is not None or k is None or len(symbols) ** (k - 1) > NERODE_MAX:
+    return None
+  ways = np.array(list(itertools.product(range(len(symbols)), repeat=k - 1)), np.int64).reshape(
+    len(symbols) ** (k - 1), k - 1)
+  ahead = symbols[ways]  # (continuations, k - 1, n_in)
+
+  def after(prefix: tuple) -> tuple[bytes, np.ndarray]:  # the outputs on every continuation, and at prefix's end
+    x = np.concatenate([np.broadcast_to(symbols[list(prefix)], (len(ahead), len(prefix), task.n_in)), ahead], 1)
+    y = checked_target(task, x.astype(np.float32))
+    return y[:, len(prefix):].tobytes(), y[0, len(prefix) - 1].astype(np.float64) if prefix else None
+  number, order, table = {after(())[0]: 0}, [()], {}
+  for q, prefix in enumerate(order):  # grows as new states come
+    for a in range(len(symbols)):
+      key, outputs = after(prefix + (a,))
+      if key not in number:
+        if len(order) == k:
+          raise TaskError(f"task {task.name}: its target has more than the {k} states it declares (inputs "
+                          f"{inputs_text(symbols[list(prefix + (a,))])} reach another)")
+        number[key] = len(order)
+        order.append(prefix + (a,))
+      table[q, a] = (number[key], outputs)
+  return table
+
+
 def as_outputs(outputs, n_out: int) -> np.ndarray:
   """A machine step's outputs (one number, or one per output) as an array of n_out."""
   return np.broadcast_to(np.asarray(outputs, np.float64), n_out)
@@ -454,6 +491,12 @@ def prove(graph: dict, task) -> dict:
                           "(Task(..., machine=) would give the inputs it can draw)"}
   exp = explore(graph, task, outputs_only=True)
   fsm, found = graph_machine(graph, exp, k)
+  if fsm is None and k is not None:  # no machine of the graph's own: beside the one its task's target has
+    table = target_table(task)
+    if table is not None:
+      beside = beside_machine(graph, task, table, out, f"the machine of task {task.name}'s target")
+      return beside if beside["every_length"] or beside["failure"] else {**beside, "how": f"{beside['how']}; "
+                                                                          f"on its own, {found}"}
   if fsm is None:
     return {**out, "how": f"not proven: {found}"}
   nxt, outs = tables(fsm)
@@ -480,6 +523,15 @@ def prove(graph: dict, task) -> dict:
 
 
 def beside_task_machine(graph: dict, task, out: dict) -> dict:
+  """The proof beside the machine the task gives (task.machine), checked against its target first."""
+  check_task_machine(task)
+  table = machine_table(task)
+  if table is None:
+    return {**out, "how": f"not proven: task {task.name}'s machine has more than {MACHINE_MAX} states"}
+  return beside_machine(graph, task, table, out, f"task {task.name}'s machine")
+
+
+def beside_machine(graph: dict, task, table: dict, out: dict, whose: str) -> dict:
   """The proof for a task that gives its own machine (task.machine = (start, step); step(state, inputs) -> (next
   state, outputs), or None for an input its sampler never gives there): the graph and that machine run side by
   side on every input the machine allows, breadth first, from (the graph's initial state vector, start). When no
@@ -489,46 +541,87 @@ def beside_task_machine(graph: dict, task, out: dict) -> dict:
   of the state space (boxes.cell_boxes). A first wrong output is a
   shortest failing input: it is run again against task.target with the evaluator (a machine that disagrees with
   its own target is the task's error). A machine that allows an input its sampler never draws is held to its
-  target there too: allow only what the sampler can draw."""
-  check_task_machine(task)
-  table = machine_table(task)
-  if table is None:
-    return {**out, "how": f"not proven: task {task.name}'s machine has more than {MACHINE_MAX} states"}
-  ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state"]  # prove() removed the dead ones
-  rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
-  symbols, compiled = all_symbols(task.n_in), compile_steps(graph)
+  target there too: allow only what the sampler can draw. table: as machine_table gives it; whose: its name."""
+  run = {"graph": graph, "ids": [n["id"] for n in graph["nodes"] if n["kind"] == "state"],  # prove() removed the
+         "rec": {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")},  # dead ones
+         "symbols": all_symbols(task.n_in), "steps": compile_steps(graph), "table": table}
   init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
   seen, frontier, depth = {(init.tobytes(), 0)}, [(init, 0, ())], 0
   while frontier and len(seen) <= PRODUCT_MAX and depth < PRODUCT_DEPTH:
     depth += 1
-    moves = [(v, table[q, a], path + (a,)) for v, q, path in frontier for a in range(len(symbols)) if (q, a) in table]
+    came, a, after, goes, margin = beside_step(run, frontier)
+    paths = [frontier[i][2] + (s,) for i, s in zip(came.tolist(), a.tolist(), strict=True)]
+    if (wrong := np.flatnonzero(~np.all(margin > 0, axis=1))).size:
+      return failed(graph, task, run["symbols"], paths[wrong[0]], out)
     frontier = []  # a machine that allows no input from here on leaves nothing more to compare
-    if not moves:
-      break
-    starts = {sid: np.array([v[j] for v, _, _ in moves]) for j, sid in enumerate(ids)}
-    x = symbols[[path[-1] for _, _, path in moves]][:, None, :]
-    y, vals = evaluate(graph, x, record=[rec.get(s, s) for s in ids], start=starts, steps=compiled)
-    wrong = np.flatnonzero(~np.all(y[:, 0] * np.array([want for _, (_, want), _ in moves]) > 0, axis=1))
-    if len(wrong):
-      return failed(graph, task, symbols, moves[wrong[0]][2], out)
-    after = state_vectors(vals, [rec.get(s, s) for s in ids], 0).reshape(len(moves), len(ids))
-    for i, (_, (q, _), path) in enumerate(moves):
-      if (after[i].tobytes(), q) not in seen:
-        seen.add((after[i].tobytes(), q))
-        frontier.append((after[i], q, path))
+    for v, q, path in zip(after, goes.tolist(), paths, strict=True):
+      if (v.tobytes(), q) not in seen:
+        seen.add((v.tobytes(), q))
+        frontier.append((v, q, path))
   n = len(machine_states(table))
   if not frontier:
     vectors = len({v for v, _ in seen})
     return {**out, "every_length": True, "machine": vectors, "length": depth,
-            "how": f"proven for every length on the inputs task {task.name} gives: beside the task's machine of {n} "
+            "how": f"proven for every length on the inputs task {task.name} gives: beside {whose} of {n} "
                    f"states on every input it allows, the graph's {vectors} state vectors make {len(seen)} pairs "
                    "with the machine's states, and no new pair comes; every output at every pair is right"}
   boxes, how = task_boxes(graph, task, table)
+  if boxes is None and how.reason is Reason.WRONG:
+    return failed(graph, task, run["symbols"], how.path, out)
+  if boxes is None and (path := drift(run, init)):
+    return failed(graph, task, run["symbols"], path, out)
   if boxes is None:
-    return {**out, "how": f"not proven: beside task {task.name}'s machine of {n} states, new state vectors kept "
-                          f"coming ({len(seen)} pairs, {depth} steps deep), and {how}"}
+    return {**out, "how": f"not proven: beside {whose} of {n} states, new state vectors kept coming ({len(seen)} "
+                          f"pairs, {depth} steps deep), {how}, and no run of the {BEAM} closest to a wrong output, "
+                          f"{DRIFT_STEPS} steps long, went wrong"}
   return {**out, "every_length": True, "machine": n,
           "how": f"proven for every length on the inputs task {task.name} gives: {how}"}
+
+
+def beside_step(run: dict, frontier: list) -> tuple:
+  """One step of the graph beside the machine from (state vector, machine state, ...) entries of frontier on every
+  input the machine allows: the entry each move came from, its input, the state vector and machine state after it,
+  and its margins (moves, outputs): the machine's output times the graph's, > 0 where the graph is right."""
+  table, ids, rec = run["table"], run["ids"], run["rec"]
+  moves = [(i, a) for i, (_, q, *_) in enumerate(frontier) for a in range(len(run["symbols"])) if (q, a) in table]
+  came, a = np.array(moves, np.int64).reshape(-1, 2).T
+  if not moves:
+    return came, a, np.zeros((0, len(ids))), came, np.zeros((0, 1))
+  q = np.array([frontier[i][1] for i in came.tolist()])
+  starts = {sid: np.array([frontier[i][0][j] for i in came.tolist()]) for j, sid in enumerate(ids)}
+  y, vals = evaluate(run["graph"], run["symbols"][a][:, None, :], record=[rec.get(s, s) for s in ids], start=starts,
+                     steps=run["steps"])
+  goes, want = zip(*[table[int(s), int(b)] for s, b in zip(q, a, strict=True)], strict=True)
+  after = state_vectors(vals, [rec.get(s, s) for s in ids], 0).reshape(len(moves), len(ids))
+  return came, a, after, np.array(goes, np.int64), y[:, 0] * np.array(want)
+
+
+def drift(run: dict, init: np.ndarray) -> tuple | None:
+  """An input the graph gets wrong deeper than a breadth-first search goes: a beam of the BEAM runs whose outputs
+  came closest to the wrong side, each extended on every input the machine allows, for DRIFT_STEPS steps. A graph
+  whose state creeps a little every step goes wrong after tens or hundreds of steps on many inputs; this meets one.
+  The inputs up to its first wrong output, or None."""
+  frontier, back = [(init, 0, -1)], []  # (vector, machine state, its move in back); back: (move before, input)
+  for _ in range(DRIFT_STEPS):
+    came, a, after, goes, margin = beside_step(run, frontier)
+    if not len(came):
+      return None
+    worst = margin.min(axis=1)
+    keep, seen = [], set()
+    for i in np.argsort(worst, kind="stable")[:4 * BEAM].tolist():  # the closest first, each (vector, state) once
+      key = (after[i].tobytes(), int(goes[i]))
+      if key not in seen and len(keep) < (1 if worst[i] <= 0 else BEAM):
+        seen.add(key)
+        back.append((frontier[came[i]][2], int(a[i])))
+        keep.append((after[i], int(goes[i]), len(back) - 1))
+    if worst.min() <= 0:
+      path, at = [], keep[0][2]
+      while at >= 0:
+        at, s = back[at]
+        path.append(s)
+      return tuple(path[::-1])
+    frontier = keep
+  return None
 
 
 def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> dict:
@@ -539,7 +632,7 @@ def failed(graph: dict, task, symbols: np.ndarray, path: tuple, out: dict) -> di
   if report["first_failure"] is None:
     raise TaskError(f"task {task.name}: its machine and its target differ on inputs {inputs_text(x[0])}")
   return {**out, "sequences": 1, "length": len(path), "failure": report["first_failure"], "sets": sets,
-          "how": f"wrong: run beside task {task.name}'s machine, the graph fails {report['first_failure']}"}
+          "how": f"wrong: run beside the task's machine, the graph fails {report['first_failure']}"}
 
 
 def graph_machine(graph: dict, exp: dict, k: int | None) -> tuple[dict | None, str]:

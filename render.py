@@ -371,6 +371,7 @@ def page_data(graph: dict, task, inputs: np.ndarray | None, steps: int = 24, see
     "expected": None if expected is None else expected.tolist(),
     "flipExpected": None if flips is None else flips.tolist(),
     "history": json_safe(info.get("history")) if isinstance(info.get("history"), dict) else None,
+    "names": named_ids(io_names(task)),  # the task's names for its inputs and outputs, by node id
     "colourStops": [[v, *rgb] for v, rgb in COLOUR_STOPS],
   }
 
