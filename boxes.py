@@ -189,14 +189,15 @@ def unshaped(act: dict) -> str:
   return f"the activation (factor {act['factor']}, leak {act['leak']}) does not rise, fall and rise again"
 
 
-def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | None, "str | Unproven"]:
+def task_boxes(graph: dict, task, table: dict, seed: int = 0, refine: bool = True
+               ) -> tuple[dict | None, "str | Unproven"]:
   """Boxes for a task that gives its own machine (prove.py's table {(state, input): (next state, outputs)}): the
   box of machine state q holds every state vector the graph can have while the machine is in q. Seeded with the
   vectors seen on the task's sampled runs, grown until every step the machine allows maps each box into the box of
   its next state; proven when that closes and every output's interval has the sign the machine gives there. When
   an output stays undecided, it tries again with each box cut into m pieces along every state for the step (the
   hull of the pieces' images: interval arithmetic loses less on small boxes), m = 2, 4, ... while PIECES allow.
-  When no box a machine state closes, it tries cell_boxes: cells of side CELL_SIDE, split where it matters.
+  When no box a machine state closes, it tries cell_boxes on each grid of SIDES alone, then (refine) cut finer.
   Returns ({"low", "high", "pieces"} or cell_boxes' {"side", "leaves", ...}, how) or (None, Unproven: why not).
   graph: dead parts removed."""
   if why := unshaped(graph["graph"]["activation"]):
@@ -213,7 +214,7 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0) -> tuple[dict | No
                      "on every allowed input into the next state's box, and every output there has the machine's sign")
   whys, spent = [f"with a box for each of the machine's states, {why}"], 0
   unproven = Unproven(Reason.UNDECIDED, why)  # (when no grid is tried)
-  tries = [(side, False) for side in SIDES] + [(side, True) for side in SIDES]
+  tries = [(side, False) for side in SIDES] + [(side, True) for side in SIDES if refine]
   for n, (side, refine) in enumerate(tries):  # each grid alone (cheap: it stops at the first outputs undecided),
     # then each grid cut where outputs are undecided, the budget left shared among the grids left to try
     share = CELLS_MAX if not refine else (CELLS_TOTAL - spent) // (len(tries) - n)

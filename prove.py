@@ -478,23 +478,26 @@ def check_task_machine(task, batch: int = SEEN[0], length: int = SEEN[1]) -> Non
 
 # ---- the proof: the graph's machine, then the W-method suite against the task ----
 
-def prove(graph: dict, task) -> dict:
-  """The proof, or why there is none (see the module docstring)."""
+def prove(graph: dict, task, quick: bool = False) -> dict:
+  """The proof, or why there is none (see the module docstring). quick: only what costs little when it fails, for
+  prune's check after every edit: no machine read off the target, no cells cut finer than their grid, no search for
+  a drift; a graph proven so is proven, one not proven so may still be."""
   graph = remove_dead(graph)  # the same outputs: fewer state vectors to visit
   k = task.states
   out = {"every_length": False, "machine": None, "task_states": k, "sequences": 0, "length": 0, "failure": None,
          "sets": []}
   if task.machine is not None:
-    return beside_task_machine(graph, task, out)
+    return beside_task_machine(graph, task, out, quick)
   if task.inputs is not None:
     return {**out, "how": f"not proven: task {task.name} draws its own inputs, and its {k} states are on those "
                           "(Task(..., machine=) would give the inputs it can draw)"}
   exp = explore(graph, task, outputs_only=True)
   fsm, found = graph_machine(graph, exp, k)
-  if fsm is None and k is not None:  # no machine of the graph's own: beside the one its task's target has
+  if fsm is None and k is not None and not quick:  # no machine of the graph's own: beside its task's target's
     table = target_table(task)
     if table is not None:
-      beside = beside_machine(graph, task, table, out, f"the machine of task {task.name}'s target")
+      beside = beside_machine(graph, task, table, out, f"the machine of task {task.name}'s target",
+                              most=MAX_STATES)  # (more vectors than that came already: no exact end to meet)
       return beside if beside["every_length"] or beside["failure"] else {**beside, "how": f"{beside['how']}; "
                                                                           f"on its own, {found}"}
   if fsm is None:
@@ -522,16 +525,17 @@ def prove(graph: dict, task) -> dict:
                  f"{max(n, k)} states from it; the task has {k}"}
 
 
-def beside_task_machine(graph: dict, task, out: dict) -> dict:
+def beside_task_machine(graph: dict, task, out: dict, quick: bool = False) -> dict:
   """The proof beside the machine the task gives (task.machine), checked against its target first."""
   check_task_machine(task)
   table = machine_table(task)
   if table is None:
     return {**out, "how": f"not proven: task {task.name}'s machine has more than {MACHINE_MAX} states"}
-  return beside_machine(graph, task, table, out, f"task {task.name}'s machine")
+  return beside_machine(graph, task, table, out, f"task {task.name}'s machine", quick)
 
 
-def beside_machine(graph: dict, task, table: dict, out: dict, whose: str) -> dict:
+def beside_machine(graph: dict, task, table: dict, out: dict, whose: str, quick: bool = False,
+                   most: int = PRODUCT_MAX) -> dict:
   """The proof for a task that gives its own machine (task.machine = (start, step); step(state, inputs) -> (next
   state, outputs), or None for an input its sampler never gives there): the graph and that machine run side by
   side on every input the machine allows, breadth first, from (the graph's initial state vector, start). When no
@@ -541,13 +545,14 @@ def beside_machine(graph: dict, task, table: dict, out: dict, whose: str) -> dic
   of the state space (boxes.cell_boxes). A first wrong output is a
   shortest failing input: it is run again against task.target with the evaluator (a machine that disagrees with
   its own target is the task's error). A machine that allows an input its sampler never draws is held to its
-  target there too: allow only what the sampler can draw. table: as machine_table gives it; whose: its name."""
+  target there too: allow only what the sampler can draw. table: as machine_table gives it; whose: its name; most:
+  the pairs the exact search may visit."""
   run = {"graph": graph, "ids": [n["id"] for n in graph["nodes"] if n["kind"] == "state"],  # prove() removed the
          "rec": {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")},  # dead ones
          "symbols": all_symbols(task.n_in), "steps": compile_steps(graph), "table": table}
   init = np.array([n["init"] for n in graph["nodes"] if n["kind"] == "state"], np.float64) + 0.0
   seen, frontier, depth = {(init.tobytes(), 0)}, [(init, 0, ())], 0
-  while frontier and len(seen) <= PRODUCT_MAX and depth < PRODUCT_DEPTH:
+  while frontier and len(seen) <= most and depth < PRODUCT_DEPTH:
     depth += 1
     came, a, after, goes, margin = beside_step(run, frontier)
     paths = [frontier[i][2] + (s,) for i, s in zip(came.tolist(), a.tolist(), strict=True)]
@@ -565,10 +570,10 @@ def beside_machine(graph: dict, task, table: dict, out: dict, whose: str) -> dic
             "how": f"proven for every length on the inputs task {task.name} gives: beside {whose} of {n} "
                    f"states on every input it allows, the graph's {vectors} state vectors make {len(seen)} pairs "
                    "with the machine's states, and no new pair comes; every output at every pair is right"}
-  boxes, how = task_boxes(graph, task, table)
+  boxes, how = task_boxes(graph, task, table, refine=not quick)
   if boxes is None and how.reason is Reason.WRONG:
     return failed(graph, task, run["symbols"], how.path, out)
-  if boxes is None and (path := drift(run, init)):
+  if boxes is None and not quick and (path := drift(run, init)):
     return failed(graph, task, run["symbols"], path, out)
   if boxes is None:
     return {**out, "how": f"not proven: beside {whose} of {n} states, new state vectors kept coming ({len(seen)} "

@@ -116,12 +116,13 @@ def verification(sets: list[dict], report: dict) -> dict:
   return out
 
 
-def proof_of(graph: dict, task) -> dict:
-  """prove.prove(graph, task); without prove.py beside this file, a proof left open that says why."""
+def proof_of(graph: dict, task, quick: bool = False) -> dict:
+  """prove.prove(graph, task, quick); without prove.py beside this file, a proof left open that says why. quick:
+  the check after each edit, which must not cost seconds when it fails (see prove.prove)."""
   if prove is None:
     return {"every_length": False, "machine": None, "task_states": task.states, "sequences": 0, "length": 0,
             "failure": None, "sets": [], "how": "not proven: prove.py (and boxes.py) are not beside prune.py"}
-  return prove.prove(graph, task)
+  return prove.prove(graph, task, quick)
 
 
 # ---- the graph edits (each returns a new graph; the input is left as it was) ----
@@ -210,9 +211,10 @@ def largest_clip(graph: dict, part: str, sets: list[dict], checked: bool = False
 
 
 def accepts(graph: dict, sets: list[dict], screen: bool = False, keep=None) -> bool:
-  """passes(graph, sets, screen), and, when keep is a task, still proven on it for every length (prove.py): once
-  proven, a graph stays proven; an edit that breaks the proof is refused even when every test sequence passes."""
-  return passes(graph, sets, screen) and (keep is None or proof_of(graph, keep)["every_length"])
+  """passes(graph, sets, screen), and, when keep is given, keep(graph) too: still proven for every length (see
+  shrink). Once proven, a graph stays proven; an edit that breaks the proof is refused even when every test sequence
+  passes."""
+  return passes(graph, sets, screen) and (keep is None or keep(graph))
 
 
 def coarsest_quantization(graph: dict, sets: list[dict], keep=None) -> tuple[float | None, dict]:
@@ -399,7 +401,8 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
   if not passes(graph, sets, screen=True):  # a wrong graph is refused at once; a right one is checked once cut
     raise Incorrect(check(graph, sets))
   for round_ in range(PROOF_ROUNDS):
-    g, done = shrink(graph, task, sets, quantization, greedy_pass)
+    # after a pruned graph was proven wrong, the full proof guards every edit: the quick one let that graph through
+    g, done = shrink(graph, task, sets, quantization, greedy_pass, quick=round_ == 0)
     final = check(g, sets)
     if final["first_failure"]:  # every edit above was checked, so this would be a bug in prune.py itself
       raise RuntimeError(f"pruned graph fails its final check: {final['first_failure']}")
@@ -422,16 +425,20 @@ def prune(graph: dict, task, seed: int = 0, sequences: int = TEST_SEQUENCES, len
   return g
 
 
-def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass: bool) -> tuple[dict, dict]:
+def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass: bool, quick: bool = True
+           ) -> tuple[dict, dict]:
   """prune's steps 1 to 5 (see the top of this file): (the smaller graph, what was done). Once the graph is proven
-  for every length (after clipping, or after quantizing), every later edit must keep it proven."""
+  for every length (after clipping, or after quantizing), every later edit must keep it proven: by prove.py's quick
+  proof (cheap when it fails), or, quick=False, its full one (seconds an edit)."""
+  def proven(g: dict) -> bool:
+    return proof_of(g, task, quick)["every_length"]
   g = graph
   clipped = {}
   for part in ("weights", "biases", "inits"):  # after the weights, g has passed a full check
     clipped[part], g = largest_clip(g, part, sets, checked=part != "weights")
   g, folded = try_fold(remove_dead(g), sets)
   # proven now (a clipped network often is, before rounding eats its margins): every later edit keeps it proven
-  keep = task if (quantization or greedy_pass) and proof_of(g, task)["every_length"] else None
+  keep = proven if (quantization or greedy_pass) and proven(g) else None
   proved = (g["nodes"], g["edges"])
   step = None
   if quantization:
@@ -445,7 +452,7 @@ def shrink(graph: dict, task, sets: list[dict], quantization: bool, greedy_pass:
   done = None
   if greedy_pass:
     if keep is None and (g["nodes"], g["edges"]) != proved:  # rounding can make a graph exact: prove it again
-      keep = task if proof_of(g, task)["every_length"] else None
+      keep = proven if proven(g) else None
     g, done = greedy(g, sets, keep)
     if quantization:  # fewer parameters often take a coarser step: keep the smaller graph, then the coarser step
       q, requantized = coarsest_quantization(g, sets, keep)

@@ -1910,6 +1910,8 @@ def test_cells_cut_where_an_output_is_undecided_prove_what_a_uniform_grid_cannot
   assert all(tuple(v) in reached for v in boxes.leaf_of(vectors, 0.05, found["splits"]).tolist())
   proof = prove.prove(g, task)
   assert proof["every_length"] and "cut where an output was undecided" in proof["how"], proof
+  quick = prove.prove(g, task, quick=True)  # prune's check after each edit: no cuts, no drift search
+  assert not quick["every_length"] and quick["failure"] is None and "cut where it matters" not in quick["how"], quick
   # with a budget too small for the cuts: out of budget, and never called wrong
   found, why = boxes.cell_boxes(g, task, table, 0.05, budget=100)
   assert found is None and why.reason is boxes.Reason.BUDGET, why
@@ -1973,9 +1975,9 @@ def test_prune_keeps_a_proof_through_the_greedy_pass_and_the_last_rounding(monke
   g = delay1_graph([neuron("o1", 0.0)], [edge("c0_s0", "c0_o1", -1.0)])
   g["edges"] = [x_edge, *g["edges"]] if first else [*g["edges"], x_edge]
   task, real = tasks.TASKS["delay1"], prune.proof_of
-  def proof_of(g, task):
+  def proof_of(g, task, quick=False):
     kept = any((e["source"], e["target"], e["weight"]) == ("c0_o1", "out0", weight) for e in g["edges"])
-    proof = real(g, task)
+    proof = real(g, task, quick)
     return proof if kept else {**proof, "every_length": False, "failure": None, "how": "not proven: open"}
   assert real(graph.remove_dead(without_edge := prune.without_edge(g, "c0_o1", "out0")), task)["every_length"]
   assert prune.passes(without_edge, tasks.test_sets(task)) and prune.passes(prune.quantize(g, 1), tasks.test_sets(task))
