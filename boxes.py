@@ -300,7 +300,7 @@ def reach_cells(space: dict, most: int) -> tuple[dict | None, Unproven | None, n
   allowed, goes, want = space["machine"]
   leaf = locate(space["init"][None], space["init"][None], space["side"], space["splits"])[0]
   rows = np.column_stack([leaf, [0]])  # (level, index..., machine state)
-  parent, via, known = [-1], [-1], np.sort(row_keys(rows))
+  parent, via, known = [-1], [-1], Met(rows)
   frontier, cut, pairs, wrongs, example = np.arange(1), [], [rows], [], ""
   while len(frontier):
     rows = np.concatenate(pairs) if len(pairs) > 1 else pairs[0]
@@ -329,18 +329,16 @@ def reach_cells(space: dict, most: int) -> tuple[dict | None, Unproven | None, n
       if (too := wide(low[i, a], high[i, a], space["side"])) is not None:
         return None, Unproven(Reason.BUDGET, f"in state {q[i[too]]} on input {a[too]}, a cell's image spans more "
                                              f"than {CELLS_MAX} cells"), None
-      i, a, low, high = merged(i, a, goes[q[i], a], low[i, a], high[i, a], space["side"] / 2.0 ** rows[part[i], 0])
+      i, a, low, high = merged(i, a, goes[q[i], a], low[i, a], high[i, a], space["side"], rows[part[i], 0])
       leaves, image = locate(low, high, space["side"], space["splits"])
       new = np.column_stack([leaves, goes[q[i], a][image]])
-      new_keys, first = np.unique(row_keys(new), return_index=True)
-      fresh = ~np.isin(new_keys, known, assume_unique=True)
-      known = np.union1d(known, new_keys[fresh])
-      found.append(new[first[fresh]])
-      parent += (part[i][image][first[fresh]]).tolist()
-      via += a[image][first[fresh]].tolist()
-      if len(known) > most:
+      fresh = known.add(new)
+      found.append(new[fresh])
+      parent += (part[i][image][fresh]).tolist()
+      via += a[image][fresh].tolist()
+      if known.count > most:
         break
-    stop = len(known) > most or len(wrongs) + len(cut) >= WRONGS
+    stop = known.count > most or len(wrongs) + len(cut) >= WRONGS
     frontier = frontier[:0] if stop else len(rows) + np.arange(sum(map(len, found)))
     pairs += found
   rows = np.concatenate(pairs)
@@ -349,21 +347,24 @@ def reach_cells(space: dict, most: int) -> tuple[dict | None, Unproven | None, n
     if why.reason is Reason.WRONG:
       return None, why, None
     example, cut = example or why.text, cut + list(more)
-  if len(known) > most:
+  if known.count > most:
     return None, Unproven(Reason.BUDGET, f"more than {most} (cell, machine state) pairs reached",
-                          reached=len(known)), None
+                          reached=known.count), None
   if cut:
     cut = np.unique(np.array(cut), axis=0)
     return None, Unproven(Reason.UNDECIDED, f"{example} ({len(cut)} cells to cut)", reached=len(rows)), cut
   return {"side": space["side"], "leaves": rows, "splits": space["splits"]}, None, None
 
 
-def merged(i: np.ndarray, a: np.ndarray, q2: np.ndarray, low: np.ndarray, high: np.ndarray, side: np.ndarray):
+def merged(i: np.ndarray, a: np.ndarray, q2: np.ndarray, low: np.ndarray, high: np.ndarray, side: float,
+           level: np.ndarray):
   """Images that touch the same cells of the grid of their cell's side, going to the same machine state, as one:
   the box around them (neighbouring cells often have one image; a box around images holds every point they hold,
   so it stays sound). (i, a of one image each, low, high)."""
-  bounds = np.column_stack([np.floor(low / side[:, None]), np.floor(high / side[:, None]), q2, side])
-  _, first, group = np.unique(bounds, axis=0, return_index=True, return_inverse=True)
+  size = (side / 2.0 ** level)[:, None]
+  bounds = np.column_stack([np.floor(low / size), np.floor(high / size), q2, level]).astype(np.int64)
+  _, first, group = np.unique(pack(bounds, bounds.min(axis=0), bounds.max(axis=0)), return_index=True,
+                              return_inverse=True)
   group = group.ravel()
   union_low, union_high = np.full((len(first), low.shape[1]), np.inf), np.full((len(first), low.shape[1]), -np.inf)
   np.minimum.at(union_low, group, low)
@@ -465,6 +466,41 @@ def wide(low: np.ndarray, high: np.ndarray, side: float) -> int | None:
   spans = np.prod(reach_high - reach_low + 1, axis=1)
   fits = (spans <= CELLS_MAX) & np.all((np.abs(reach_low) < 2 ** 62) & (np.abs(reach_high) < 2 ** 62), axis=1)
   return int(np.argmin(fits)) if not fits.all() else None
+
+
+class Met:
+  """The rows of ints a search has met, for the test "met before?": each row packed into one int64 (mixed radix over
+  the rows' ranges, packed again when a new row widens them), or compared by its bytes when the ranges do not fit in
+  62 bits. A class: it holds the rows and their sorted keys between the search's steps."""
+
+  def __init__(self, rows: np.ndarray):
+    self.rows, self.low, self.high, self.count = [rows], rows.min(axis=0), rows.max(axis=0), len(rows)
+    self.keys = np.sort(self.pack(rows))
+
+  def pack(self, rows: np.ndarray) -> np.ndarray:
+    return pack(rows, self.low, self.high)
+
+  def add(self, rows: np.ndarray) -> np.ndarray:
+    """Where in rows the first of each distinct row not met before is; those are met now."""
+    low, high = np.minimum(self.low, rows.min(axis=0)), np.maximum(self.high, rows.max(axis=0))
+    if not (np.array_equal(low, self.low) and np.array_equal(high, self.high)):
+      self.low, self.high = low, high
+      self.keys = np.sort(self.pack(np.concatenate(self.rows)))
+    keys, first = np.unique(self.pack(rows), return_index=True)
+    fresh = ~np.isin(keys, self.keys, assume_unique=True)
+    self.keys = np.union1d(self.keys, keys[fresh])
+    self.rows.append(rows[first[fresh]])
+    self.count += int(fresh.sum())
+    return first[fresh]
+
+
+def pack(rows: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+  """Rows of ints between low and high (per column) as one value each, equal exactly when the rows are: the row's
+  number in mixed radix when that fits in 62 bits, else its bytes (row_keys)."""
+  radix = high - low + 1
+  if np.prod(radix.astype(np.float64)) >= 2 ** 62:
+    return row_keys(rows)
+  return (rows - low) @ np.cumprod(np.append(1, radix[:0:-1]))[::-1]
 
 
 def row_keys(rows: np.ndarray) -> np.ndarray:

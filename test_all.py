@@ -1692,8 +1692,13 @@ def test_cell_search_finds_every_leaf_a_box_touches_and_keys_rows_exactly():
   expected = {cell + (int(q),) for lo, hi, q in zip(low, high, machine, strict=True)
               for cell in itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)])}
   assert len(rows) == sum(np.prod(high - low + 1, axis=1)) and set(map(tuple, rows.tolist())) == expected
-  keys = boxes.row_keys(rows)
-  assert np.array_equal(keys[:, None] == keys[None, :], np.all(rows[:, None] == rows[None, :], axis=2))
+  same = np.all(rows[:, None] == rows[None, :], axis=2)
+  for keys, kind in ((boxes.row_keys(rows), "V"), (boxes.pack(rows, rows.min(axis=0), rows.max(axis=0)), "i"),
+                     (boxes.pack(rows, rows.min(axis=0), rows.max(axis=0) + 2 ** 21), "V")):  # over 62 bits: bytes
+    assert keys.dtype.kind == kind and np.array_equal(keys[:, None] == keys[None, :], same)
+  met = boxes.Met(rows[:10])  # met before: once each, and a row that widens the ranges packs them all again
+  fresh = met.add(np.concatenate([rows[5:30], rows[20:25], rows[:1] - 100]))
+  assert met.count == 31 and len(fresh) == 21
   side, cut = 0.1, {0: np.unique(rng.integers(-3, 3, (12, 2)), axis=0)}
   cut[1] = np.unique(np.concatenate([2 * c + rng.integers(0, 2, 2) for c in cut[0]])[None].reshape(-1, 2), axis=0)
   splits = {level: boxes.row_keys(c) for level, c in cut.items()}
