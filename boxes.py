@@ -317,10 +317,7 @@ def reach_cells(space: dict, most: int) -> tuple[dict | None, Unproven | None, n
         wrongs.append((int(part[i]), int(a), int(o), (out_low[i, a, o], out_high[i, a, o])))
       undecided = np.argwhere(allowed[q][:, :, None] & ~ok)
       if len(undecided) and not example:
-        i, a, o = undecided[0]
-        example = (f"in state {q[i]} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, "
-                 f"{out_high[i, a, o]:.3g}] in a cell of side {space['side'] / 2 ** rows[part[i], 0]:.3g} reached, "
-                 f"not only {want[q[i], a, o]:+.0f}")
+        example = undecided_text(space, rows[part], undecided[0], out_low, out_high)
       for i in np.unique(undecided[:, 0]):  # cut that cell, and the one whose image reached it
         cut += [rows[part[i], :-1]] + ([rows[parent[part[i]], :-1]] if parent[part[i]] >= 0 else [])
       if len(wrongs) + len(cut) >= WRONGS:  # enough to cut for one round: the rest may go once these are cut
@@ -370,6 +367,14 @@ def merged(i: np.ndarray, a: np.ndarray, q2: np.ndarray, low: np.ndarray, high: 
   np.minimum.at(union_low, group, low)
   np.maximum.at(union_high, group, high)
   return i[first], a[first], union_low, union_high
+
+
+def undecided_text(space: dict, rows: np.ndarray, at: np.ndarray, out_low: np.ndarray, out_high: np.ndarray) -> str:
+  """In words: output o undecided on input a at the pair rows[i], for (i, a, o) = at."""
+  i, a, o = at
+  q, size = rows[i, -1], space["side"] / 2 ** rows[i, 0]
+  return (f"in state {q} on input {a}, output {o} ranges over [{out_low[i, a, o]:.3g}, {out_high[i, a, o]:.3g}] in "
+          f"a cell of side {size:.3g} reached, not only {space['machine'][2][q, a, o]:+.0f}")
 
 
 def cell_step(space: dict, rows: np.ndarray):
