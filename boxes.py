@@ -215,10 +215,10 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0, refine: bool = Tru
   whys, spent = [f"with a box for each of the machine's states, {why}"], 0
   unproven = Unproven(Reason.UNDECIDED, why)  # (when no grid is tried)
   tries = [(side, False) for side in SIDES] + [(side, True) for side in SIDES if refine]
-  for n, (side, refine) in enumerate(tries):  # each grid alone (cheap: it stops at the first outputs undecided),
+  for n, (side, cutting) in enumerate(tries):  # each grid alone (cheap: it stops at the first outputs undecided),
     # then each grid cut where outputs are undecided, the budget left shared among the grids left to try
-    share = CELLS_MAX if not refine else (CELLS_TOTAL - spent) // (len(tries) - n)
-    found, unproven = cell_boxes(graph, task, table, side, refine, budget=share)
+    share = CELLS_MAX if not cutting else (CELLS_TOTAL - spent) // (len(tries) - n)
+    found, unproven = cell_boxes(graph, task, table, side, cutting, budget=share)
     if found:
       finest = side / 2 ** int(found["leaves"][:, 0].max())
       return found, (f"cells of the state space: {len(found['leaves'])} pairs of (cell, machine state) reached from "
@@ -226,7 +226,7 @@ def task_boxes(graph: dict, task, table: dict, seed: int = 0, refine: bool = Tru
                      f"its image touches (interval arithmetic), and every output there has the machine's sign; "
                      f"cells of side {side:g}" + (f", cut where an output was undecided, in {found['rounds']} rounds, "
                                                   f"down to side {finest:g}" if found["rounds"] else ""))
-    whys.append(f"with cells of side {side:g}{' cut where it matters' if refine else ''}, {unproven.text}")
+    whys.append(f"with cells of side {side:g}{' cut where it matters' if cutting else ''}, {unproven.text}")
     spent += unproven.reached
     if unproven.reason is Reason.WRONG or spent >= CELLS_TOTAL:
       break
@@ -267,7 +267,8 @@ def cell_boxes(graph: dict, task, table: dict, side: float, refine: bool = True,
   The cells start on a grid of side `side`. Where an output is undecided, that cell and the one whose image reached
   it are cut in two along every state, and the search starts again (refine=False: it stops instead); where an
   output has the wrong sign, the inputs that reached the cell are run on the graph: wrong there, that is the
-  answer, else the cells on that way are cut (the abstraction was too coarse). A cell is a leaf of that tree: a row
+  answer, else the cell where that way parts from the graph's runs is cut (its image was too wide). A cell is a
+  leaf of that tree: a row
   (level, index...), the box from index * side / 2^level to the next index. Budget: CELLS_MAX pairs a search,
   `budget` over all (why.reached: how many it spent), LEVELS cuts deep.
   Returns ({"side", "leaves": the pairs reached, rows (level, index..., machine state), "splits": the cells cut
@@ -294,8 +295,8 @@ def cell_boxes(graph: dict, task, table: dict, side: float, refine: bool = True,
 
 
 def reach_cells(space: dict, most: int) -> tuple[dict | None, Unproven | None, np.ndarray | None]:
-  """One breadth-first search of cell_boxes over the leaves of space["splits"]: ({"side", "leaves"}, None, None)
-  when it closes with every output decided, else (None, why, the leaves to cut: rows (level, index...)); for
+  """One breadth-first search of cell_boxes over the leaves of space["splits"]: ({"side", "leaves", "splits"},
+  None, None) when it closes with every output decided, else (None, why, the leaves to cut: rows (level, index...)); for
   UNDECIDED, why.reached is the pairs it reached."""
   allowed, goes, want = space["machine"]
   leaf = locate(space["init"][None], space["init"][None], space["side"], space["splits"])[0]
@@ -340,7 +341,7 @@ def reach_cells(space: dict, most: int) -> tuple[dict | None, Unproven | None, n
     pairs += found
   rows = np.concatenate(pairs)
   for at, a, o, bounds in wrongs:  # a run of the graph wrong there is the answer; else cut where the way parts
-    _, why, more = wrong_or_cut(space, rows, parent, via, at, a, o, bounds)
+    why, more = wrong_or_cut(space, rows, parent, via, at, a, o, bounds)
     if why.reason is Reason.WRONG:
       return None, why, None
     example, cut = example or why.text, cut + list(more)
@@ -398,32 +399,28 @@ def leaf_bounds(leaves: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray
 
 def wrong_or_cut(space: dict, rows, parent: list, via: list, at: int, a: int, o: int, bounds) -> tuple:
   """A leaf reached where output o on input a is wholly on the wrong side: run the inputs that reached it on the
-  graph. If the graph is wrong on them, (None, WRONG with those inputs, None); else the run leaves the cells' way
-  somewhere, and the cell before, whose image was too wide, is cut: (None, UNDECIDED, that leaf)."""
+  graph. If the graph is wrong on them, (WRONG with those inputs, None); else the run leaves the cells' way
+  somewhere, and the cell before, whose image was too wide, is cut: (UNDECIDED, that leaf)."""
   path, way, i = [a], [rows[at, :-1]], at
   while parent[i] >= 0:
     path.append(via[i])
     i = parent[i]
     way.append(rows[i, :-1])
   path, way = tuple(path[::-1]), np.array(way[::-1])
-  allowed, goes, want = space["machine"]
+  _, goes, want = space["machine"]
   wants, q = [], 0
   for s in path:
     wants.append(want[q, s])
     q = goes[q, s]
-  graph = space["graph"]
-  ids = [n["id"] for n in graph["nodes"] if n["kind"] == "state"]
-  rec = {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")}
-  y, vals = evaluate(graph, space["symbols"][np.array(path)][None].astype(np.float32),
-                     record=[rec.get(s, s) for s in ids])
+  y = evaluate(space["graph"], space["symbols"][np.array(path)][None].astype(np.float32))
   right = np.all(y[0] * np.array(wants) > 0, axis=1)
   if not right.all():
     t = int(np.argmin(right))
-    return None, Unproven(Reason.WRONG, f"the graph is wrong at step {t + 1} of {t + 1} inputs that the cells lead "
-                                        "to", path[:t + 1]), None
+    return Unproven(Reason.WRONG, f"the graph is wrong at step {t + 1} of {t + 1} inputs that the cells lead to",
+                    path[:t + 1]), None
   text = (f"output {o} in [{bounds[0]:.3g}, {bounds[1]:.3g}] in a cell {len(path)} steps in, that no run of the "
           "graph on those inputs reaches")
-  return None, Unproven(Reason.UNDECIDED, text, reached=len(rows)), way[[spurious_step(space, path, way)]]
+  return Unproven(Reason.UNDECIDED, text, reached=len(rows)), way[[spurious_step(space, path, way)]]
 
 
 def spurious_step(space: dict, path: tuple, way: np.ndarray) -> int:

@@ -536,17 +536,17 @@ def beside_task_machine(graph: dict, task, out: dict, quick: bool = False) -> di
 
 def beside_machine(graph: dict, task, table: dict, out: dict, whose: str, quick: bool = False,
                    most: int = PRODUCT_MAX) -> dict:
-  """The proof for a task that gives its own machine (task.machine = (start, step); step(state, inputs) -> (next
-  state, outputs), or None for an input its sampler never gives there): the graph and that machine run side by
-  side on every input the machine allows, breadth first, from (the graph's initial state vector, start). When no
-  new pair of (state vector, machine state) comes, every run the sampler can make is a walk among the pairs seen,
-  and every output at every pair was compared: right for every length. An analog state gives new vectors forever:
-  then boxes.task_boxes tries a box of state vectors for each of the machine's states, then a grid of small cells
-  of the state space (boxes.cell_boxes). A first wrong output is a
-  shortest failing input: it is run again against task.target with the evaluator (a machine that disagrees with
-  its own target is the task's error). A machine that allows an input its sampler never draws is held to its
-  target there too: allow only what the sampler can draw. table: as machine_table gives it; whose: its name; most:
-  the pairs the exact search may visit."""
+  """The proof beside a machine of the task (table: as machine_table gives it, from task.machine or from
+  target_table; an input the machine does not allow is one its sampler never gives): the graph and that machine
+  run side by side on every input the machine allows, breadth first, from (the graph's initial state vector, the
+  machine's start). When no new pair of (state vector, machine state) comes, every run the sampler can make is a
+  walk among the pairs seen, and every output at every pair was compared: right for every length. An analog state
+  gives new vectors forever: then boxes.task_boxes tries a box of state vectors for each of the machine's states,
+  then cells of the state space (boxes.cell_boxes), then (unless quick) drift looks deeper for a wrong output. A
+  first wrong output is a shortest failing input: it is run again against task.target with the evaluator (a
+  machine that disagrees with its own target is the task's error). A machine that allows an input its sampler
+  never draws is held to its target there too: allow only what the sampler can draw. whose: the machine's name;
+  most: the pairs the exact search may visit."""
   run = {"graph": graph, "ids": [n["id"] for n in graph["nodes"] if n["kind"] == "state"],  # prove() removed the
          "rec": {e["target"]: e["source"] for e in graph["edges"] if e.get("feedback")},  # dead ones
          "symbols": all_symbols(task.n_in), "steps": compile_steps(graph), "table": table}
@@ -576,9 +576,10 @@ def beside_machine(graph: dict, task, table: dict, out: dict, whose: str, quick:
   if boxes is None and not quick and (path := drift(run, init)):
     return failed(graph, task, run["symbols"], path, out)
   if boxes is None:
+    deeper = "" if quick else (f", and no run of the {BEAM} closest to a wrong output, {DRIFT_STEPS} steps long, "
+                               "went wrong")
     return {**out, "how": f"not proven: beside {whose} of {n} states, new state vectors kept coming ({len(seen)} "
-                          f"pairs, {depth} steps deep), {how}, and no run of the {BEAM} closest to a wrong output, "
-                          f"{DRIFT_STEPS} steps long, went wrong"}
+                          f"pairs, {depth} steps deep), {how}{deeper}"}
   return {**out, "every_length": True, "machine": n,
           "how": f"proven for every length on the inputs task {task.name} gives: {how}"}
 

@@ -379,7 +379,7 @@ def greedy(graph: dict, sets: list[dict], keep=None) -> tuple[dict, dict]:
   """Remove edges, then nodes (replaced by constants), then merge nodes into others, then zero biases and initial
   states, one at a time while the graph stays correct; fold constants; repeat until nothing more goes. One clip
   threshold for all (step 1) leaves edges that can go one by one, and edges that can only go with their neuron.
-  keep: a task the graph is proven on, to stay proven on. Returns (graph, what was done)."""
+  keep: a test that the graph is still proven (see accepts), or None. Returns (graph, what was done)."""
   done = {"edges": [], "nodes": [], "merged": [], "zeroed": [], "folded": [], "tried": 0}
   while True:
     before = {k: len(v) for k, v in done.items() if k != "tried"}
