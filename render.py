@@ -11,10 +11,12 @@ Out: a drawing, its format chosen by the suffix of -o: .dot (Graphviz source), .
 One step of the graph, left to right: the inputs and states (what a step reads) in the first column, each neuron in
 a column of its own after what it reads, the outputs last. Neurons are squares, states circles, inputs and outputs
 IN/OUT boxes; a recurrent neuron ends in a dashed stub "→ s0" naming the state it writes (it acts when the timestep
-advances). Colours run from blue (-1) through white to red (+1); an edge is thicker for a larger |weight|, and the
-weights into the outputs are written out (--weights: every weight). By default edges are coloured by the sign of
-their weight; with --inputs every node is coloured by its value at --step and every edge by source value x weight,
-as the graph computes them (graph.evaluate).
+advances). Neurons that read mostly the same sources read them through a table of their weights (a row a neuron, a
+column a source), one wire from each source into it and one from each row out, instead of a wire a weight (see
+weight_tables). Colours run from blue (-1) through white to red (+1); an edge is thicker for a larger |weight|, and
+the weights into the outputs are written out (--weights: every weight, a wire each, no tables). By default edges
+and cells are coloured by the sign of their weight; with --inputs every node is coloured by its value at --step and
+every edge and cell by source value x weight, as the graph computes them (graph.evaluate).
 
   python render.py bonsai.json -o bonsai.svg
   python render.py bonsai.json --inputs=-1,1,1,-1 --step 2 -o step2.png  # one input per step ('=': it starts with -)
@@ -31,6 +33,7 @@ boxes.py for .py, .txt and --fsm. A missing one is one line, not a traceback.
 import html
 import importlib
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -67,6 +70,8 @@ GRAPHVIZ_FORMATS = (".dot", ".svg", ".png", ".pdf")
 TITLE_CHARS = 100  # of a task name or --inputs in a drawing's title: dot refuses a string over 16384 characters
 TEMPLATE = Path(__file__).with_name("page.html")
 STAIRS = 24  # neurons, at most, that the drawing gives a column each (gated has 9, cpu 12)
+TABLE_FULL = 2 / 3  # of a weight table's sources, at least, that each of its rows reads
+TABLE_SAVES = 1  # wires, at least, that a weight table saves
 MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
 # JSON inside <script>: with no < > & left, no string from the graph can end the script (</script>) or make the
 # HTML parser read on past it (<!--<script>); U+2028 and U+2029 are line ends to old JavaScript. JSON.parse reads
@@ -166,25 +171,92 @@ def edge_attrs(edge: dict, values: dict | None, label: bool) -> dict:
   return attrs
 
 
-def columns(graph: dict) -> dict[str, int]:
-  """Each node's column, left to right: the inputs and the states (what a step reads) in column 0, then every neuron
-  in a column of its own, after each neuron it reads (recurrent neurons first, then output neurons, by cell and
-  index), then the outputs. A neuron alone in its column lets dot route the edges that pass it on either side:
-  without labels or stubs, gated's drawing crossed 36 pairs of edges so, 77 with all its neurons in one column
-  (docs/benchmarks.md). Past STAIRS
-  neurons, a column holds every neuron of one depth instead: the edges that span many columns cost dot time that
-  grows steeply (40 neurons 5.5 s, 60 neurons a minute)."""
-  node = {n["id"]: n for n in graph["nodes"]}
+def step_edges(graph: dict) -> dict[str, list[str]]:
+  """What each node reads within a step (the edges that are not feedback): target -> its sources, in edge order."""
   reads = {}
   for e in graph["edges"]:
     if not e.get("feedback"):
       reads.setdefault(e["target"], []).append(e["source"])
+  return reads
+
+
+def weight_tables(graph: dict) -> list[dict]:
+  """Neurons that read mostly the same sources, grouped: each group is drawn as one table of weights (a row a
+  neuron, a column a source, blank where the neuron does not read it) with one wire from each source into the
+  table and one from each row to its neuron, instead of a wire for every weight. This is edge concentration
+  (Newbery 1989): the wires into a dense block cross each other in every order (cpu's registers read all six
+  states: 172 crossing pairs without tables, docs/benchmarks.md). Greedily, the group that saves the most wires
+  first; a row reads at least TABLE_FULL of its table's sources, and no table feeds, through the rest of the step,
+  one of its own sources. Returns [{"id": "w0", "sources": [...], "targets": [...]}], sources and targets in the
+  graph's node order."""
+  order = {n["id"]: i for i, n in enumerate(graph["nodes"])}
+  if sum(n["kind"] == "neuron" for n in graph["nodes"]) > STAIRS:
+    return []  # a coarse drawing past STAIRS; and the search below grows with the square of the neurons
+  left = {t: set(s) for t, s in step_edges(graph).items()}
+  tables = []
+  while True:
+    after = downstream(left, tables)
+    best, most = None, TABLE_SAVES - 1
+    for sources in table_candidates(left):
+      need = max(2, math.ceil(TABLE_FULL * len(sources) - 1e-9))
+      rows = [t for t in sorted(left, key=order.get) if len(left[t] & sources) >= need and not after[t] & sources]
+      saves = sum(len(left[t] & sources) for t in rows) - len(sources) - len(rows)
+      if len(rows) >= 2 and saves > most:
+        best, most = (sources, rows), saves
+    if best is None:
+      return tables
+    sources, rows = best
+    tables.append({"id": f"w{len(tables)}", "sources": sorted(sources, key=order.get), "targets": rows,
+                   "reads": {t: sorted(left[t] & sources, key=order.get) for t in rows}})
+    for t in rows:
+      left[t] -= sources
+
+
+def table_candidates(left: dict[str, set]) -> list[frozenset]:
+  """The source sets worth trying as a table's columns: what each node reads, and what any two read in common
+  (sorted, so that ties break the same way every time)."""
+  sets = {frozenset(s) for s in left.values() if len(s) >= 2}
+  sets |= {a & b for a in list(sets) for b in sets if len(a & b) >= 2}
+  return sorted(sets, key=lambda s: (len(s), sorted(s)))
+
+
+def downstream(left: dict[str, set], tables: list[dict]) -> dict[str, set]:
+  """Each node: the nodes it feeds within a step, itself included, through the wires and tables drawn so far."""
+  feeds = {}
+  for t, sources in left.items():
+    for s in sources:
+      feeds.setdefault(s, set()).add(t)
+  for table in tables:
+    for s in table["sources"]:
+      feeds.setdefault(s, set()).update(table["targets"])
+  memo = {}
+  def reach(nid):
+    if nid not in memo:
+      memo[nid] = {nid}.union(*(reach(t) for t in feeds.get(nid, ())))
+    return memo[nid]
+  return {t: reach(t) for t in left}
+
+
+def columns(graph: dict, tables: list[dict] = ()) -> dict[str, int]:
+  """Each node's column, left to right: the inputs and the states (what a step reads) in column 0, then every neuron
+  and weight table (see weight_tables) in a column of its own, after what it reads (tables first, then recurrent
+  neurons, then output neurons, by cell and index), then the outputs. A neuron alone in its column lets dot route
+  the edges that pass it on either side: without labels or stubs, gated's drawing crossed 36 pairs of edges so, 77
+  with all its neurons in one column (docs/benchmarks.md). Past STAIRS neurons, a column holds every neuron of one
+  depth instead: the edges that span many columns cost dot time that grows steeply (40 neurons 5.5 s, 60 neurons a
+  minute)."""
+  node = {n["id"]: n for n in graph["nodes"]}
+  reads = {t: list(s) for t, s in step_edges(graph).items()}
+  for table in tables:  # a table reads its sources; its rows' neurons read the table
+    reads[table["id"]] = table["sources"]
+    for t in table["targets"]:
+      reads[t] = [s for s in reads[t] if s not in table["reads"][t]] + [table["id"]]
   col = {nid: 0 for nid, n in node.items() if n["kind"] in ("input", "state")}
   neurons = sorted((n for n in graph["nodes"] if n["kind"] == "neuron"),
                    key=lambda n: (n.get("role") != "recurrent", n.get("cell", 0), n.get("index", 0)))
   stairs = len(neurons) <= STAIRS
-  todo, last = [n["id"] for n in neurons], 0
-  while todo:  # the first neuron in that order whose neuron inputs all have their columns (a DAG within a step)
+  todo, last = [t["id"] for t in tables] + [n["id"] for n in neurons], 0
+  while todo:  # the first one in that order whose inputs all have their columns (a DAG within a step)
     nid = next((t for t in todo if all(s in col for s in reads.get(t, []))), todo[0])
     todo.remove(nid)
     col[nid] = max([last if stairs else 0] + [col.get(s, 0) for s in reads.get(nid, [])]) + 1
@@ -196,30 +268,49 @@ def columns(graph: dict) -> dict[str, int]:
 
 
 def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool = False,
-         names: tuple[list, list] | None = None) -> graphviz.Digraph:
+         names: tuple[list, list] | None = None, page: bool = False) -> graphviz.Digraph:
   """The graph as a graphviz.Digraph, one step of it laid out left to right in columns (see columns()): each state
   drawn once, where it is read; the neuron that writes its next value ends in a small stub that names the state
-  (a dashed edge to a node named after the state, with a prime). Edge labels: the weights into the outputs, or
-  every weight with weights=True; colour and thickness show the others. names: the task's names for the inputs and
-  the outputs (tasks.io_names)."""
+  (a dashed edge to a node named after the state, with a prime). Neurons that read mostly the same sources read
+  them through a table of their weights (see weight_tables). Edge labels: the weights into the outputs, or every
+  weight with weights=True; colour and thickness show the others. names: the task's names for the inputs and the
+  outputs (tasks.io_names). page: for the interactive page (each weight in a table an element it can find)."""
   dot = graphviz.Digraph("bonsai", graph_attr={"rankdir": "LR", "label": dot_text(title), "labelloc": "t",
                                                 "fontsize": "16", "fontname": "Helvetica", "nodesep": "0.25",
                                                 "ranksep": "0.55", "newrank": "true"},
                          node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.04"},
                          edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"})
-  col, node = columns(graph), {n["id"]: n for n in graph["nodes"]}
+  node = {n["id"]: n for n in graph["nodes"]}
   cells = len({n.get("cell") for n in graph["nodes"] if n["kind"] in ("state", "neuron")}) > 1
   named = named_ids(names)
+  tables = [] if weights else weight_tables(graph)
+  col = columns(graph, tables)
   by_column = {}
   for nid, c in col.items():
     by_column.setdefault(c, []).append(nid)
+  table_of = {t["id"]: t for t in tables}
   for _, nids in sorted(by_column.items()):
     with dot.subgraph() as same:
       same.attr(rank="same")
       for nid in nids:
-        same.node(nid, **node_attrs(node[nid], None if values is None else values[nid], cells, named))
+        if nid in table_of:
+          same.node(nid, table_label(table_of[nid], graph, values, cells, named, page), shape="plaintext", margin="0")
+        else:
+          same.node(nid, **node_attrs(node[nid], None if values is None else values[nid], cells, named))
+  draw_edges(dot, graph, tables, col, values, weights, cells)
+  return dot
+
+
+def draw_edges(dot: graphviz.Digraph, graph: dict, tables: list[dict], col: dict, values: dict | None,
+               weights: bool, cells: bool):
+  """The edges of draw(): a wire a weight, except the weights in a table: a grey wire from each of its sources into
+  the table, and one from each row to its neuron."""
+  node = {n["id"]: n for n in graph["nodes"]}
+  tabled = {(s, t) for table in tables for t, sources in table["reads"].items() for s in sources}
   for edge in graph["edges"]:
     source, target = edge["source"], edge["target"]
+    if (source, target) in tabled:
+      continue
     if edge.get("feedback"):  # the stub: right after the neuron, not a loop back across the picture
       place, target = {}, f"{target}'"
       dot.node(target, dot_text(f"→ {short_name(node[edge['target']], cells)}"), shape="plaintext",
@@ -228,17 +319,46 @@ def draw(graph: dict, values: dict | None = None, title: str = "", weights: bool
       place = {"minlen": str(max(1, col[target] - col[source]))}
     label = weights or node[edge["target"]]["kind"] == "output"
     dot.edge(source, target, **edge_attrs(edge, values, label), **place)
-  return dot
+  wire = {"color": "gray45", "penwidth": "1"}
+  for table in tables:
+    for s in table["sources"]:
+      dot.edge(s, f"{table['id']}:w", arrowhead="none", minlen=str(max(1, col[table["id"]] - col[s])), **wire)
+    for t in table["targets"]:
+      dot.edge(f"{table['id']}:{t}:e", t, minlen=str(max(1, col[t] - col[table["id"]])), **wire)
+
+
+def table_label(table: dict, graph: dict, values: dict | None, cells: bool, named: dict, page: bool = False) -> str:
+  """A weight table as a Graphviz HTML-like label: the sources across the top, a row a neuron with its name on the
+  right (the port its wire leaves from), each weight on its colour (sign and size, or source value x weight with
+  values), blank where the row does not read that column. page: each weight's cell a link to nowhere with the ID
+  "source->target", as dot 2.43 writes a cell's ID into the SVG only for a link; the page finds it so."""
+  node = {n["id"]: n for n in graph["nodes"]}
+  weight = {(e["source"], e["target"]): e["weight"] for e in graph["edges"] if not e.get("feedback")}
+  name = lambda nid: html.escape(short_name(node[nid], cells, named))
+  rows = ["<TR>" + "".join(f"<TD>{name(s)}</TD>" for s in table["sources"]) + '<TD BORDER="0"></TD></TR>']
+  for t in table["targets"]:
+    row = []
+    for s in table["sources"]:
+      if s not in table["reads"][t]:
+        row.append("<TD></TD>")
+        continue
+      w = weight[s, t]
+      flow = w if values is None else values[s] * w
+      ink = "white" if abs(flow) > 0.6 else "black"
+      link = f' ID="{s}-&gt;{t}" HREF="#"' if page else ""
+      row.append(f'<TD BGCOLOR="{colour(flow)}"{link}><FONT COLOR="{ink}">{fmt(w)}</FONT></TD>')
+    rows.append("<TR>" + "".join(row) + f'<TD PORT="{t}" BORDER="0" ALIGN="LEFT">{name(t)}</TD></TR>')
+  return '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
 
 
 def graphviz_output(graph: dict, task, suffix: str, inputs: str | None, step: int | None,
-                    name: str = "graph", weights: bool = False) -> bytes:
+                    name: str = "graph", weights: bool = False, page: bool = False) -> bytes:
   title = f"{shorten(graph['graph']['task'])}: {format_size(size(graph))}"
   values = None
   if inputs:
     values, t, steps = values_at(graph, task, inputs, step)
     title += f"\nstep {t} of {steps}, inputs {shorten(inputs)}"
-  dot = draw(graph, values, title, weights, io_names(task))
+  dot = draw(graph, values, title, weights, io_names(task), page)
   return dot_output(dot, suffix, name)
 
 
@@ -422,7 +542,7 @@ def page_output(graph: dict, task, inputs: str | None, step: int | None, note: s
   if not TEMPLATE.is_file():
     raise GraphError(f"-o .html needs {TEMPLATE.name} beside render.py")
   x = parse_inputs(inputs, input_count(graph, task)) if inputs else None
-  svg = graphviz_output(graph, task, ".svg", None, None, name).decode()
+  svg = graphviz_output(graph, task, ".svg", None, None, name, page=True).decode()
   return html_page(graph, task, svg, x, start=step or 0, note=note).encode()
 
 

@@ -2422,17 +2422,64 @@ def test_example_machine_is_the_pinned_one(path):
 
 
 @pytest.mark.slow
+def drawn_parts(g: dict) -> tuple[list[str], list[tuple[str, str]], list[dict]]:
+  """What render.draw should draw for g: its nodes, the stubs and the weight tables; its wires (each edge not in a
+  table, feedback to the state's stub; into and out of each table). Checks that the tables take each weight at most
+  once, that each row reads at least render.TABLE_FULL of its table's columns, and that a table saves wires."""
+  tables = render.weight_tables(g)
+  weight = {(e["source"], e["target"]): e for e in g["edges"]}
+  tabled = [(s, t) for table in tables for t, sources in table["reads"].items() for s in sources]
+  assert len(tabled) == len(set(tabled)) and all(p in weight and not weight[p].get("feedback") for p in tabled)
+  for table in tables:
+    assert set(table["reads"]) == set(table["targets"]) and len(table["targets"]) >= 2
+    for sources in table["reads"].values():
+      assert set(sources) <= set(table["sources"]) and len(sources) >= render.TABLE_FULL * len(table["sources"])
+    assert sum(map(len, table["reads"].values())) > len(table["sources"]) + len(table["targets"])
+  stubs = [f"{e['target']}'" for e in g["edges"] if e.get("feedback")]  # where a neuron writes a state
+  nodes = [n["id"] for n in g["nodes"]] + stubs + [t["id"] for t in tables]
+  wires = [(s, t + ("'" if weight[s, t].get("feedback") else "")) for s, t in weight if (s, t) not in tabled]
+  wires += [(s, t["id"]) for t in tables for s in t["sources"]] + [(t["id"], r) for t in tables for r in t["targets"]]
+  return nodes, wires, tables
+
+
+def test_weight_tables_take_dense_blocks_and_never_feed_their_own_sources():
+  # o0 and o1 read in0, in1, in2; o2 and o3 read in0, in1 and o0. One table takes in0..in2 for all four (10 weights,
+  # 7 wires). The table over in0, in1 and o0 would save as many wires with o0 as a row (its columns tie first), but
+  # o0 would then read a table that reads o0: a loop, which no left-to-right order can draw.
+  neuron = lambda j: {"id": f"c0_o{j}", "kind": "neuron", "role": "output", "cell": 0, "index": j, "bias": 0.0}
+  edge = lambda a, b: {"source": a, "target": b, "weight": 0.5}
+  g = {"nodes": [{"id": f"in{i}", "kind": "input", "index": i} for i in range(3)] + [neuron(j) for j in range(4)],
+       "edges": [edge(f"in{i}", f"c0_o{j}") for j in (0, 1) for i in range(3)]
+       + [edge(s, f"c0_o{j}") for j in (2, 3) for s in ("in0", "in1", "c0_o0")]}
+  tables = render.weight_tables(g)
+  assert [(t["sources"], t["targets"]) for t in tables] == [(["in0", "in1", "in2"], [f"c0_o{j}" for j in range(4)])]
+  assert tables[0]["reads"]["c0_o2"] == ["in0", "in1"]
+  col = render.columns(g, tables)
+  for table in tables:
+    assert all(col[s] < col[table["id"]] < col[t] for s in table["sources"] for t in table["targets"])
+  assert render.weight_tables({"nodes": g["nodes"], "edges": [edge("in0", "c0_o0"), edge("c0_o0", "c0_o1")]}) == []
+
+
 def test_render_svg_has_one_shape_per_node_and_edge(trained_delay1, tmp_path):
+  # an unpruned graph: dense enough for a weight table, whose cells are the weights it takes, and no others
   g = extract.extract(str(trained_delay1[0]))
   svg = render.graphviz_output(g, None, ".svg", None, None).decode()
   titles = re.findall(r'<g id="(node|edge)\d+" class="\w+">\s*<title>([^<]*)</title>', svg)
-  stubs = [f"{e['target']}'" for e in g["edges"] if e.get("feedback")]  # where a neuron writes a state
-  nodes = sorted([n["id"] for n in g["nodes"]] + stubs)
-  assert sorted(t.replace("&#39;", "'") for k, t in titles if k == "node") == nodes
-  assert sorted(t.replace("&#45;&gt;", "->").replace("&#39;", "'") for k, t in titles if k == "edge") == \
-    sorted(f"{e['source']}->{e['target']}" + ("'" if e.get("feedback") else "") for e in g["edges"])
-  assert svg.count('class="edge"') == len(g["edges"])
-  assert svg.count("stroke-dasharray") >= len(stubs)  # feedback is dashed
+  nodes, wires, tables = drawn_parts(g)
+  assert tables
+  assert sorted(t.replace("&#39;", "'") for k, t in titles if k == "node") == sorted(nodes)
+  assert sorted(t.replace("&#45;&gt;", "->").replace("&#39;", "'").replace(":e", "").replace(":w", "")
+                for k, t in titles if k == "edge") == sorted(f"{s}->{t}" for s, t in wires)
+  assert svg.count('class="edge"') == len(wires)
+  assert svg.count("stroke-dasharray") >= sum(bool(e.get("feedback")) for e in g["edges"])  # feedback is dashed
+  weight = {(e["source"], e["target"]): e["weight"] for e in g["edges"]}
+  page = render.graphviz_output(g, None, ".svg", None, None, page=True).decode()
+  cells = re.findall(r'<g id="a_([^"]*)"><a[^>]*>\s*<polygon fill="[^"]*"[^>]*/>\s*<polygon[^>]*/>\s*<text[^>]*>([^<]*)'
+                     r'</text>', page)  # in the page's SVG, each cell a link whose id names its weight
+  shown = {tuple(k.replace("&#45;&gt;", "->").split("->")): float(v.replace("&#45;", "-")) for k, v in cells}
+  assert len(shown) == len(cells)
+  assert shown == {(s, t): float(render.fmt(weight[s, t])) for table in tables for t, sources in table["reads"].items()
+                   for s in sources}
 
 
 def test_the_drawing_runs_left_to_right_and_its_crossings_are_counted_as_dot_lays_it_out():
@@ -2449,26 +2496,31 @@ def test_the_drawing_runs_left_to_right_and_its_crossings_are_counted_as_dot_lay
                     line(4, 5, (20, 0), (30, 10))]}
   assert bench.edge_crossings(hand) == 1  # a->d and b->c; a->c shares a node with each
   assert bench.edge_crossings(bench.dot_layout("digraph { rankdir=LR; a -> b; a -> c; d -> e }")) == 0
+  targets = {"gated": 25, "cpu": 80}  # issue 23's; the others at most 1
   for name in ("delay1", "delay2", "parens", "replace111", "gated", "cpu"):
     g = graph.load_graph(str(ROOT / "examples" / f"{name}.json"))
     layout = bench.dot_layout(render.draw(g).source)
     at = {o["name"]: float(o["pos"].split(",")[0]) for o in layout["objects"] if "pos" in o}
-    stubs = {f"{e['target']}'" for e in g["edges"] if e.get("feedback")}
-    assert set(at) == {n["id"] for n in g["nodes"]} | stubs, name
-    for e in g["edges"]:
-      target = f"{e['target']}'" if e.get("feedback") else e["target"]
-      assert at[e["source"]] < at[target], (name, e)
+    nodes, wires, tables = drawn_parts(g)
+    assert sorted(at) == sorted(nodes), name  # each state once, a stub where it is written
+    drawn = {(names[e["tail"]], names[e["head"]]) for names in [{o["_gvid"]: o["name"] for o in layout["objects"]}]
+             for e in layout["edges"]}
+    assert drawn == set(wires) and len(layout["edges"]) == len(wires), name
+    for source, target in wires:  # every wire left to right, so every weight too, through its table or not
+      assert at[source] < at[target], (name, source, target)
     x0, y0, x1, y1 = map(float, layout["bb"].split(","))
     assert (y1 - y0) <= 1.5 * (x1 - x0), name
-    if name not in ("gated", "cpu"):
-      assert bench.edge_crossings(layout) <= 1, name
-  # a column a neuron up to render.STAIRS neurons; past that, a column a depth (dot's time grows steeply with the
-  # edges that span many columns)
+    assert bench.edge_crossings(layout) <= targets.get(name, 1), name
+    assert bool(tables) == (name in targets), name  # the dense ones read through tables, the small ones by wires
+  # a column a neuron (or table) up to render.STAIRS neurons; past that, a column a depth (dot's time grows steeply
+  # with the edges that span many columns)
   gated = graph.load_graph(str(ROOT / "examples" / "gated.json"))
-  col = render.columns(gated)
-  assert sorted(c for nid, c in col.items() if "_r" in nid or "_o" in nid) == list(range(1, 10))
+  tables = render.weight_tables(gated)
+  col = render.columns(gated, tables)
+  assert sorted(c for nid, c in col.items() if "_r" in nid or "_o" in nid or nid.startswith("w")) == \
+    list(range(1, 10 + len(tables)))
   big = bench.padded_graph(render.STAIRS + 1)
-  assert set(render.columns(big).values()) == {0, 1, 2}
+  assert render.weight_tables(big) == [] and set(render.columns(big).values()) == {0, 1, 2}
 
 
 def test_machines_and_drawings_speak_in_the_tasks_names():
@@ -2578,7 +2630,8 @@ def test_render_inputs_of_uneven_steps_are_one_line(tmp_path):
 
 def page_graph(history=True):
   """A hand-made graph of the `gated` task (3 inputs, in2 unused): two cells, a neuron reading a neuron of the same
-  step, a state whose recurrent neuron was pruned away (it keeps its initial value), non-round weights."""
+  step, a state whose recurrent neuron was pruned away (it keeps its initial value), non-round weights, two neurons
+  that read the same three sources (drawn as a table of weights)."""
   neuron = lambda cell, role, j, bias: {"id": f"c{cell}_{role[0]}{j}", "kind": "neuron", "role": role, "cell": cell,
                                         "index": j, "bias": bias}
   state = lambda cell, j, init: {"id": f"c{cell}_s{j}", "kind": "state", "cell": cell, "index": j, "init": init}
@@ -2589,7 +2642,8 @@ def page_graph(history=True):
            {"id": "out0", "kind": "output", "index": 0, "bias": 0.1}]
   edges = [edge("in0", "c0_r0", 1.2), edge("c0_s0", "c0_r0", -0.8), edge("c0_r0", "c0_s0", 1.0),
            edge("in1", "c0_o0", 0.9), edge("c0_s0", "c0_o0", 1.1), edge("c0_s1", "c0_o0", 0.6),
-           edge("in0", "c0_o1", -1.3), edge("c0_s1", "c0_o1", 0.5), edge("c0_o0", "c1_r0", 1.4),
+           edge("in0", "c0_o1", -1.3), edge("c0_s1", "c0_o1", 0.5), edge("in1", "c0_o1", 0.4),
+           edge("c0_s0", "c0_o1", -0.7), edge("c0_o0", "c1_r0", 1.4),
            edge("c1_s0", "c1_r0", 0.7), edge("c1_r0", "c1_s0", 1.0), edge("c0_o0", "c1_o0", -0.9),
            edge("c0_o1", "c1_o0", 1.6), edge("c1_s0", "c1_o0", 0.8), edge("c1_o0", "out0", 0.6)]
   info = {"task": "gated", "activation": {"factor": 0.5, "leak": 0.01}, "meta": {"n_in": 3, "n_out": 1}}
@@ -2613,8 +2667,9 @@ def same_colour(a: str, b: str) -> bool:
 
 
 def check_page_against_evaluator(tab, g, x, expected_known=True):
-  """What the page shows at its current step against graph.evaluate: the colour of every node and edge, every
-  trace, the expected output and the marked steps."""
+  """What the page shows at its current step against graph.evaluate: the colour of every node, edge and cell of a
+  weight table (each weight drawn once, as one or the other), every trace, the expected output and the marked
+  steps."""
   y, values = graph.evaluate(g, x[None], record=True)
   step = tab.evaluate("bonsai.step")
   shown = tab.evaluate("""() => ({
@@ -2622,17 +2677,20 @@ def check_page_against_evaluator(tab, g, x, expected_known=True):
       [g.dataset.id, g.querySelector('polygon, ellipse, path').getAttribute('fill')]),
     edges: [...document.querySelectorAll('#graph g.edge[data-source]')].map(g =>
       [g.dataset.source, g.dataset.target, g.querySelector('path:not(.casing)').getAttribute('stroke')]),
+    cells: [...document.querySelectorAll('#graph g.cell[data-source]')].map(g =>
+      [g.dataset.source, g.dataset.target, g.querySelector('polygon').getAttribute('fill')]),
     traces: [...document.querySelectorAll('#analyzer g.trace')].map(g =>
       [g.dataset.id, g.querySelector('path.values').dataset.values, g.querySelector('path.expected')?.dataset.values,
        [...g.querySelectorAll('rect.mismatch')].map(r => +r.dataset.t)]),
     inputs: bonsai.inputs})""")
   np.testing.assert_array_equal(shown["inputs"], x)
   assert sorted(n for n, _ in shown["nodes"]) == sorted(n["id"] for n in g["nodes"])
-  assert len(shown["edges"]) == len(g["edges"])
+  drawn = [(a, b) for a, b, _ in shown["edges"] + shown["cells"]]
+  assert sorted(drawn) == sorted((e["source"], e["target"]) for e in g["edges"])
   for nid, fill in shown["nodes"]:
     assert same_colour(fill, graph.colour(values[nid][0, step])), (nid, step, fill)
   weight = {(e["source"], e["target"]): e["weight"] for e in g["edges"]}
-  for a, b, stroke in shown["edges"]:
+  for a, b, stroke in shown["edges"] + shown["cells"]:
     assert same_colour(stroke, graph.colour(values[a][0, step] * weight[a, b])), (a, b, step, stroke)
   target = np.asarray(graph.task_of(g).target(x[None]))[0] if expected_known else None
   assert tab.evaluate("bonsai.expected") == (None if target is None else target.tolist())
@@ -2656,6 +2714,7 @@ def test_page_shows_what_the_evaluator_computes(tmp_path, browser):
   tab, problems = open_page(browser, render_page(tmp_path, g, "--inputs=" + text))
   traces = check_page_against_evaluator(tab, g, x)
   assert traces == ["in0", "in1", "in2", "c0_s0", "c0_s1", "c1_s0", "out0"]  # inputs, states, outputs
+  assert tab.evaluate("bonsai.bound.cells") == 6  # c0_o0 and c0_o1 read in1, c0_s0 and c0_s1 through a table
   labels = tab.evaluate("() => [...document.querySelectorAll('#analyzer g.trace text.label')].map(t => t.textContent)")
   assert labels == [f"{n} ×" for n in ("change_mode", "a", "b (unused)", "c0_s0", "c0_s1", "c1_s0", "y")]  # named
   for _ in range(4):

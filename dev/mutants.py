@@ -198,6 +198,18 @@ MUTANTS = [
   # ---- the trust issue's table: bugs the tests let through, each now caught ----
   M("edge-label-drops-the-sign", "render.py", "    attrs[\"label\"] = fmt(w)", "    attrs[\"label\"] = fmt(abs(w))",
     "edge_labels_are_the_graphs_weights", "the drawing labels every edge with |weight|"),
+  # ---- weight tables in the drawing (issue 23) ----
+  M("table-feeds-its-own-source", "render.py",
+    " if len(left[t] & sources) >= need and not after[t] & sources]", " if len(left[t] & sources) >= need]",
+    "weight_tables", "a neuron becomes a row of a table that reads it: a loop no left-to-right drawing has"),
+  M("table-rows-half-empty", "render.py", "      need = max(2, math.ceil(TABLE_FULL * len(sources) - 1e-9))",
+    "      need = 2", "crossings_are_counted or one_shape", "a table's rows need read only two of its columns"),
+  M("table-cell-unsigned", "render.py", "<FONT COLOR=\"{ink}\">{fmt(w)}</FONT>",
+    "<FONT COLOR=\"{ink}\">{fmt(abs(w))}</FONT>", "one_shape", "a table's cells show |weight|"),
+  M("page-cell-painted-by-its-target", "page.html",
+    "    const v = result.values[e.source][step] * e.weight;\n    fill.setAttribute",
+    "    const v = result.values[e.target][step] * e.weight;\n    fill.setAttribute",
+    "page_shows_what_the_evaluator", "the page paints a table's cell by the target's value x weight"),
   M("program-always-claims-every-sequence", "readout.py",
     "on every input sequence\" if exp[\"complete\"] else \"\"",
     "on every input sequence\" if True else \"\"",
