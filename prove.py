@@ -292,10 +292,11 @@ def box_fsm(graph: dict, exp: dict) -> tuple[dict | None, str]:
 
 
 def boxed(trans: dict, low: np.ndarray, high: np.ndarray, initial: int, symbols: np.ndarray, exp: dict,
-          detail: str) -> dict:
+          detail: str, meaning: list | None = None) -> dict:
   """machine()'s form of a machine on boxes of state vectors: trans {(box, symbol): (outputs, next box)}, minimized
   from box `initial`, each of its states drawn with the hull of the boxes it stands for (low, high: (boxes,
-  states))."""
+  states)). meaning: when the boxes are the task's machine's states, those states' own values (machine_walk's
+  order); each machine state then lists, as "meaning", the task's states it stands for."""
   block, moves, order = minimize(trans, np.arange(len(low)), {"symbols": symbols, "initial": initial})
   rank = {b: r for r, b in enumerate(order)}
   hull_low, hull_high = np.full((len(order), low.shape[1]), np.inf), np.full((len(order), low.shape[1]), -np.inf)
@@ -304,8 +305,10 @@ def boxed(trans: dict, low: np.ndarray, high: np.ndarray, initial: int, symbols:
       hull_low[rank[block[q]]] = np.minimum(hull_low[rank[block[q]]], low[q])
       hull_high[rank[block[q]]] = np.maximum(hull_high[rank[block[q]]], high[q])
   summary = f"state machine: {len(order)} state{'' if len(order) == 1 else 's'}"
+  stands = [[meaning[q] for q in range(len(low)) if block[q] == b] for b in order] if meaning else None
   return {"state_ids": exp["state_ids"], "symbols": symbols, "complete": exp["complete"], "analog": {},
           "clear": np.zeros(len(exp["state_ids"]), bool), "states": len(order), "initial": 0, "boxes": True,
+          "meaning": stands,
           "edges": sorted((rank[q], a, o, rank[nx]) for (q, a), (o, nx) in moves.items() if q in rank),
           "blocks": [np.array([lo, hi]) for lo, hi in zip(hull_low, hull_high, strict=True)],
           "summary": summary, "detail": detail, "note": f"{summary} ({detail})"}
@@ -317,7 +320,7 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
   it is the graph's machine too, read out of that abstraction, each state standing for the hull of its boxes or
   cells. In machine()'s form; or None and why not."""
   try:
-    table = machine_table(task)
+    table, order = machine_walk(task) or (None, None)
     found, how = task_boxes(remove_dead(graph), task, table) if table is not None else (None, "too many states")
   except TaskError as e:  # a machine that does not allow what its sampler draws: no machine from it
     return None, str(e)
@@ -334,7 +337,7 @@ def proof_fsm(graph: dict, exp: dict, task) -> tuple[dict | None, str]:
   trans = {(q, a): (tuple(bool(v > 0) for v in outs), q2) for (q, a), (q2, outs) in table.items()}
   symbols = all_symbols(task.n_in)  # the table's inputs are numbered so, whatever the sampled runs drew
   return boxed(trans, low, high, 0, symbols, exp,
-               f"task {task.name}'s machine, minimized: the graph follows it, by {how}"), how
+               f"task {task.name}'s machine, minimized: the graph follows it, by {how}", order), how
 
 
 def minimize(trans: dict, abstract: np.ndarray, exp: dict) -> tuple[list, dict, list]:
@@ -397,6 +400,12 @@ def machine_table(task) -> dict | None:
   """The task's machine as a table {(state, input): (next state, outputs)}, its states numbered from 0 at the
   start in the order a breadth-first walk meets them, the inputs as indices into all_symbols; only the steps the
   machine allows. None when it has more than MACHINE_MAX states."""
+  walked = machine_walk(task)
+  return walked and walked[0]
+
+
+def machine_walk(task) -> tuple[dict, list] | None:
+  """machine_table's table, and the task's own states in the order of their numbers (what each stands for)."""
   start, step = task.machine
   symbols, number, table, order = all_symbols(task.n_in), {}, {}, [start]
   try:
@@ -413,7 +422,7 @@ def machine_table(task) -> dict | None:
         return None
   except Exception as e:  # a user's step function, or a state that cannot be a dict key
     raise TaskError(f"task {task.name}: its machine failed: {one_line(e)} (states must be hashable)") from None
-  return table
+  return table, order
 
 
 def target_table(task) -> dict | None:

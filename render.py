@@ -72,6 +72,7 @@ TEMPLATE = Path(__file__).with_name("page.html")
 STAIRS = 24  # neurons, at most, that the drawing gives a column each (gated has 9, cpu 12)
 TABLE_FULL = 2 / 3  # of a weight table's sources, at least, that each of its rows reads
 TABLE_SAVES = 1  # wires, at least, that a weight table saves
+MEANING_CHARS = 40  # of the task's states a machine state stands for, in its circle
 MAX_FLIP_TABLE = 4000  # (steps x inputs) above which the page knows no expected output once an input is flipped
 # JSON inside <script>: with no < > & left, no string from the graph can end the script (</script>) or make the
 # HTML parser read on past it (<!--<script>); U+2028 and U+2029 are line ends to old JavaScript. JSON.parse reads
@@ -423,7 +424,8 @@ def machine_dot(fsm: dict, title: str, patterns, names: tuple[list, list] | None
     what = "signs" if fsm["clear"].all() else "ranges" if fsm.get("boxes") else "values"
     arrow = "a condition on the inputs / the outputs (+ true, - false)" if names and names[0] else \
       "inputs / outputs (+ true, - false, * either)"
-    text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}; an arrow: {arrow}")
+    task = "; and the task's own state it stands for" if fsm.get("meaning") else ""
+    text.append(f"a state: the {what} of {' '.join(fsm['state_ids']) or '(none)'}{task}; an arrow: {arrow}")
   dot = graphviz.Digraph("fsm", graph_attr={"rankdir": "LR", "labelloc": "t", "fontname": "Helvetica",
                                             "label": dot_text("\n".join(t for t in text if t))},
                          node_attr={"shape": "circle", "fontname": "Helvetica"},
@@ -435,6 +437,8 @@ def machine_dot(fsm: dict, title: str, patterns, names: tuple[list, list] | None
   dot.node("start", "", shape="point")
   for q, rows in enumerate(fsm["blocks"]):
     text = [f"q{q}"] + state_label(rows, fsm["clear"], fsm["state_ids"], fsm.get("boxes", False))
+    if fsm.get("meaning"):  # the task's own state(s) it stands for, as the task's machine writes them
+      text.append("task " + shorten(" or ".join(map(repr, fsm["meaning"][q])), MEANING_CHARS))
     dot.node(f"q{q}", "\n".join(text), shape="circle" if max(map(len, text)) <= 8 else "box", style="rounded")
   dot.edge("start", "q0")
   moves = {}

@@ -2544,6 +2544,7 @@ def test_machines_and_drawings_speak_in_the_tasks_names():
     g, task = graph.load_graph(str(ROOT / "examples" / f"{name}.json")), tasks.TASKS[name]
     ins, outs = tasks.io_names(task)
     fsm = prove.machine(g, prove.explore(g, task), boxes=True, task=task)
+    assert bool(fsm.get("meaning")) == (name == "cpu")  # cpu's is read out of its proof, gated's off the signs
     source = render.machine_dot(fsm, name, readout.patterns, (ins, outs)).source
     symbols = [tuple(s) for s in np.asarray(fsm["symbols"]).tolist()]
     moves = {}
@@ -2556,6 +2557,15 @@ def test_machines_and_drawings_speak_in_the_tasks_names():
       assert {a for a, s in enumerate(symbols) if holds(text, ins, s)} == chosen, (name, text)
       assert len(text.split(" ∨ ")) == fewest(chosen, len(ins)), (name, text)
     assert f"label={ins[0]}" in render.draw(g, names=(ins, outs)).source.replace('"', "")
+    if fsm.get("meaning"):  # read out of the proof beside the task's machine: the task's states each stands for,
+      start, step = task.machine  # which the task's machine, walked beside it, is always in
+      rng, move = np.random.default_rng(1), {(q, a): q2 for q, a, _, q2 in fsm["edges"]}
+      for _ in range(50):
+        q, state = 0, start
+        for a in rng.integers(0, len(symbols), 20):
+          q, state = move[q, a], step(state, tuple(float(v) for v in symbols[a]))[0]
+          assert state in fsm["meaning"][q], (name, q, state)
+      assert all(f"task {repr(m[0])}" in source for m in fsm["meaning"])
     text = readout.program(g, prove.explore(g, task), names=(ins, outs))
     doc = ast.get_docstring(ast.parse(text))
     assert f"in0 = {ins[0]}" in doc and f"out0 = {outs[0]}" in doc and f"    {ins[0]} = inputs[0] > 0" in text
