@@ -57,6 +57,10 @@ NOISE, SHORT = 0.1, 8
 # over): mod4_high finds its counter in about one attempt in ten; 4 attempts grew 3 of 10 seeds, 16 grew the
 # failed seeds 0 and 2 after 10 and 14. A task that grows in round 0 never pays for them.
 RETRY_RESTARTS = 15
+# The settle phase (train.settling), when the smallest graph is not proven for every length and the task declares
+# its machine (states= or machine=): this fraction of the task's steps more, on the smooth activation with noise on
+# the states. The settled graph replaces the smallest one only when it is proven, whatever its size.
+SETTLE_STEPS = 0.5
 
 
 def weight(g: dict) -> int:
@@ -126,7 +130,7 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   cfg = check_settings({**task.settings(), **({"cells": cells} if cells else {})}, task.n_in, task.n_out)
   folder.mkdir(parents=True, exist_ok=True)
   if force:
-    for old in folder.glob("round*"):
+    for old in [*folder.glob("round*"), *folder.glob("settle*")]:
       if old.is_file():
         old.unlink()
   run = train.Run(task, spec, cfg, seed, folder / "round0.npz")
@@ -144,7 +148,21 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
     best_file = folder / "round0-noise.json"
     best = pruned(run.out, task, best_file)
   note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}, {proof_note(best)}")
-  r = 0
+  kept = {k: cfg[k] for k in ("state_noise", "seq_len")}
+  best, best_file, r = shrink(best, best_file, 0, rounds, spec, seed, folder, task, kept)
+  if not proven(best) and (task.states or task.machine):  # a proof is possible: settle, and keep what it proves
+    g = settle(best_file, spec, folder, task)
+    note("settled: " + (f"pruned to {format_size(size(g))}, {proof_note(g)}" if g else "not correct"))
+    if g is not None and proven(g):
+      best, best_file, r = shrink(g, folder / "settle.json", r, rounds, spec, seed, folder, task, kept)
+  return best, best_file
+
+
+def shrink(best: dict, best_file: Path, r: int, rounds: int, spec: str, seed: int, folder: Path, task,
+           kept: dict) -> tuple[dict, Path, int]:
+  """Re-fit rounds r + 1 ... rounds while they shrink the graph: each tries the smallest graph so far without one of
+  its states (least used first; the re-fit has to heal it), then as it is, and the first re-fit that prunes to a
+  better graph (see better()) is the next start. Returns (smallest graph, its file, the last round tried)."""
   while r < rounds:
     means = state_means(best, task)
     if len(means) == 1 and task.states != 1:
@@ -153,7 +171,7 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
     for what, state, masked in tries[:rounds - r]:
       r += 1
       start = best if state is None else remove_dead(prune.as_constant(best, state, means[state]))
-      g = refit(start, spec, seed, folder, r, task, masked, {k: cfg[k] for k in ("state_noise", "seq_len")})
+      g = refit(start, spec, seed, folder, r, task, masked, kept)
       note(f"round {r}: re-fit {what}: " + (f"pruned to {format_size(size(g))}, {proof_note(g)}" if g else
                                                 "not correct"))
       if g is not None and better(g, best):
@@ -161,7 +179,28 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
         break
     else:  # nothing shrank
       break
-  return best, best_file
+  return best, best_file, r
+
+
+def settle(best_file: Path, spec: str, folder: Path, task) -> dict | None:
+  """The settle phase: the run of the smallest graph (best_file's .npz) trained on for SETTLE_STEPS of the task's
+  steps on the smooth activation with noise on the states (train.settling), then pruned; the pruned graph, or None
+  when it is not correct. settle.npz is reused or resumed when grow.py runs again, as a round's file is."""
+  out = folder / "settle.npz"
+  run, start = train.settling(best_file.with_suffix(".npz"), task, spec, out,
+                              max(1, int(task.settings()["steps"] * SETTLE_STEPS)))
+  try:
+    if out.exists():
+      train_round(run)
+    else:
+      train.train(run, start)
+    return pruned(run.out, task, folder / "settle.json")
+  except Mismatch:
+    raise
+  except (prune.Incorrect, RunError, GraphError) as e:
+    if not isinstance(e, prune.Incorrect):
+      note(f"settling: {e}")
+    return None
 
 
 def refit(start: dict, spec: str, seed: int, folder: Path, r: int, task, masked: bool, kept: dict) -> dict | None:

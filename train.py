@@ -688,6 +688,25 @@ def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.nda
   return forward(w, Tensor(np.asarray(x, np.float32)), cells, meta["factor"], meta["leak"])[0].numpy()
 
 
+# ---- settling: states gathered on few points, where prove.py's cells close (--settle) ----
+
+SETTLE_NOISE = 0.2  # noise on the states while settling (the run's own, if more)
+
+
+def settling(source: Path, task: Task, spec: str, out: Path, steps: int) -> tuple[Run, tuple[dict, dict]]:
+  """A finished run (its file: source) trained on for `steps` more on the smooth activation (factor 0) with noise
+  SETTLE_NOISE on the states, written to out: (the run, what train() resumes it from). The smooth curve is flat at
+  its peaks and troughs, and the noise pushes the states there, where a small error dies out within a step; an
+  analog state that drifted by a little each step then stays put, and the cells of a proof close (cpu seed 0:
+  proven after settling, not before; docs/notes.md)."""
+  arrays, meta = load_run(source)
+  cfg = {**resumed_settings(source, meta, task, None, None), "factor": 0.0,
+         "state_noise": max(meta.get("state_noise", 0.0), SETTLE_NOISE), "steps": meta["steps_done"] + steps}
+  cfg = tasks.check_settings(cfg, task.n_in, task.n_out)
+  start = {k[len(FROM):]: v for k, v in arrays.items() if k.startswith(FROM)} or None
+  return Run(task, spec, cfg, meta["seed"], out, restarts=0, start_from=start), (arrays, {**meta, "settled": steps})
+
+
 # ---- a re-fit's start: a pruned graph's weights back (--from) ----
 
 
@@ -732,6 +751,9 @@ def parse_args() -> argparse.Namespace:
   ap.add_argument("--trust-task", action="store_true", help="with --resume or --from and no --task: import the "
                   "task file the run or graph names (only when it is the very file the run was trained with, by its "
                   "SHA-256); without it a file from someone else never makes train.py run code")
+  ap.add_argument("--settle", type=int, metavar="STEPS", help="then train STEPS more on the smooth activation (factor "
+                  f"0) with --state-noise {SETTLE_NOISE} (the run's own, if more), so that its states gather on few "
+                  "points and prove.py's proof can close; the run file holds the settled run")
   ap.add_argument("--all-weights", action="store_true", help="with --from: train every weight of the graph's network "
                   "(its neurons and states renumbered, a smaller network), not only its edges")
   group = ap.add_argument_group("settings", "An unset setting comes from the task's config (tasks.py), then from the "
@@ -785,7 +807,7 @@ def check_resumable(path, arrays: dict, meta: dict, cfg: dict) -> None:
     raise RunError(f"{path}: the run carries states for --batch {arrays[carried[0]].shape[0]}, not {cfg['batch']}")
 
 
-def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
+def setup(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
   """The run the command line asks for, with every part checked before anything is compiled: RunError, TaskError
   or ValueError, each one line, for a bad flag, task, run file or output path."""
   flags = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
@@ -811,6 +833,8 @@ def settle(args: argparse.Namespace) -> tuple[Run, tuple[dict, dict] | None]:
     check_resumable(args.resume, arrays, meta, cfg)
   if seed < 0 or restarts < 0:
     raise ValueError(f"--{'seed' if seed < 0 else 'restarts'} must be 0 or more")
+  if args.settle is not None and args.settle < 1:
+    raise ValueError(f"--settle {args.settle}: give a number of steps, 1 or more")
   name = Path(spec.split(":")[-1]).name if ":" in spec else spec
   refit = args.from_graph and f"runs/{Path(args.from_graph).stem}-refit.npz"
   out = Path(args.out or args.resume or refit or f"runs/{name}-s{seed}.npz")
@@ -824,16 +848,20 @@ def main():
   args = parse_args()
   use_device_defaults()
   try:
-    run, resume = settle(args)
+    run, resume = setup(args)
   except (TaskError, RunError, ValueError) as e:  # GraphError too: a --from graph that cannot be read
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)
-  if resume and finished(resume[1], run.cfg["steps"]):  # nothing to do: the file stays as it is
+  done = resume and finished(resume[1], run.cfg["steps"])
+  if done and not args.settle:  # nothing to do: the file stays as it is
     progress(f"{args.resume}: finished already ({run.cfg['steps']} steps); more --steps trains on", final=True)
     print(args.resume)
     return
   try:
-    train(run, resume)
+    if not done:
+      train(run, resume)
+    if args.settle:
+      train(*settling(run.out, run.task, run.task_spec, run.out, args.settle))
   except (TaskError, RunError, GraphError) as e:  # a task broken at other sizes, a NaN loss, a disk that fills up
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)

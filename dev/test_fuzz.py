@@ -1210,7 +1210,7 @@ def test_the_page_runs_its_own_script_only(name, tmp_path, browser):
     assert f"{payload}.json" in tab.text_content("#summary")  # the note names the graph file
   data = tab.evaluate("JSON.parse(document.getElementById('bonsai-data').textContent)")
   assert {n["label"] for n in data["nodes"] + data["edges"]} == {payload}
-  assert tab.evaluate("bonsai.bound") == {"nodes": 5, "edges": 4}  # the script bound dot's SVG
+  assert tab.evaluate("bonsai.bound") == {"nodes": 5, "edges": 4, "cells": 0}  # the script bound dot's SVG
   tab.click("#forward")
   tab.click("#forward")
   assert tab.evaluate("bonsai.step") == 2 and tab.inner_text("#steplabel") == "step 2 / 4"
