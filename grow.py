@@ -20,7 +20,10 @@ wins and the next round starts from it (once a graph is proven for every length,
 it: a proof is worth more than an edge); a round where no try shrinks it ends the growing. When round 0 gives no
 correct network, it trains once more with noise on the states (--state-noise 0.1, or the task's own if more),
 with --seq-len at most 8 (unrolled 8 steps at a time; with --windows the sequences are that many windows long),
-for twice the steps, with up to 15 fresh starts, and the re-fits keep that noise and length. A finished round's
+for twice the steps, with up to 15 fresh starts, and the re-fits keep that noise and length. When the smallest
+graph is not proven for every length and the task declares its machine, grow settles it (train.py --settle: its run
+trained on, half the task's steps, on the smooth activation with noise on the states; settle.npz, settle.json) and
+keeps the settled graph if it is proven, whatever its size, then re-fits it in the rounds left. A finished round's
 files are reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force
 starts over.
 """

@@ -188,14 +188,16 @@ def weight_tables(graph: dict) -> list[dict]:
   (Newbery 1989): the wires into a dense block cross each other in every order (cpu's registers read all six
   states: 172 crossing pairs without tables, docs/benchmarks.md). Greedily, the group that saves the most wires
   first; a row reads at least TABLE_FULL of its table's sources, and no table feeds, through the rest of the step,
-  one of its own sources. Returns [{"id": "w0", "sources": [...], "targets": [...]}], sources and targets in the
-  graph's node order."""
+  one of its own sources. Returns [{"id": "w0", "sources": [...], "targets": [...], "reads": {target: [its
+  sources in the table]}}], sources and targets in the graph's node order. Past STAIRS neurons, or past 2 x STAIRS
+  nodes that read something (neurons and outputs), none: the drawing is coarse there, and the search below grows
+  with the cube of the readers."""
   order = {n["id"]: i for i, n in enumerate(graph["nodes"])}
-  if sum(n["kind"] == "neuron" for n in graph["nodes"]) > STAIRS:
-    return []  # a coarse drawing past STAIRS; and the search below grows with the square of the neurons
   left = {t: set(s) for t, s in step_edges(graph).items()}
+  if sum(n["kind"] == "neuron" for n in graph["nodes"]) > STAIRS or len(left) > 2 * STAIRS:
+    return []
   tables = []
-  while True:
+  for _ in range(len(graph["edges"])):  # each table takes 3 weights at least: it ends long before
     after = downstream(left, tables)
     best, most = None, TABLE_SAVES - 1
     for sources in table_candidates(left):
@@ -205,12 +207,13 @@ def weight_tables(graph: dict) -> list[dict]:
       if len(rows) >= 2 and saves > most:
         best, most = (sources, rows), saves
     if best is None:
-      return tables
+      break
     sources, rows = best
     tables.append({"id": f"w{len(tables)}", "sources": sorted(sources, key=order.get), "targets": rows,
                    "reads": {t: sorted(left[t] & sources, key=order.get) for t in rows}})
     for t in rows:
       left[t] -= sources
+  return tables
 
 
 def table_candidates(left: dict[str, set]) -> list[frozenset]:
@@ -346,7 +349,8 @@ def table_label(table: dict, graph: dict, values: dict | None, cells: bool, name
       w = weight[s, t]
       flow = w if values is None else values[s] * w
       ink = "white" if abs(flow) > 0.6 else "black"
-      link = f' ID="{s}-&gt;{t}" HREF="#"' if page else ""
+      tip = html.escape(f"{s} → {t}: weight {fmt(w)}", quote=True)
+      link = f' ID="{s}-&gt;{t}" HREF="#" TOOLTIP="{tip}"' if page else ""
       row.append(f'<TD BGCOLOR="{colour(flow)}"{link}><FONT COLOR="{ink}">{fmt(w)}</FONT></TD>')
     rows.append("<TR>" + "".join(row) + f'<TD PORT="{t}" BORDER="0" ALIGN="LEFT">{name(t)}</TD></TR>')
   return '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"

@@ -2440,7 +2440,6 @@ def test_example_machine_is_the_pinned_one(path):
 # compared with graph.evaluate on every input sequence up to a length and on long sampled ones.
 
 
-@pytest.mark.slow
 def drawn_parts(g: dict) -> tuple[list[str], list[tuple[str, str]], list[dict]]:
   """What render.draw should draw for g: its nodes, the stubs and the weight tables; its wires (each edge not in a
   table, feedback to the state's stub; into and out of each table). Checks that the tables take each weight at most
@@ -2477,8 +2476,56 @@ def test_weight_tables_take_dense_blocks_and_never_feed_their_own_sources():
   for table in tables:
     assert all(col[s] < col[table["id"]] < col[t] for s in table["sources"] for t in table["targets"])
   assert render.weight_tables({"nodes": g["nodes"], "edges": [edge("in0", "c0_o0"), edge("c0_o0", "c0_o1")]}) == []
+  # a loop further away: o0 feeds o3 through o1 and o2, so o0 is no row of the table over in0, in1 and o2
+  g = {"nodes": [{"id": f"in{i}", "kind": "input", "index": i} for i in range(4)] + [neuron(j) for j in range(6)],
+       "edges": [edge("in0", "c0_o0"), edge("in1", "c0_o0"), edge("c0_o0", "c0_o1"), edge("c0_o1", "c0_o2")]
+       + [edge(s, f"c0_o{j}") for j in (3, 4) for s in ("in0", "in1", "c0_o2")]}
+  assert [(t["sources"], t["targets"]) for t in render.weight_tables(g)] == [(["in0", "in1"], ["c0_o0", "c0_o3",
+                                                                                               "c0_o4"])]
+  # and a loop through two tables' blanks: the table (in2, in3, q -> x, y, y2, y3) takes x, which reads no q, so it
+  # carries q to x; the table over in0, in1 and x would then save 2 wires with q as a row (q reads in0 and in1), a
+  # loop; without q it saves 1, as the table over in0 and in1 alone (for p, p2 and q) does, which comes first
+  g["nodes"].append(neuron(6))
+  x, p, p2, q, y, y2, y3 = (f"c0_o{j}" for j in range(7))
+  g["edges"] = [edge("in2", x), edge("in3", x)] + [edge(s, t) for t in (p, p2) for s in (x, "in0", "in1")] + \
+    [edge("in0", q), edge("in1", q)] + [edge(s, t) for t in (y, y2, y3) for s in (q, "in2", "in3")]
+  tables = render.weight_tables(g)
+  assert [(t["sources"], t["targets"]) for t in tables] == [(["in2", "in3", q], [x, y, y2, y3]),
+                                                            (["in0", "in1"], [p, p2, q])]
+  col = render.columns(g, tables)
+  assert all(col[s] < col[table["id"]] < col[t] for table in tables for s in table["sources"] for t in table["targets"])
 
 
+def test_a_weight_tables_cells_sit_under_their_sources_in_their_colours():
+  # gated with its values at a step: in the .dot, each table's header names its sources; each row holds, column by
+  # column, its weight from that source (its ID in the page's drawing, its colour source value x weight, its text
+  # the weight) or a blank, then the row's neuron as the port its wire leaves from
+  g, task = graph.load_graph(str(ROOT / "examples" / "gated.json")), tasks.TASKS["gated"]
+  values, _, _ = render.values_at(g, task, "+-+-,-++-,++--", 2)
+  source = render.draw(g, values, names=tasks.io_names(task), page=True).source
+  weight = {(e["source"], e["target"]): e["weight"] for e in g["edges"]}
+  tables = render.weight_tables(g)
+  assert len(tables) == 2
+  for table in tables:
+    label = re.search(rf"\t+{table['id']} \[label=<(.*)> margin", source).group(1)
+    rows = re.findall(r"<TR>(.*?)</TR>", label)
+    header = re.findall(r"<TD[^>]*>([^<]*)</TD>", rows[0])
+    assert header == [render.short_name({"id": s, "kind": "input" if s.startswith("in") else "state"},
+                                        named=tasks.named_ids(tasks.io_names(task))) for s in table["sources"]] + [""]
+    for target, row in zip(table["targets"], rows[1:], strict=True):
+      cells = re.findall(r"<TD([^>]*)>(.*?)</TD>", row)
+      assert re.search(rf'PORT="{target}"', cells[-1][0])
+      for s, (attrs, text) in zip(table["sources"], cells[:-1], strict=True):
+        if s not in table["reads"][target]:
+          assert (attrs, text) == ("", "")
+          continue
+        assert f'ID="{s}-&gt;{target}"' in attrs
+        assert f'BGCOLOR="{graph.colour(values[s] * weight[s, target])}"' in attrs
+        assert re.sub("<[^>]*>", "", text) == render.fmt(weight[s, target])
+      assert f"{table['id']}:{target}:e -> {target}" in source  # the row's wire starts at the row
+
+
+@pytest.mark.slow
 def test_render_svg_has_one_shape_per_node_and_edge(trained_delay1, tmp_path):
   # an unpruned graph: dense enough for a weight table, whose cells are the weights it takes, and no others
   g = extract.extract(str(trained_delay1[0]))
