@@ -22,10 +22,10 @@ correct network, it trains once more with noise on the states (--state-noise 0.1
 with --seq-len at most 8 (unrolled 8 steps at a time; with --windows the sequences are that many windows long),
 for twice the steps, with up to 15 fresh starts, and the re-fits keep that noise and length. When the smallest
 graph is not proven for every length and the task declares its machine, grow settles it (train.py --settle: its run
-trained on, half the task's steps, on the smooth activation with noise on the states; settle.npz, settle.json) and
-keeps the settled graph if it is proven, whatever its size, then re-fits it in the rounds left. A finished round's
-files are reused when grow.py runs again (an interrupted round resumes), so stopping it loses nothing; --force
-starts over.
+trained on, half the task's steps, toward the smooth activation with noise on the states; settle.npz and
+settle.json) and keeps the settled graph if it is proven, whatever its size, then re-fits it in the rounds left. A
+finished round's files are reused when grow.py runs again (an interrupted round resumes), so stopping it loses
+nothing; --force starts over.
 """
 import sys
 from pathlib import Path
@@ -187,19 +187,12 @@ def shrink(best: dict, best_file: Path, r: int, rounds: int, spec: str, seed: in
 
 def settle(best_file: Path, spec: str, folder: Path, task) -> dict | None:
   """The settle phase: the run of the smallest graph (best_file's .npz) trained on for SETTLE_STEPS of the task's
-  steps on the smooth activation with noise on the states (train.settling), then pruned; the pruned graph, or None
-  when it is not correct. settle.npz is reused or resumed when grow.py runs again, as a round's file is."""
+  steps toward the smooth activation with noise on the states (train.settle), then pruned; the pruned graph, or
+  None when it is not correct. settle.npz is reused or resumed when grow.py runs again, as a round's file is."""
   out = folder / "settle.npz"
-  run, start = train.settling(best_file.with_suffix(".npz"), task, spec, out,
-                              max(1, int(task.settings()["steps"] * SETTLE_STEPS)))
   try:
-    if out.exists():
-      train_round(run)
-    else:
-      train.train(run, start)
-    return pruned(run.out, task, folder / "settle.json")
-  except Mismatch:
-    raise
+    train.settle(best_file.with_suffix(".npz"), task, spec, out, max(3, int(task.settings()["steps"] * SETTLE_STEPS)))
+    return pruned(out, task, folder / "settle.json")
   except (prune.Incorrect, RunError, GraphError) as e:
     if not isinstance(e, prune.Incorrect):
       note(f"settling: {e}")

@@ -644,21 +644,26 @@ def test_resume_keeps_a_finished_run_refuses_contradictions_and_finds_its_task_f
   assert (meta["steps_done"], meta["task"], meta["restarts"]) == (45, "my_tasks.py:AND_PREV", 3)
 
 
-def test_settle_is_the_resume_a_person_would_type(tmp_path):
-  # train.py --settle N: the run, then N more steps on the smooth activation (factor 0) with noise 0.2 on the states:
-  # the same weights as the settle step typed by hand after it (--resume --factor 0 --state-noise 0.2 --steps +N)
+def test_settle_is_the_resumes_a_person_would_type(tmp_path):
+  # train.py --settle 30: the run, then three stages of 10 steps toward the smooth activation and noise 0.2 on the
+  # states: the same weights as those three resumes typed by hand (--resume --factor F --state-noise S --steps END),
+  # here through train.train as train.py's --resume runs them
   small = ["--task", "delay1", "--steps", "40", "--batch", "16", "--seq-len", "6", "--cells", "2x1", "--restarts", "0"]
-  assert run_script("train.py", *small, "--settle", "20", "-o", tmp_path / "a.npz").returncode == 0
-  assert run_script("train.py", *small, "-o", tmp_path / "b.npz").returncode == 0
-  by_hand = ["--factor", "0", "--state-noise", "0.2", "--steps", "60"]
-  proc = run_script("train.py", "--resume", tmp_path / "b.npz", *by_hand)
-  assert proc.returncode == 0, proc.stderr
-  (a, ma), (b, mb) = graph.load_run(tmp_path / "a.npz"), graph.load_run(tmp_path / "b.npz")
-  assert (ma["steps_done"], ma["factor"], ma["state_noise"], ma["settled"]) == (60, 0.0, train.SETTLE_NOISE, 20)
-  assert (mb["steps_done"], mb["factor"], mb["state_noise"]) == (60, 0.0, 0.2)
-  assert train.SETTLE_NOISE == 0.2 and sorted(a) == sorted(b)
+  assert run_script("train.py", *small, "--settle", "30", "-o", tmp_path / "a.npz").returncode == 0
+  task, b = tasks.TASKS["delay1"], tmp_path / "b.npz"
+  cfg = {**tasks.DEFAULTS, **task.settings(), "steps": 40, "batch": 16, "seq_len": 6, "cells": "2x1"}
+  train.train(train.Run(task, "delay1", cfg, 0, b, restarts=0))
+  assert (cfg["factor"], cfg["state_noise"], train.SETTLE_NOISE) == (0.5, 0.0, 0.2)
+  for factor, noise, end in ((0.25, 0.05, 50), (0.0, 0.1, 60), (0.0, 0.2, 70)):
+    train.train(train.Run(task, "delay1", {**cfg, "factor": factor, "state_noise": noise, "steps": end}, 0, b,
+                          restarts=0), graph.load_run(b))
+  (a, ma), (b, mb) = graph.load_run(tmp_path / "a.npz"), graph.load_run(b)
+  assert (ma["steps_done"], ma["factor"], ma["state_noise"]) == (mb["steps_done"], mb["factor"], mb["state_noise"])
+  assert ma["settling"] == {"start": 40, "steps": 30, "factor": 0.5, "noise": 0.0} and sorted(a) == sorted(b)
   for k in a:
     np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+  again = run_script("train.py", "--resume", tmp_path / "a.npz", "--settle", "30")  # that settle is done
+  assert again.returncode == 0 and "done:" not in again.stderr.decode(), again.stderr.decode()
   assert_clean_error(run_script("train.py", *small, "--settle", "0", "-o", tmp_path / "c.npz"), "--settle 0")
   assert not (tmp_path / "c.npz").exists()
 

@@ -690,21 +690,38 @@ def predict(weights: dict[str, np.ndarray], meta: dict, x: np.ndarray) -> np.nda
 
 # ---- settling: states gathered on few points, where prove.py's cells close (--settle) ----
 
-SETTLE_NOISE = 0.2  # noise on the states while settling (the run's own, if more)
+SETTLE_NOISE = 0.2  # noise on the states at the end of a settle (the run's own, if more)
+# the stages of a settle, a third of its steps each: (factor, as a fraction of the run's; noise, as a fraction of
+# SETTLE_NOISE). At once, the smooth activation and noise 0.2 broke gated trained the write-up's way (f = 0.5, no
+# noise: 0% right after 12000 steps) and a grown mod3; in these three stages gated stayed right and was proven.
+SETTLE_STAGES = ((0.5, 0.25), (0.0, 0.5), (0.0, 1.0))
 
 
-def settling(source: Path, task: Task, spec: str, out: Path, steps: int) -> tuple[Run, tuple[dict, dict]]:
-  """A finished run (its file: source) trained on for `steps` more on the smooth activation (factor 0) with noise
-  SETTLE_NOISE on the states, written to out: (the run, what train() resumes it from). The smooth curve is flat at
-  its peaks and troughs, and the noise pushes the states there, where a small error dies out within a step; an
-  analog state that drifted by a little each step then stays put, and the cells of a proof close (cpu seed 0:
-  proven after settling, not before; docs/notes.md)."""
-  arrays, meta = load_run(source)
-  cfg = {**resumed_settings(source, meta, task, None, None), "factor": 0.0,
-         "state_noise": max(meta.get("state_noise", 0.0), SETTLE_NOISE), "steps": meta["steps_done"] + steps}
-  cfg = tasks.check_settings(cfg, task.n_in, task.n_out)
+def settle(source: Path, task: Task, spec: str, out: Path, steps: int) -> dict:
+  """Settle a finished run (its file: source) into out: `steps` more, in SETTLE_STAGES, from the run's activation
+  to the smooth one (factor 0) and from its noise on the states to SETTLE_NOISE. The smooth curve is flat at its
+  peaks and troughs, and the noise pushes the states there, where a small error dies out within a step: an analog
+  state that drifted by a little each step then stays put, and the cells of a proof close (cpu seed 0: proven
+  after settling, not before; docs/notes.md). The run file records the settle (meta "settling": where it began, its
+  steps, the run's factor and noise), so that an interrupted one resumes. Returns the settled run's meta."""
+  arrays, meta = load_run(out if out.exists() else source)
+  plan = meta.get("settling")
+  if not (plan and plan["steps"] == steps and meta["steps_done"] >= plan["start"]):  # not this settle, under way
+    arrays, meta = load_run(source)
+    plan = {"start": meta["steps_done"], "steps": steps, "factor": meta["factor"],
+            "noise": meta.get("state_noise", 0.0)}
   start = {k[len(FROM):]: v for k, v in arrays.items() if k.startswith(FROM)} or None
-  return Run(task, spec, cfg, meta["seed"], out, restarts=0, start_from=start), (arrays, {**meta, "settled": steps})
+  for k, (factor, noise) in enumerate(SETTLE_STAGES):
+    end = plan["start"] + steps * (k + 1) // len(SETTLE_STAGES)
+    if meta["steps_done"] >= end:  # a stage done (a checkpoint at its last step is its final one)
+      continue
+    cfg = {**resumed_settings(source, meta, task, None, None), "factor": factor * plan["factor"],
+           "state_noise": max(plan["noise"], noise * SETTLE_NOISE), "steps": end}
+    run = Run(task, spec, tasks.check_settings(cfg, task.n_in, task.n_out), meta["seed"], out, restarts=0,
+              start_from=start)
+    train(run, (arrays, {**meta, "settling": plan}))
+    arrays, meta = load_run(out)
+  return meta
 
 
 # ---- a re-fit's start: a pruned graph's weights back (--from) ----
@@ -751,9 +768,9 @@ def parse_args() -> argparse.Namespace:
   ap.add_argument("--trust-task", action="store_true", help="with --resume or --from and no --task: import the "
                   "task file the run or graph names (only when it is the very file the run was trained with, by its "
                   "SHA-256); without it a file from someone else never makes train.py run code")
-  ap.add_argument("--settle", type=int, metavar="STEPS", help="then train STEPS more on the smooth activation (factor "
-                  f"0) with --state-noise {SETTLE_NOISE} (the run's own, if more), so that its states gather on few "
-                  "points and prove.py's proof can close; the run file holds the settled run")
+  ap.add_argument("--settle", type=int, metavar="STEPS", help="then train STEPS more, in three stages, toward the "
+                  f"smooth activation (factor 0) and --state-noise {SETTLE_NOISE} (the run's own, if more), so that "
+                  "its states gather on few points and prove.py's proof can close; the run file holds the settled run")
   ap.add_argument("--all-weights", action="store_true", help="with --from: train every weight of the graph's network "
                   "(its neurons and states renumbered, a smaller network), not only its edges")
   group = ap.add_argument_group("settings", "An unset setting comes from the task's config (tasks.py), then from the "
@@ -861,7 +878,7 @@ def main():
     if not done:
       train(run, resume)
     if args.settle:
-      train(*settling(run.out, run.task, run.task_spec, run.out, args.settle))
+      settle(run.out, run.task, run.task_spec, run.out, args.settle)
   except (TaskError, RunError, GraphError) as e:  # a task broken at other sizes, a NaN loss, a disk that fills up
     print(f"train.py: {e}", file=sys.stderr)
     sys.exit(2)
