@@ -153,7 +153,7 @@ def grow(spec: str, seed: int, folder: Path, cells: str | None, rounds: int, for
   note(f"round 0: trained {cfg['cells']}, pruned to {format_size(size(best))}, {proof_note(best)}")
   kept = {k: cfg[k] for k in ("state_noise", "seq_len")}
   best, best_file, r = shrink(best, best_file, 0, rounds, spec, seed, folder, task, kept)
-  if not proven(best) and (task.states or task.machine):  # a proof is possible: settle, and keep what it proves
+  if rounds and not proven(best) and (task.states or task.machine):  # a proof is possible: settle, keep a proof
     g = settle(best_file, spec, folder, task)
     note("settled: " + (f"pruned to {format_size(size(g))}, {proof_note(g)}" if g else "not correct"))
     if g is not None and proven(g):
@@ -242,7 +242,8 @@ def main():
                   "(default replace111)")
   ap.add_argument("--seed", type=int, default=0, help="random seed: the same seed grows the same bonsai (default 0)")
   ap.add_argument("--cells", help="the network to start from, e.g. 8x4 (default: the task's, else tasks.DEFAULTS)")
-  ap.add_argument("--rounds", type=int, default=6, help="re-fits at most (default 6; 0: train and prune only)")
+  ap.add_argument("--rounds", type=int, default=6, help="re-fits at most (default 6; 0: train and prune only, no "
+                  "re-fit and no settling)")
   ap.add_argument("--force", action="store_true", help="start over instead of reusing the rounds already done")
   ap.add_argument("--runs", default="runs", help="where each grown bonsai gets its folder of rounds (default runs)")
   ap.add_argument("-o", "--out", help="the bonsai's graph JSON (default RUNS/<task>-s<seed>/bonsai.json)")

@@ -8,6 +8,7 @@ pipeline piped and each stage copied, and dev/bench.py. The helpers shared with 
 """
 import ast
 import copy
+import dataclasses
 import itertools
 import json
 import os
@@ -2045,6 +2046,55 @@ def test_grow_never_trades_a_proven_round_for_a_smaller_unproven_refit(tmp_path,
   err = capsys.readouterr().err  # each round says whether it is proven, and why not
   assert "round 0: trained 8x4, pruned to 3 neurons, 1 state, 3 edges, proven for every length" in err, err
   assert "round 1: re-fit as it is: pruned to 2 neurons, 1 state, 2 edges, not proven: boxes kept growing\n" in err
+
+
+def test_grow_settles_a_bonsai_it_cannot_prove_and_keeps_the_settled_one_only_when_proven(tmp_path, monkeypatch,
+                                                                                          capsys):
+  # round 0 prunes to a graph that is not proven and no re-fit shrinks it: grow settles it. A settled graph that is
+  # proven replaces it, bigger as it is; one that is not, or none (not correct), leaves it. A task that declares no
+  # machine, or --rounds 0, is not settled.
+  small, big = delay1_graph(), delay1_graph()
+  big["nodes"].append(neuron("o1", 0.0))
+  big["edges"] += [edge("c0_s0", "c0_o1", -1.0), edge("c0_o1", "out0", 0.5)]
+  small["graph"]["verified"] = {"correct": True, "every_length": False, "proof": {"how": "not proven: drifts"}}
+  monkeypatch.setattr(grow, "train_round", lambda run: None)
+  monkeypatch.setattr(grow, "pruned", lambda run_file, task, out: small)
+  monkeypatch.setattr(grow, "state_means", lambda best, task: {})
+  monkeypatch.setattr(grow, "refit", lambda *args: None)
+  for settled, proven, want in ((big, True, "settle.json"), (big, False, "round0.json"), (None, None, "round0.json")):
+    if settled is not None:
+      settled["graph"]["verified"] = {"correct": True, "every_length": proven}
+    asked = []
+    monkeypatch.setattr(grow, "settle", lambda best_file, spec, folder, task, asked=asked, settled=settled:
+                        asked.append(best_file) or settled)
+    best, best_file = grow.grow("delay1", 0, tmp_path, None, 1, False)
+    assert asked == [tmp_path / "round0.json"] and best_file.name == want and best is (big if proven else small)
+    assert "settled: " + ("not correct" if settled is None else "pruned to 3 neurons") in capsys.readouterr().err
+  asked.clear()
+  assert grow.grow("delay1", 0, tmp_path, None, 0, False)[0] is small and asked == []
+  unknown = dataclasses.replace(tasks.TASKS["delay1"], states=None, machine=None)  # no machine to prove against
+  monkeypatch.setattr(grow, "get_task", lambda spec: unknown)
+  assert grow.grow("delay1", 0, tmp_path, None, 1, False)[0] is small and asked == []
+
+
+@pytest.mark.slow
+def test_grow_settles_a_run_into_its_own_file_and_reuses_it(trained_delay1, tmp_path):
+  # the settle phase for real: delay1's run (300 steps) settled for half of delay1's 1000 steps into settle.npz, the
+  # run it started from untouched; the settled graph is right on the task's sequences (an independent check) and
+  # uses the smooth activation; run again, the finished settle is reused, not trained again
+  (tmp_path / "round0.npz").write_bytes(trained_delay1[0].read_bytes())
+  before = (tmp_path / "round0.npz").read_bytes()
+  g = grow.settle(tmp_path / "round0.json", "delay1", tmp_path, tasks.TASKS["delay1"])
+  meta = graph.load_run(tmp_path / "settle.npz")[1]
+  assert meta["settling"] == {"start": 300, "steps": 500, "factor": 0.5, "noise": 0.0}
+  assert (meta["steps_done"], meta["factor"], meta["state_noise"]) == (800, 0.0, 0.2)
+  assert g is not None and g["graph"]["activation"]["factor"] == 0.0 and g["graph"]["verified"]["correct"]
+  x, y = tasks.TASKS["delay1"].sample(np.random.default_rng(5), 300, 200)
+  assert np.all(graph.evaluate(g, x) * y > 0)
+  assert (tmp_path / "round0.npz").read_bytes() == before
+  stamp = (tmp_path / "settle.npz").stat().st_mtime_ns
+  assert grow.settle(tmp_path / "round0.json", "delay1", tmp_path, tasks.TASKS["delay1"]) is not None
+  assert (tmp_path / "settle.npz").stat().st_mtime_ns == stamp
 
 
 def test_the_w_method_suite_finds_every_machine_of_up_to_m_states_that_differs():
