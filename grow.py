@@ -60,8 +60,8 @@ NOISE, SHORT = 0.1, 8
 # over): mod4_high finds its counter in about one attempt in ten; 4 attempts grew 3 of 10 seeds, 16 grew the
 # failed seeds 0 and 2 after 10 and 14. A task that grows in round 0 never pays for them.
 RETRY_RESTARTS = 15
-# The settle phase (train.settling), when the smallest graph is not proven for every length and the task declares
-# its machine (states= or machine=): this fraction of the task's steps more, on the smooth activation with noise on
+# The settle phase (train.settle), when the smallest graph is not proven for every length and the task declares its
+# machine (states= or machine=): this fraction of the task's steps more, toward the smooth activation with noise on
 # the states. The settled graph replaces the smallest one only when it is proven, whatever its size.
 SETTLE_STEPS = 0.5
 

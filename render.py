@@ -443,7 +443,8 @@ def machine_dot(fsm: dict, title: str, patterns, names: tuple[list, list] | None
     text = [f"q{q}"] + state_label(rows, fsm["clear"], fsm["state_ids"], fsm.get("boxes", False))
     if fsm.get("meaning"):  # the task's own state(s) it stands for, as the task's machine writes them
       text.append("task " + shorten(" or ".join(map(repr, fsm["meaning"][q])), MEANING_CHARS))
-    dot.node(f"q{q}", "\n".join(text), shape="circle" if max(map(len, text)) <= 8 else "box", style="rounded")
+    dot.node(f"q{q}", dot_text("\n".join(text)), shape="circle" if max(map(len, text)) <= 8 else "box",
+             style="rounded")
   dot.edge("start", "q0")
   moves = {}
   for q, a, o, nx in fsm["edges"]:

@@ -2095,6 +2095,10 @@ def test_grow_settles_a_run_into_its_own_file_and_reuses_it(trained_delay1, tmp_
   stamp = (tmp_path / "settle.npz").stat().st_mtime_ns
   assert grow.settle(tmp_path / "round0.json", "delay1", tmp_path, tasks.TASKS["delay1"]) is not None
   assert (tmp_path / "settle.npz").stat().st_mtime_ns == stamp
+  (tmp_path / "round1.npz").write_bytes(before)  # another round's run (grow run again with more rounds): settled anew
+  assert grow.settle(tmp_path / "round1.json", "delay1", tmp_path, tasks.TASKS["delay1"]) is not None
+  assert graph.load_run(tmp_path / "settle.npz")[1]["settled_from"] == "round1.npz"
+  assert (tmp_path / "settle.npz").stat().st_mtime_ns != stamp
 
 
 def test_the_w_method_suite_finds_every_machine_of_up_to_m_states_that_differs():

@@ -703,10 +703,12 @@ def settle(source: Path, task: Task, spec: str, out: Path, steps: int) -> dict:
   peaks and troughs, and the noise pushes the states there, where a small error dies out within a step: an analog
   state that drifted by a little each step then stays put, and the cells of a proof close (cpu seed 0: proven
   after settling, not before; docs/notes.md). The run file records the settle (meta "settling": where it began, its
-  steps, the run's factor and noise), so that an interrupted one resumes. Returns the settled run's meta."""
+  steps, the run's factor and noise; "settled_from": the name of the source's file), so that an interrupted one
+  resumes and a finished one is not trained again. Returns the settled run's meta."""
   arrays, meta = load_run(out if out.exists() else source)
   plan = meta.get("settling")
-  if not (plan and plan["steps"] == steps and meta["steps_done"] >= plan["start"]):  # not this settle, under way
+  if not (meta.get("settled_from") == source.name and settling_plan(plan) and plan["steps"] == steps
+          and meta["steps_done"] >= plan["start"]):  # not this settle of this run, under way
     arrays, meta = load_run(source)
     plan = {"start": meta["steps_done"], "steps": steps, "factor": meta["factor"],
             "noise": meta.get("state_noise", 0.0)}
@@ -717,11 +719,21 @@ def settle(source: Path, task: Task, spec: str, out: Path, steps: int) -> dict:
       continue
     cfg = {**resumed_settings(source, meta, task, None, None), "factor": factor * plan["factor"],
            "state_noise": max(plan["noise"], noise * SETTLE_NOISE), "steps": end}
-    run = Run(task, spec, tasks.check_settings(cfg, task.n_in, task.n_out), meta["seed"], out, restarts=0,
-              start_from=start)
-    train(run, (arrays, {**meta, "settling": plan}))
+    try:
+      cfg = tasks.check_settings(cfg, task.n_in, task.n_out)
+    except ValueError as e:  # a run file's settings that no run has (its meta is data from strangers)
+      raise RunError(f"{source}: {e}") from None
+    train(Run(task, spec, cfg, meta["seed"], out, restarts=0, start_from=start),
+          (arrays, {**meta, "settling": plan, "settled_from": source.name}))
     arrays, meta = load_run(out)
   return meta
+
+
+def settling_plan(plan) -> bool:
+  """A run file's record of a settle under way, in settle()'s form (anything else: no settle under way)."""
+  number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+  return isinstance(plan, dict) and plan.keys() == {"start", "steps", "factor", "noise"} and \
+    all(map(number, plan.values())) and isinstance(plan["start"], int) and isinstance(plan["steps"], int)
 
 
 # ---- a re-fit's start: a pruned graph's weights back (--from) ----
